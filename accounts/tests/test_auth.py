@@ -1,0 +1,125 @@
+"""Auth: registration, JWT pairs, refresh rotation with blacklist, logout, me, rate limits."""
+import pytest
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def register(client, **overrides):
+    body = {"email": "new@example.com", "password": "a-Strong-passphrase-42", "name": "New Person"} | overrides
+    return client.post("/api/auth/register", body, format="json")
+
+
+def obtain(client, email, password=DEFAULT_PASSWORD):
+    return client.post("/api/auth/token", {"email": email, "password": password}, format="json")
+
+
+def test_register_creates_a_user_and_returns_it(api_client):
+    response = register(api_client)
+    assert response.status_code == 201
+    assert response.json()["email"] == "new@example.com"
+    assert "password" not in response.json()
+    assert User.objects.get(email="new@example.com").check_password("a-Strong-passphrase-42")
+
+
+def test_register_lowercases_the_email_and_rejects_a_duplicate(api_client):
+    assert register(api_client, email="Mixed@Example.com").status_code == 201
+    response = register(api_client, email="mixed@example.COM")
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("password", ["short", "password123", "12345678901"])
+def test_register_rejects_a_weak_password_with_a_field_error(api_client, password):
+    response = register(api_client, password=password)
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "validation_error"
+    assert body["fields"]["password"]
+
+
+def test_register_requires_a_valid_email(api_client):
+    response = register(api_client, email="not-an-email")
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["fields"]
+
+
+def test_token_pair_for_valid_credentials_and_me(api_client):
+    user = UserFactory()
+    tokens = obtain(api_client, user.email).json()
+    assert set(tokens) == {"access", "refresh"}
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    me = api_client.get("/api/auth/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == user.email
+
+
+def test_wrong_password_is_401_in_the_error_shape(api_client):
+    user = UserFactory()
+    response = obtain(api_client, user.email, "wrong-password")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"]
+
+
+def test_me_without_a_token_is_401(api_client):
+    response = api_client.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_refresh_rotates_and_the_old_refresh_is_rejected(api_client):
+    user = UserFactory()
+    first = obtain(api_client, user.email).json()
+    rotated = api_client.post("/api/auth/token/refresh", {"refresh": first["refresh"]}, format="json")
+    assert rotated.status_code == 200
+    assert set(rotated.json()) == {"access", "refresh"}
+    assert rotated.json()["refresh"] != first["refresh"]
+    reused = api_client.post("/api/auth/token/refresh", {"refresh": first["refresh"]}, format="json")
+    assert reused.status_code == 401
+
+
+def test_logout_blacklists_the_refresh_token(api_client):
+    user = UserFactory()
+    tokens = obtain(api_client, user.email).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api_client.post("/api/auth/logout", {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    api_client.credentials()
+    response = api_client.post("/api/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+
+
+def test_logout_with_a_garbage_token_is_401(auth_client):
+    response = auth_client.post("/api/auth/logout", {"refresh": "garbage"}, format="json")
+    assert response.status_code == 401
+
+
+def test_login_is_rate_limited_per_ip_with_retry_after(api_client, settings):
+    settings.RATELIMIT_AUTH = "3/m"
+    user = UserFactory()
+    statuses = [obtain(api_client, user.email, "wrong").status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    limited = obtain(api_client, user.email)
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert limited.json()["error"]["code"] == "rate_limited"
+    other_ip = api_client.post("/api/auth/token", {"email": user.email, "password": DEFAULT_PASSWORD},
+                               format="json", REMOTE_ADDR="10.9.8.7")
+    assert other_ip.status_code == 200
+
+
+def test_register_is_rate_limited_per_ip(api_client, settings):
+    settings.RATELIMIT_AUTH = "2/m"
+    assert register(api_client, email="a@example.com").status_code == 201
+    assert register(api_client, email="b@example.com").status_code == 201
+    assert register(api_client, email="c@example.com").status_code == 429
+
+
+def test_access_token_lifetime_comes_from_jwt_expires_in(api_client, settings):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = UserFactory()
+    token = AccessToken(obtain(api_client, user.email).json()["access"])
+    lifetime = token["exp"] - token["iat"]
+    assert lifetime == settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()

@@ -1,0 +1,46 @@
+"""The Celery app: JSON only, late acks, one task at a time per process, a separate `render` queue.
+
+Environment-dependent values (broker, time limits, visibility timeout) are `CELERY_*` names in
+`reelmate.settings`; the policy that never changes between environments is set here.
+In the embedded default the broker is Celery's filesystem transport, so `make run` needs no Redis.
+"""
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reelmate.settings")
+
+app = Celery("reelmate")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    accept_content=["json"],
+    task_serializer="json",
+    result_serializer="json",
+    task_ignore_result=True,  # job state lives in the database, not in Celery results
+    task_acks_late=True,
+    # A task whose worker died (SIGKILL, OOM) goes back on the queue instead of being acknowledged.
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    task_default_queue="default",
+    task_queues=(Queue("default"), Queue("render")),
+    task_routes={"ai_studio.tasks.run_generation_job": {"queue": "render"}},
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+    beat_schedule={},  # filled by each app's tasks module via `register_periodic`
+)
+app.autodiscover_tasks()
+
+
+def register_periodic(name: str, task: str, schedule) -> None:
+    """Declare a beat entry next to the task it runs (keeps the schedule in code, in one place)."""
+    app.conf.beat_schedule[name] = {"task": task, "schedule": schedule}
+
+
+@app.task(name="reelmate.ping")
+def ping(value: str = "pong") -> str:
+    """A round trip used by the worker test and for smoke-checking a deployment."""
+    return value

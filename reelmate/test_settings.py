@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings module, pointed at this machine's services.
+
+Only the environment's defaults change here; anything set in the environment still wins, so
+`DATABASE_URL=... make test` runs the suite against another database.
+"""
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reelmate")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("OPENAI_API_KEY", "")
+
+from reelmate.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only

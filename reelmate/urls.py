@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from reelmate import health, storage
+
+handler400 = "reelmate.api.errors.handler400"
+handler403 = "reelmate.api.errors.handler403"
+handler404 = "reelmate.api.errors.handler404"
+handler500 = "reelmate.api.errors.handler500"
+
+api_patterns = [
+    path("auth/", include("accounts.urls")),
+    re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
+    re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("media-signed/<str:token>", storage.serve_signed_file, name="signed-file"),
+]
