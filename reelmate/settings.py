@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reelmate.api.schema.strip_trailing_slashes",
+    ],
 }
 
 # --- Rate limits (django-ratelimit, counted in the cache) -------------------------------------

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+from reelmate.models import AspectRatio, TimeStampedModel
+
+hex_color = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a #RRGGBB colour, e.g. #FF5A1F.")
+
+
+class Objective(models.TextChoices):
+    AWARENESS = "awareness"
+    TRAFFIC = "traffic"
+    ENGAGEMENT = "engagement"
+    CONVERSIONS = "conversions"
+    APP_INSTALLS = "app_installs"
+
+
+class Platform(models.TextChoices):
+    INSTAGRAM_REELS = "instagram_reels"
+    TIKTOK = "tiktok"
+    YOUTUBE_SHORTS = "youtube_shorts"
+    FACEBOOK = "facebook"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+# Which status may follow which. Archived campaigns can only be restored to draft.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    CampaignStatus.DRAFT: {CampaignStatus.ACTIVE, CampaignStatus.ARCHIVED},
+    CampaignStatus.ACTIVE: {CampaignStatus.PAUSED, CampaignStatus.COMPLETED, CampaignStatus.ARCHIVED},
+    CampaignStatus.PAUSED: {CampaignStatus.ACTIVE, CampaignStatus.COMPLETED, CampaignStatus.ARCHIVED},
+    CampaignStatus.COMPLETED: {CampaignStatus.ARCHIVED},
+    CampaignStatus.ARCHIVED: {CampaignStatus.DRAFT},
+}
+
+
+class Campaign(TimeStampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    objective = models.CharField(max_length=20, choices=Objective.choices, default=Objective.AWARENESS)
+    platforms = models.JSONField(default=list, blank=True)  # a list of Platform values
+    target_audience = models.TextField(blank=True, max_length=2000)
+    call_to_action = models.CharField(max_length=120, blank=True)
+    call_to_action_url = models.URLField(blank=True)
+    brand_primary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
+    brand_secondary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
+    brand_logo = models.FileField(upload_to="campaign-logos/", blank=True)
+    aspect_ratio = models.CharField(max_length=5, choices=AspectRatio.choices, default=AspectRatio.PORTRAIT)
+    budget = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                 validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="USD")
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="campaign_owner_created"),
+            models.Index(fields=["owner", "status", "-created_at"], name="campaign_owner_status"),
+            models.Index(fields=["owner", "start_date"], name="campaign_owner_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_date__isnull=True) | models.Q(start_date__isnull=True)
+                                   | models.Q(end_date__gte=models.F("start_date")), name="campaign_end_after_start"),
+            models.CheckConstraint(condition=models.Q(budget__isnull=True) | models.Q(budget__gte=0),
+                                   name="campaign_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_transition_to(self, status: str) -> bool:
+        return status == self.status or status in ALLOWED_TRANSITIONS[self.status]

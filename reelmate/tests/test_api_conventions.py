@@ -1,0 +1,70 @@
+"""API conventions every endpoint shares: error shape, trailing slashes, JSON 404/405, schema."""
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_api_path_is_a_json_404(auth_client):
+    response = auth_client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"error": {"code": "not_found", "message": "No such resource."}}
+
+
+def test_wrong_method_is_a_json_405(auth_client):
+    response = auth_client.delete("/api/auth/me")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unsupported_media_type_is_a_json_415(api_client):
+    response = api_client.post("/api/auth/register", "<xml/>", content_type="application/xml")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_malformed_json_is_a_json_400(api_client):
+    response = api_client.post("/api/auth/register", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("path", ["/api/auth/register", "/api/auth/register/"])
+def test_post_works_with_and_without_a_trailing_slash(api_client, path):
+    response = api_client.post(path, {"email": f"x{len(path)}@example.com", "password": "a-Strong-passphrase-42"},
+                               format="json")
+    assert response.status_code == 201
+
+
+def test_oversized_body_is_a_json_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api_client.post("/api/auth/register", {"email": "a@example.com", "password": "x" * 5000},
+                               format="json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_every_response_carries_a_request_id(api_client):
+    response = api_client.get("/api/health/live", HTTP_X_REQUEST_ID="abc-123")
+    assert response["X-Request-ID"] == "abc-123"
+    assert len(api_client.get("/api/health/live")["X-Request-ID"]) == 32
+
+
+def test_openapi_schema_and_offline_docs_are_served(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/auth/token" in schema.json()["paths"]
+    docs = api_client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+    assert b"cdn" not in docs.content.lower()
+
+
+def test_schema_generates_without_warnings():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    errors = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO(), stderr=errors)
+    assert errors.getvalue() == ""

@@ -1,0 +1,77 @@
+"""Settings: duration parsing for JWT_EXPIRES_IN, and embedded vs configured environments."""
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from reelmate.settings import parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("7d", timedelta(days=7)), ("15m", timedelta(minutes=15)), ("12h", timedelta(hours=12)),
+     ("30s", timedelta(seconds=30)), ("3600", timedelta(hours=1)), ("2w", timedelta(weeks=2))],
+)
+def test_jwt_expires_in_accepts_the_seed_forms(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "7x", "-5m", "0d", "soon", "1.5h"])
+def test_jwt_expires_in_rejects_nonsense_with_a_helpful_message(text):
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+def settings_in_subprocess(env: dict) -> dict:
+    """Import the real settings module with exactly this environment (no .env influence)."""
+    code = (
+        "import json, reelmate.settings as s;"
+        "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'],"
+        "'broker': s.CELERY_BROKER_URL, 'storage': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG,"
+        "'access': s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(),"
+        "'endpoint': s.S3_ENDPOINT_URL, 'bucket': s.STORAGE_BUCKET_NAME, 'speech': s.SPEECH_DEFAULT_PROVIDER}))"
+    )
+    base = {"PATH": os.environ["PATH"], "REELMATE_VAR_DIR": "/tmp/reelmate-settings-test"}
+    output = subprocess.run([sys.executable, "-c", code], env=base | env, cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def test_nothing_set_gives_the_embedded_default():
+    values = settings_in_subprocess({})
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert values["cache"].endswith("LocMemCache")
+    assert values["broker"] == "filesystem://"
+    assert values["storage"] == "reelmate.storage.SignedFileSystemStorage"
+    assert values["debug"] is True
+    assert values["access"] == 7 * 86400
+    assert values["bucket"] == "reelmate-storage"
+    assert values["speech"] == "local"
+
+
+def test_configured_environment_uses_postgres_redis_and_s3():
+    values = settings_in_subprocess({
+        "DATABASE_URL": "postgres://u:p@db.internal:5432/reelmate", "REDIS_URL": "redis://cache:6379/0",
+        "S3_ACCESS_KEY_ID": "key", "S3_SECRET_ACCESS_KEY": "secret", "SUPABASE_URL": "https://abc.supabase.co",
+        "JWT_EXPIRES_IN": "15m", "SECRET_KEY": "x" * 50, "DEBUG": "false", "OPENAI_API_KEY": "sk-test",
+    })
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["cache"].endswith("RedisCache")
+    assert values["broker"] == "redis://cache:6379/0"
+    assert values["storage"] == "storages.backends.s3.S3Storage"
+    assert values["endpoint"] == "https://abc.supabase.co/storage/v1/s3"
+    assert values["debug"] is False
+    assert values["access"] == 15 * 60
+    assert values["speech"] == "openai"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({"DEBUG": "false"})
+    assert "SECRET_KEY" in failure.value.stderr
