@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "reelmate",
     "accounts",
     "campaigns",
     "ai_studio",

@@ -75,3 +75,26 @@ def test_production_refuses_to_start_without_a_secret_key():
     with pytest.raises(subprocess.CalledProcessError) as failure:
         settings_in_subprocess({"DEBUG": "false"})
     assert "SECRET_KEY" in failure.value.stderr
+
+
+def test_env_example_documents_every_variable_settings_read():
+    import re
+
+    source = (ROOT / "reelmate" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', source))
+    documented = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read, "the pattern should find the variables settings.py reads"
+    assert read - documented == set()
+
+
+def test_production_configuration_passes_check_deploy():
+    env = {
+        "PATH": os.environ["PATH"], "REELMATE_VAR_DIR": "/tmp/reelmate-settings-test", "DEBUG": "false",
+        "SECRET_KEY": "k3y-" + "x9Yz" * 16, "ALLOWED_HOSTS": "reelmate.example.com",
+        "SECURE_HSTS_SECONDS": "31536000", "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_PRELOAD": "true",
+        "REDIS_URL": "redis://127.0.0.1:6379/13",
+    }
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            env=env, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout

@@ -1,0 +1,16 @@
+# One image for web, worker and beat. ffmpeg comes from the imageio-ffmpeg wheel and the offline
+# voice from PyPI packages, so no system media packages are needed.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
+    && useradd --create-home reelmate && mkdir -p /app/var && chown -R reelmate /app/var
+USER reelmate
+EXPOSE 5001
+CMD ["sh", "-c", "gunicorn reelmate.wsgi:application --bind 0.0.0.0:${PORT:-5001} --workers 3 --access-logfile -"]

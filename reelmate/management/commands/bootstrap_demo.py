@@ -1,0 +1,45 @@
+"""Make a fresh install usable: the starter catalog, a demo staff user, optionally a first reel."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError, call_command
+
+DEMO_EMAIL = "demo@reelmate.local"
+DEMO_PASSWORD = "reelmate-demo-2026"
+
+
+class Command(BaseCommand):
+    help = "Load the starter catalog and create the demo staff user (idempotent; development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queue-demo-reel", action="store_true",
+                            help="also queue a first generation job for the demo user")
+        parser.add_argument("--port", type=int, default=settings.PORT)
+
+    def handle(self, *args, queue_demo_reel: bool, port: int, **options):
+        if not settings.DEBUG:
+            raise CommandError("bootstrap_demo creates a user with a published password: DEBUG only.")
+        if queue_demo_reel:
+            self._queue_demo_reel(port)
+            return
+        call_command("seed_catalog", verbosity=options["verbosity"])
+        user = self._demo_user()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo staff user: {user.email} / {DEMO_PASSWORD}  (admin and API login)"))
+
+    def _demo_user(self):
+        from accounts.models import User
+
+        user, _ = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"name": "Demo Marketer"})
+        user.is_staff = user.is_superuser = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        return user
+
+    def _queue_demo_reel(self, port: int) -> None:
+        from ai_studio.services.demo import queue_demo_reel
+
+        job = queue_demo_reel(self._demo_user())
+        self.stdout.write(self.style.SUCCESS(
+            f"Queued a demo reel (job {job.id}). Follow it at http://localhost:{port}/admin/ai_studio/"
+            f"videogenerationjob/{job.id}/change/ ; the MP4 is copied to var/demo-reel.mp4 when done."))
