@@ -273,6 +273,12 @@ SPEECH_DEFAULT_PROVIDER = env("SPEECH_DEFAULT_PROVIDER", default="openai" if OPE
 RENDER_PRESET = env("RENDER_PRESET", default="veryfast")
 RENDER_CRF = env.int("RENDER_CRF", default=23)
 GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=4)
+# Transient failures are retried after base * 2^(attempt-1) seconds (capped), with jitter.
+GENERATION_RETRY_BASE_SECONDS = env.float("GENERATION_RETRY_BASE_SECONDS", default=5.0)
+GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default=300.0)
+# A running job renews its lease every third of this; a job whose lease lapsed (its worker died)
+# can be claimed by another worker.
+GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
 
 # --- Security (production) --------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

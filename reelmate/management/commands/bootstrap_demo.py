@@ -37,9 +37,26 @@ class Command(BaseCommand):
         return user
 
     def _queue_demo_reel(self, port: int) -> None:
+        """Queue the demo reel, wait for the worker, copy the MP4 to var/demo-reel.mp4."""
+        import time
+
+        from django.core.files.storage import default_storage
+
+        from ai_studio.models import JobStatus, VideoGenerationJob
         from ai_studio.services.demo import queue_demo_reel
 
         job = queue_demo_reel(self._demo_user())
+        self.stdout.write(f"Demo reel queued (job {job.id}); the worker is rendering it...")
+        deadline = time.monotonic() + 600
+        while job.status in (JobStatus.QUEUED, JobStatus.PROCESSING) and time.monotonic() < deadline:
+            time.sleep(1)
+            job = VideoGenerationJob.objects.select_related("video").get(pk=job.pk)
+        if job.status != JobStatus.COMPLETED:
+            self.stderr.write(f"The demo reel is {job.status}: {job.error_message or 'see the worker log'}")
+            return
+        target = settings.VAR_DIR / "demo-reel.mp4"
+        with default_storage.open(job.video.video_key, "rb") as source:
+            target.write_bytes(source.read())
         self.stdout.write(self.style.SUCCESS(
-            f"Queued a demo reel (job {job.id}). Follow it at http://localhost:{port}/admin/ai_studio/"
-            f"videogenerationjob/{job.id}/change/ ; the MP4 is copied to var/demo-reel.mp4 when done."))
+            f"Demo reel ready: {target} ({job.video.duration_seconds:.1f} s, rendered in {job.total_seconds:.1f} s). "
+            f"API: http://localhost:{port}/api/ai-studio/generated-videos/{job.video.pk}"))

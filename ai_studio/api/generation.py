@@ -1,0 +1,121 @@
+"""Generation endpoints: submit a reel, follow its job, cancel/retry it, list and delete videos."""
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
+from ai_studio.selectors.generation import jobs_with_relations, videos_with_relations
+from ai_studio.serializers.generation import (GeneratedVideoSerializer, GenerateVideoSerializer,
+                                              GenerationJobSerializer)
+from ai_studio.services import jobs as job_service
+from reelmate.api.errors import ApiError
+from reelmate.api.viewsets import OwnerScopedViewSet
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Repeat a request safely: the same key and body return the same job; another body is a 409.",
+)
+
+
+class GenerationJobFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = VideoGenerationJob
+        fields = ["status", "campaign"]
+
+
+class GenerateVideoViewSet(OwnerScopedViewSet):
+    """`POST /api/ai-studio/generate-video` → 202 with the queued job and its `status_url`."""
+
+    queryset = VideoGenerationJob.objects.all()
+    serializer_class = GenerateVideoSerializer
+
+    @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
+                   responses={202: GenerationJobSerializer}, tags=["generation"])
+    def create(self, request):
+        serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key and len(key) > 255:
+            raise ApiError("Idempotency-Key must be at most 255 characters.", code="invalid_idempotency_key")
+        submission = job_service.submit_job(
+            owner=request.user, fields=serializer.to_job_fields(), idempotency_key=key,
+            fingerprint=job_service.request_fingerprint(request.data),
+        )
+        body = GenerationJobSerializer(submission.job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": body["status_url"], "Idempotent-Replayed": str(not submission.created).lower()})
+
+
+class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):
+    """`GET /api/ai-studio/generation-status/:jobId` — poll this while a job runs."""
+
+    serializer_class = GenerationJobSerializer
+
+    def get_base_queryset(self):
+        return jobs_with_relations()
+
+    @extend_schema(tags=["generation"])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+
+class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):
+    """The user's generation jobs, newest first; filter by status and campaign."""
+
+    serializer_class = GenerationJobSerializer
+    filterset_class = GenerationJobFilter
+    ordering_fields = ["created_at", "completed_at", "status", "progress"]
+    ordering = ["-created_at"]
+    search_fields = ["title", "script"]
+
+    def get_base_queryset(self):
+        return jobs_with_relations()
+
+    @extend_schema(request=None, responses={200: GenerationJobSerializer}, tags=["generation"])
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = job_service.cancel_job(self.get_object())
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(request=None, responses={202: GenerationJobSerializer}, tags=["generation"])
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        job = job_service.retry_job(self.get_object())
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GeneratedVideoFilter(django_filters.FilterSet):
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = GeneratedVideo
+        fields = ["campaign"]
+
+
+class GeneratedVideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                            OwnerScopedViewSet):
+    """Finished reels with fresh presigned URLs on every read; DELETE removes the stored files too."""
+
+    serializer_class = GeneratedVideoSerializer
+    filterset_class = GeneratedVideoFilter
+    ordering_fields = ["created_at", "duration_seconds", "title"]
+    ordering = ["-created_at"]
+    search_fields = ["title"]
+
+    def get_base_queryset(self):
+        return videos_with_relations()
+
+    def perform_destroy(self, instance):
+        job_service.delete_video(instance)

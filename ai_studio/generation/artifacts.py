@@ -1,0 +1,97 @@
+"""Where a reel's files go: an ArtifactStore and the key layout.
+
+Keys are deterministic per job (`<prefix>/reel.mp4`, ...): a job that is run again after a crash
+writes the same keys, so a retried or re-delivered job never leaves orphaned files behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+class ArtifactError(Exception):
+    """Storage failed; usually transient (network, throttling), so the job is retried."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ArtifactStore(Protocol):
+    def put(self, local_path: Path, key: str, content_type: str) -> str:
+        """Store the file under exactly `key` (replacing what is there) and return the key."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    role: str  # "video" | "thumbnail" | "audio" | "captions_srt" | "captions_vtt"
+    filename: str
+    content_type: str
+
+
+ARTIFACT_FILES = (
+    ArtifactFile("video", "reel.mp4", "video/mp4"),
+    ArtifactFile("thumbnail", "thumbnail.jpg", "image/jpeg"),
+    ArtifactFile("audio", "voice.wav", "audio/wav"),
+    ArtifactFile("captions_srt", "captions.srt", "application/x-subrip"),
+    ArtifactFile("captions_vtt", "captions.vtt", "text/vtt"),
+)
+
+
+def artifact_keys(prefix: str) -> dict[str, str]:
+    """The storage key of every artifact role under a prefix such as `users/7/videos/<job id>`."""
+    return {item.role: f"{prefix.rstrip('/')}/{item.filename}" for item in ARTIFACT_FILES}
+
+
+def upload_artifacts(store: ArtifactStore, files: dict[str, Path], prefix: str) -> dict[str, str]:
+    """Upload every role's file; on failure remove what was already uploaded, then re-raise."""
+    keys = artifact_keys(prefix)
+    content_types = {item.role: item.content_type for item in ARTIFACT_FILES}
+    uploaded: list[str] = []
+    try:
+        for role, path in files.items():
+            uploaded.append(store.put(path, keys[role], content_types[role]))
+    except BaseException:
+        for key in uploaded:
+            try:
+                store.delete(key)
+            except Exception:  # best effort: the original error matters more
+                pass
+        raise
+    return {role: keys[role] for role in files}
+
+
+def delete_artifacts(store: ArtifactStore, prefix: str) -> None:
+    for key in artifact_keys(prefix).values():
+        store.delete(key)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class DirectoryArtifactStore:
+    """Artifacts as plain files in a folder (the CLI and benchmarks)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, local_path: Path, key: str, content_type: str) -> str:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local_path, target)
+        return key
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)

@@ -1,0 +1,138 @@
+"""The generation pipeline: script -> speech -> captions -> render -> upload.
+
+Plain Python: the caller hands in a speech provider, an artifact store and a progress reporter
+(the Django service persists progress and answers "was this job canceled?" at each stage
+boundary). Each stage's wall time is measured and returned with the result.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .artifacts import ArtifactStore, sha256_of, upload_artifacts
+from .captions import build_cues, to_srt, to_vtt
+from .render import render_video
+from .speech import SpeechProvider
+from .types import CaptionStyle, RenderResult, RenderSpec, SpeechResult, frame_size
+
+STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")
+# Progress (0-100) when each stage starts; "done" is 100.
+STAGE_PROGRESS = {"preparing_script": 5, "synthesizing_speech": 10, "aligning_captions": 45,
+                  "rendering_video": 55, "uploading": 90}
+
+
+class Canceled(Exception):
+    """Raised by a reporter at a stage boundary when the job was canceled meanwhile."""
+
+
+class ProgressReporter(Protocol):
+    def stage(self, stage: str, progress: int) -> None:
+        """Called as a stage starts; may raise Canceled to stop the pipeline there."""
+        ...
+
+
+class NullReporter:
+    def stage(self, stage: str, progress: int) -> None:
+        pass
+
+
+@dataclass
+class GenerationRequest:
+    script: str
+    voice_id: str
+    portrait_path: Path
+    speed: float = 1.0
+    aspect_ratio: str = "9:16"
+    resolution: str = "720p"
+    captions: bool = True
+    caption_style: CaptionStyle = field(default_factory=CaptionStyle)
+    background_color: str = "#101820"
+    accent_color: str | None = None
+    logo_path: Path | None = None
+    framing: str = "center"
+
+
+@dataclass
+class PipelineResult:
+    keys: dict[str, str]
+    speech: SpeechResult
+    render: RenderResult
+    checksum_sha256: str
+    cue_count: int
+    stage_timings: dict[str, float]
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum(self.stage_timings.values()), 3)
+
+
+def prepare_script(text: str) -> str:
+    """Collapse runs of whitespace; line breaks become sentence-friendly spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class _Stopwatch:
+    def __init__(self, reporter: ProgressReporter) -> None:
+        self.reporter = reporter
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.reporter.stage(name, STAGE_PROGRESS[name])
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def run_pipeline(
+    request: GenerationRequest,
+    *,
+    workdir: Path,
+    speech_provider: SpeechProvider,
+    store: ArtifactStore,
+    key_prefix: str,
+    reporter: ProgressReporter | None = None,
+    render_preset: str = "veryfast",
+    render_crf: int = 23,
+) -> PipelineResult:
+    clock = _Stopwatch(reporter or NullReporter())
+    workdir = Path(workdir)
+
+    with clock.stage("preparing_script"):
+        script = prepare_script(request.script)
+        width, height = frame_size(request.aspect_ratio, request.resolution)
+
+    with clock.stage("synthesizing_speech"):
+        speech = speech_provider.synthesize(script, request.voice_id, workdir / "speech", speed=request.speed)
+
+    with clock.stage("aligning_captions"):
+        cues = build_cues(speech.words, max_words=request.caption_style.max_words_per_cue)
+        srt_path, vtt_path = workdir / "captions.srt", workdir / "captions.vtt"
+        srt_path.write_text(to_srt(cues), encoding="utf-8")
+        vtt_path.write_text(to_vtt(cues), encoding="utf-8")
+
+    with clock.stage("rendering_video"):
+        spec = RenderSpec(
+            portrait_path=request.portrait_path, audio_path=speech.audio_path, audio_duration=speech.duration,
+            width=width, height=height, background_color=request.background_color,
+            accent_color=request.accent_color, logo_path=request.logo_path,
+            cues=cues if request.captions else [], caption_style=request.caption_style, framing=request.framing,
+        )
+        rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf)
+
+    with clock.stage("uploading"):
+        checksum = sha256_of(rendered.video_path)
+        keys = upload_artifacts(store, {
+            "video": rendered.video_path, "thumbnail": rendered.thumbnail_path, "audio": speech.audio_path,
+            "captions_srt": srt_path, "captions_vtt": vtt_path,
+        }, key_prefix)
+
+    return PipelineResult(keys=keys, speech=speech, render=rendered, checksum_sha256=checksum,
+                          cue_count=len(cues), stage_timings=clock.timings)

@@ -1,0 +1,19 @@
+"""Reads of generation jobs and videos. Owner scoping for the API comes from OwnerScopedViewSet."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from ai_studio.models import GeneratedVideo, VideoGenerationJob
+
+
+def jobs_with_relations() -> QuerySet[VideoGenerationJob]:
+    # `video` is the reverse one-to-one: select it too, so a page of jobs costs one query.
+    return VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "video")
+
+
+def videos_with_relations() -> QuerySet[GeneratedVideo]:
+    return GeneratedVideo.objects.select_related("campaign", "job")
+
+
+def find_job_by_idempotency_key(owner, key: str) -> VideoGenerationJob | None:
+    return VideoGenerationJob.objects.filter(owner=owner, idempotency_key=key).first()

@@ -1,0 +1,279 @@
+"""Running a generation job on a worker: claim it, run the engine, record the outcome.
+
+Exactly-once: a job is claimed with a conditional UPDATE that hands it a fresh lease token; every
+later write (progress, completion, failure) is conditional on that token. A worker that died
+(SIGKILL) stops renewing its lease, the broker redelivers the task (acks_late), and the next
+worker claims the job once the lease has lapsed. Completion flips the status and creates the
+GeneratedVideo in one transaction, and GeneratedVideo.job is one-to-one, so a job completes once.
+Artifact keys are deterministic per job, so a rerun overwrites rather than orphans files.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
+from ai_studio.generation.ffmpeg import RenderError
+from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
+from ai_studio.generation.speech import PermanentSpeechError, TransientSpeechError, get_provider
+from ai_studio.generation.types import CaptionStyle
+from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (ours was presumed dead); stop without writing."""
+
+
+@dataclass
+class Outcome:
+    status: str  # "completed" | "failed" | "canceled" | "retry" | "skipped" | "busy"
+    retry_in: float | None = None  # seconds, when the task should run again
+
+
+def artifact_prefix(job: VideoGenerationJob) -> str:
+    return f"users/{job.owner_id}/videos/{job.id}"
+
+
+# --- claiming ---------------------------------------------------------------------------------
+def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
+    """Take the job if it is queued, or processing under a lapsed lease. Returns (job, token)."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    lapsed = now - timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.PROCESSING, heartbeat_at__lt=lapsed)
+    updated = VideoGenerationJob.objects.filter(claimable, pk=job_id, cancel_requested=False).update(
+        status=JobStatus.PROCESSING, lease_token=token, heartbeat_at=now, attempts=F("attempts") + 1,
+        started_at=now, stage=JobStage.PREPARING_SCRIPT, updated_at=now,
+    )
+    if not updated:
+        return None, token
+    job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "owner").get(pk=job_id)
+    return job, token
+
+
+def _owned(job: VideoGenerationJob, token: uuid.UUID):
+    return VideoGenerationJob.objects.filter(pk=job.pk, lease_token=token, status=JobStatus.PROCESSING)
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the lease while a long stage (speech, ffmpeg) runs."""
+
+    def __init__(self, job: VideoGenerationJob, token: uuid.UUID) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{job.pk}")
+        self.job, self.token = job, token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = max(settings.GENERATION_LEASE_SECONDS / 3, 0.5)
+        try:
+            while not self.stopped.wait(interval):
+                _owned(self.job, self.token).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+class _DatabaseReporter:
+    """Persists stage + progress (never going backwards) and notices cancellation or a lost lease."""
+
+    def __init__(self, job: VideoGenerationJob, token: uuid.UUID) -> None:
+        self.job, self.token = job, token
+
+    def stage(self, stage: str, progress: int) -> None:
+        updated = _owned(self.job, self.token).filter(cancel_requested=False).update(
+            stage=stage, progress=Greatest(F("progress"), progress), heartbeat_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            current = VideoGenerationJob.objects.filter(pk=self.job.pk).values("cancel_requested", "lease_token").get()
+            if current["cancel_requested"] and current["lease_token"] == self.token:
+                raise Canceled()
+            raise LeaseLost()
+
+
+# --- running ----------------------------------------------------------------------------------
+def execute_job(job_id) -> Outcome:
+    close_old_connections()
+    job, token = claim(job_id)
+    if job is None:
+        return _not_claimed(job_id)
+    heartbeat = _Heartbeat(job, token)
+    heartbeat.start()
+    workdir = Path(tempfile.mkdtemp(prefix=f"reel-{job.pk}-"))
+    store = DjangoStorageArtifactStore()
+    try:
+        result = run_pipeline(
+            _build_request(job, workdir, store), workdir=workdir, speech_provider=_speech_provider(job),
+            store=store, key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token),
+            render_preset=settings.RENDER_PRESET, render_crf=settings.RENDER_CRF,
+        )
+        return _complete(job, token, result, store)
+    except Canceled:
+        return _cancel(job, token, store)
+    except LeaseLost:
+        logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
+        return Outcome("skipped")
+    except (TransientSpeechError, ArtifactError) as error:
+        return _transient_failure(job, token, error.code, error.message)
+    except (PermanentSpeechError, RenderError) as error:
+        return _fail(job, token, error.code, error.message)
+    except _InputMissing as error:
+        return _fail(job, token, error.code, error.message)
+    except Exception as error:  # a bug: fail the job visibly, keep the traceback in the logs
+        logger.exception("generation job crashed", extra={"job_id": str(job.pk)})
+        return _fail(job, token, "internal_error", f"Unexpected error ({type(error).__name__}); it has been logged.")
+    finally:
+        heartbeat.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _not_claimed(job_id) -> Outcome:
+    """Someone else holds a live lease (retry when it would lapse), or the job is finished."""
+    job = VideoGenerationJob.objects.filter(pk=job_id).only("status", "heartbeat_at", "cancel_requested").first()
+    if job is None or job.status != JobStatus.PROCESSING or job.cancel_requested:
+        return Outcome("skipped")
+    lapses_at = job.heartbeat_at + timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
+    return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
+
+
+class _InputMissing(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
+    avatar, campaign = job.avatar, job.campaign
+    if not avatar.portrait:
+        raise _InputMissing("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
+    try:
+        portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
+        logo = None
+        if campaign is not None and campaign.brand_logo:
+            logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
+    except FileNotFoundError as error:
+        raise _InputMissing("input_file_missing", f"A stored input file is missing: {error}") from error
+    style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
+                            if k in CaptionStyle.__dataclass_fields__})
+    background = job.background_color or (campaign.brand_primary_color if campaign else "") or avatar.background_color
+    return GenerationRequest(
+        script=job.script, voice_id=job.voice.provider_voice_id, portrait_path=portrait, speed=job.speed,
+        aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
+        caption_style=style, background_color=background,
+        accent_color=(campaign.brand_secondary_color or None) if campaign else None,
+        logo_path=logo, framing=avatar.framing,
+    )
+
+
+def speech_provider_for(provider_name: str):
+    """Build a speech provider from settings (used by jobs and by voice samples)."""
+    if provider_name == "openai":
+        return get_provider(
+            "openai", api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL,
+            model=settings.OPENAI_TTS_MODEL, timeout=settings.OPENAI_TIMEOUT, max_retries=0,
+            word_timestamps=settings.OPENAI_WORD_TIMESTAMPS, transcribe_model=settings.OPENAI_TRANSCRIBE_MODEL,
+        )
+    return get_provider(provider_name)
+
+
+def _speech_provider(job: VideoGenerationJob):
+    return speech_provider_for(job.voice.provider or settings.SPEECH_DEFAULT_PROVIDER)
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult, store) -> Outcome:
+    now = timezone.now()
+    with transaction.atomic():
+        updated = _owned(job, token).filter(cancel_requested=False).update(
+            status=JobStatus.COMPLETED, stage=JobStage.DONE, progress=100, completed_at=now, updated_at=now,
+            lease_token=None, error_code="", error_message="", speech_provider=result.speech.provider,
+            stage_timings=result.stage_timings, total_seconds=result.total_seconds,
+        )
+        if updated:
+            rendered = result.render
+            GeneratedVideo.objects.create(
+                owner_id=job.owner_id, job=job, campaign_id=job.campaign_id, title=job.title,
+                video_key=result.keys["video"], thumbnail_key=result.keys["thumbnail"],
+                audio_key=result.keys["audio"], captions_srt_key=result.keys["captions_srt"],
+                captions_vtt_key=result.keys["captions_vtt"], duration_seconds=rendered.duration,
+                width=rendered.width, height=rendered.height, fps=rendered.fps, size_bytes=rendered.size_bytes,
+                video_codec=rendered.video_codec, audio_codec=rendered.audio_codec,
+                checksum_sha256=result.checksum_sha256, aspect_ratio=job.aspect_ratio,
+                stage_timings=result.stage_timings,
+            )
+    if updated:
+        logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds})
+        return Outcome("completed")
+    if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
+        return _cancel(job, token, store)
+    return Outcome("skipped")  # our lease lapsed and another run owns the job (same keys)
+
+
+def _cancel(job: VideoGenerationJob, token: uuid.UUID, store) -> Outcome:
+    delete_artifacts(store, artifact_prefix(job))
+    _owned(job, token).update(status=JobStatus.CANCELED, lease_token=None, completed_at=timezone.now(),
+                              error_code="canceled", error_message="Canceled by the user while processing.")
+    return Outcome("canceled")
+
+
+def _fail(job: VideoGenerationJob, token: uuid.UUID, code: str, message: str) -> Outcome:
+    _owned(job, token).update(status=JobStatus.FAILED, lease_token=None, completed_at=timezone.now(),
+                              error_code=code[:64], error_message=message[:2000])
+    logger.warning("generation job failed", extra={"job_id": str(job.pk), "error_code": code})
+    return Outcome("failed")
+
+
+def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, message: str) -> Outcome:
+    attempts = VideoGenerationJob.objects.filter(pk=job.pk).values_list("attempts", flat=True).get()
+    if attempts >= settings.GENERATION_MAX_ATTEMPTS:
+        return _fail(job, token, code, f"{message} (gave up after {attempts} attempts)")
+    # Back to the queue, keeping the reason visible while it waits.
+    _owned(job, token).update(status=JobStatus.QUEUED, stage=JobStage.QUEUED, lease_token=None,
+                              error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
+    return Outcome("retry", retry_in=backoff_seconds(attempts))
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter (half to full of the capped delay)."""
+    delay = min(settings.GENERATION_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0), settings.GENERATION_RETRY_MAX_SECONDS)
+    return round(delay * random.uniform(0.5, 1.0), 2)
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+def requeue_stalled_jobs(*, queued_for: timedelta = timedelta(minutes=10)) -> int:
+    """Re-send jobs whose message may be lost: processing under a lapsed lease, or queued too long.
+
+    Sending a job twice is harmless: only one run can claim it.
+    """
+    from ai_studio.tasks import run_generation_job
+
+    now = timezone.now()
+    lapsed = now - timedelta(seconds=settings.GENERATION_LEASE_SECONDS * 3)
+    stalled = VideoGenerationJob.objects.filter(
+        Q(status=JobStatus.PROCESSING, heartbeat_at__lt=lapsed)
+        | Q(status=JobStatus.QUEUED, updated_at__lt=now - queued_for)
+    ).values_list("pk", flat=True)[:500]
+    count = 0
+    for job_id in stalled:
+        run_generation_job.delay(str(job_id))
+        count += 1
+    return count

@@ -1,0 +1,140 @@
+"""User-facing commands on generation jobs: submit, cancel, retry; and deleting videos.
+
+The worker side (claiming and running a job) lives in `ai_studio.services.execution`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ai_studio.models import ACTIVE_JOB_STATUSES, GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.selectors.generation import find_job_by_idempotency_key
+from reelmate.api.errors import Conflict, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Submission:
+    job: VideoGenerationJob
+    created: bool  # False when an Idempotency-Key replay returned the existing job
+
+
+def request_fingerprint(body: dict) -> str:
+    """A stable hash of a request body, to tell an idempotent replay from a different request."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint: str) -> Submission:
+    """Create a queued job and enqueue it once the transaction commits.
+
+    `fields` are validated model fields (avatar, voice, campaign, template, script, ...). With an
+    Idempotency-Key, the same key and body return the first job; the same key with another body
+    is a 409.
+    """
+    if idempotency_key:
+        existing = find_job_by_idempotency_key(owner, idempotency_key)
+        if existing is not None:
+            return Submission(_replay(existing, fingerprint), created=False)
+    try:
+        with transaction.atomic():
+            job = VideoGenerationJob.objects.create(
+                owner=owner, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint, **fields
+            )
+            if job.template_id:
+                from ai_studio.services.templates import record_template_use
+
+                record_template_use(job.template)
+            enqueue(job)
+    except IntegrityError:
+        # Two requests with the same key raced; the loser answers like a replay.
+        existing = find_job_by_idempotency_key(owner, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return Submission(_replay(existing, fingerprint), created=False)
+    logger.info("generation job queued", extra={"job_id": str(job.id), "owner_id": owner.id})
+    return Submission(job, created=True)
+
+
+def _replay(existing: VideoGenerationJob, fingerprint: str) -> VideoGenerationJob:
+    if existing.request_fingerprint != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request body.",
+                       code="idempotency_key_reused")
+    return existing
+
+
+def enqueue(job: VideoGenerationJob) -> None:
+    """Send the job to the render queue after commit, so the worker always finds the row."""
+    from ai_studio.tasks import run_generation_job
+
+    job_id = str(job.id)
+    transaction.on_commit(lambda: run_generation_job.delay(job_id))
+
+
+def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
+    """Queued → canceled at once; processing → canceled by the worker at its next stage boundary."""
+    with transaction.atomic():
+        job = VideoGenerationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status == JobStatus.QUEUED:
+            job.status, job.cancel_requested = JobStatus.CANCELED, True
+            job.completed_at = timezone.now()
+            job.error_code, job.error_message = "canceled", "Canceled by the user before it started."
+            job.save(update_fields=["status", "cancel_requested", "completed_at", "error_code", "error_message",
+                                    "updated_at"])
+        elif job.status == JobStatus.PROCESSING:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested", "updated_at"])
+        else:
+            raise Conflict(f"A {job.status} job cannot be canceled.", code="job_not_cancelable")
+    return job
+
+
+def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
+    """A failed or canceled job gets a fresh attempt under the same id."""
+    with transaction.atomic():
+        job = VideoGenerationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise Conflict(f"Only failed or canceled jobs can be retried; this one is {job.status}.",
+                           code="job_not_retryable")
+        job.status, job.stage, job.progress = JobStatus.QUEUED, JobStage.QUEUED, 0
+        job.error_code = job.error_message = ""
+        job.cancel_requested = False
+        job.attempts = 0
+        job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = None
+        job.stage_timings, job.total_seconds = {}, None
+        job.save()
+        enqueue(job)
+    return job
+
+
+def is_active(job: VideoGenerationJob) -> bool:
+    return job.status in ACTIVE_JOB_STATUSES
+
+
+def delete_video(video: GeneratedVideo) -> None:
+    """Remove the stored files, then the record. If storage fails, nothing is deleted (503)."""
+    from ai_studio.generation.artifacts import ArtifactError
+    from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+
+    store = DjangoStorageArtifactStore()
+    try:
+        for key in video_keys(video).values():
+            store.delete(key)
+    except ArtifactError as error:
+        raise ServiceUnavailable(f"Storage is unavailable, the video was kept: {error.message}",
+                                 code="storage_unavailable")
+    video.delete()
+
+
+def video_keys(video: GeneratedVideo) -> dict[str, str]:
+    """The storage key of each of a video's files, by role (matches ARTIFACT_FILES)."""
+    return {
+        "video": video.video_key, "thumbnail": video.thumbnail_key, "audio": video.audio_key,
+        "captions_srt": video.captions_srt_key, "captions_vtt": video.captions_vtt_key,
+    }
