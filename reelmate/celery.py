@@ -26,7 +26,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     task_default_queue="default",
-    task_queues=(Queue("default"), Queue("render")),
+    task_queues=(Queue("default", routing_key="default"), Queue("render", routing_key="render")),
     task_routes={"ai_studio.tasks.run_generation_job": {"queue": "render"}},
     worker_hijack_root_logger=False,
     timezone="UTC",

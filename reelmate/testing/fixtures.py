@@ -1,0 +1,209 @@
+"""pytest plugin: real S3, a local OpenAI-compatible API and real Celery workers for the suite.
+
+Registered from the root conftest (`pytest_plugins = ["reelmate.testing.fixtures"]`).
+
+* `s3_server` (session): SeaweedFS on loopback, started once per session.
+* `s3_storage` (session, autouse): Django's default storage is S3Storage on that server for the
+  whole session, so every test that stores a file does real S3 over HTTP.
+* `openai_server` (function): the fake OpenAI audio API, reset for each test, with
+  settings.OPENAI_API_KEY / OPENAI_BASE_URL pointing at it. `openai_server_session` underneath.
+* `worker_factory` / `celery_worker` (function, transactional_db): real worker processes sharing
+  the test database, broker, S3 and (when the test uses `openai_server`) the fake OpenAI API.
+* `task_events` (function): a `TaskEvents` recorder, entered before the test body runs.
+"""
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
+
+from reelmate.testing.openai_server import FakeOpenAIServer
+from reelmate.testing.s3_server import S3Server
+from reelmate.testing.worker import (
+    CeleryWorker,
+    TaskEvents,
+    purge_broker,
+    worker_environment,
+)
+
+_WORKERS_KEY = pytest.StashKey[list[CeleryWorker]]()
+
+
+def s3_storage_settings(server: S3Server) -> dict[str, Any]:
+    """The settings reelmate.settings would compute with the S3_* environment of `server`.
+
+    Mirrors the `if USING_S3:` branch of reelmate/settings.py (keep the two in step); the
+    staticfiles entry is kept from the current settings.
+    """
+    return {
+        "USING_S3": True,
+        "S3_ENDPOINT_URL": server.endpoint_url,
+        "S3_ACCESS_KEY_ID": server.access_key,
+        "S3_SECRET_ACCESS_KEY": server.secret_key,
+        "S3_REGION": server.region,
+        "STORAGE_BUCKET_NAME": server.bucket,
+        "STORAGES": {
+            **django_settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": server.bucket,
+                    "endpoint_url": server.endpoint_url,
+                    "access_key": server.access_key,
+                    "secret_key": server.secret_key,
+                    "region_name": server.region,
+                    "addressing_style": "path",
+                    "signature_version": "s3v4",
+                    "default_acl": None,
+                    "querystring_auth": True,
+                    "querystring_expire": django_settings.PRESIGNED_URL_EXPIRY,
+                    "file_overwrite": False,
+                },
+            },
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """SeaweedFS with signature checking and a private bucket, for the whole session."""
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def s3_storage(s3_server: S3Server, django_test_environment: None) -> Iterator[S3Server]:
+    """Point Django's default storage at `s3_server` for the whole session.
+
+    override_settings sends `setting_changed` for STORAGES, and Django's test signal handler
+    then drops the cached backends (`storages._storages`) and `default_storage`'s wrapped
+    instance, so the next use builds S3Storage from the new settings. The pytest-django
+    `settings` fixture stacks on top of this and restores it after each test.
+    """
+    override = override_settings(**s3_storage_settings(s3_server))
+    override.enable()
+    try:
+        yield s3_server
+    finally:
+        override.disable()
+
+
+@pytest.fixture(scope="session")
+def openai_server_session() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_server(openai_server_session: FakeOpenAIServer, settings: Any) -> Iterator[FakeOpenAIServer]:
+    """The fake OpenAI API, clean for this test, with OPENAI_API_KEY / OPENAI_BASE_URL set to it.
+
+    SPEECH_DEFAULT_PROVIDER is left as it is (settings.py derives it from the key at import).
+    """
+    server = openai_server_session
+    server.reset()
+    settings.OPENAI_API_KEY = server.api_key
+    settings.OPENAI_BASE_URL = server.base_url
+    yield server
+    server.reset()
+
+
+class WorkerFactory(Protocol):
+    def __call__(
+        self,
+        *,
+        queues: tuple[str, ...] = ("default", "render"),
+        env: Mapping[str, str] | None = None,
+        concurrency: int = 1,
+        ready_timeout: float = 60.0,
+    ) -> CeleryWorker: ...
+
+
+@pytest.fixture
+def worker_factory(
+    request: pytest.FixtureRequest, transactional_db: None, s3_storage: S3Server, tmp_path: Path
+) -> Iterator[WorkerFactory]:
+    """Start real Celery workers; every one is stopped (TERM, then KILL) at teardown.
+
+    `worker_factory(queues=("render",), env={"GENERATION_MAX_ATTEMPTS": "2"})` — `env` is
+    applied over `worker_environment()` (test DB, broker, S3, OpenAI and mirrored settings).
+    The broker is purged once, before the first worker of the test starts, so stale messages
+    from earlier runs are not consumed, while messages a killed worker left behind survive
+    for a replacement worker started later in the same test.
+    """
+    # If the test also uses the fake OpenAI API, set it up first so its settings reach the worker.
+    if "openai_server" in request.fixturenames:
+        request.getfixturevalue("openai_server")
+    purge_broker()
+    workers: list[CeleryWorker] = []
+    request.node.stash[_WORKERS_KEY] = workers
+
+    def start(
+        *,
+        queues: tuple[str, ...] = ("default", "render"),
+        env: Mapping[str, str] | None = None,
+        concurrency: int = 1,
+        ready_timeout: float = 60.0,
+    ) -> CeleryWorker:
+        worker = CeleryWorker(
+            env=worker_environment(extra=env),
+            queues=queues,
+            concurrency=concurrency,
+            log_path=tmp_path / f"celery-worker-{len(workers) + 1}.log",
+            ready_timeout=ready_timeout,
+        )
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    failures: list[Exception] = []
+    for worker in reversed(workers):
+        try:
+            worker.stop()
+        except Exception as error:  # noqa: BLE001 - stop the others first, then report
+            failures.append(error)
+    if failures:
+        raise failures[0]
+
+
+@pytest.fixture
+def celery_worker(worker_factory: WorkerFactory) -> CeleryWorker:
+    """One running worker on the `default` and `render` queues (concurrency 1, prefork)."""
+    return worker_factory()
+
+
+@pytest.fixture
+def task_events() -> Iterator[TaskEvents]:
+    """Celery events seen during the test (workers started by these fixtures send them)."""
+    with TaskEvents() as events:
+        yield events
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failing test, attach the tail of each worker's log to the report."""
+    report = yield
+    if report.failed:
+        for worker in item.stash.get(_WORKERS_KEY, []):
+            report.sections.append((f"celery worker {worker.name} log (tail)", worker.log_tail(80)))
+    return report
+
+
+__all__ = [
+    "WorkerFactory",
+    "celery_worker",
+    "openai_server",
+    "openai_server_session",
+    "s3_server",
+    "s3_storage",
+    "s3_storage_settings",
+    "task_events",
+    "worker_factory",
+]
