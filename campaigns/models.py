@@ -69,6 +69,9 @@ class Campaign(TimeStampedModel):
             models.Index(fields=["owner", "-created_at"], name="campaign_owner_created"),
             models.Index(fields=["owner", "status", "-created_at"], name="campaign_owner_status"),
             models.Index(fields=["owner", "start_date"], name="campaign_owner_start"),
+            # "Recently edited" ordering and the objective filter of the campaign list.
+            models.Index(fields=["owner", "-updated_at"], name="campaign_owner_updated"),
+            models.Index(fields=["owner", "objective", "-created_at"], name="campaign_owner_objective"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(end_date__isnull=True) | models.Q(start_date__isnull=True)

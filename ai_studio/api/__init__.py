@@ -1,0 +1,1 @@
+"""AI Studio HTTP endpoints, one module per area (``catalog``; generation adds its own)."""

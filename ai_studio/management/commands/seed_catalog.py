@@ -1,0 +1,99 @@
+"""Load the starter catalog: avatars with drawn portraits, voices, and system templates.
+
+Idempotent: avatars and voices are matched by slug and system templates by name, and updated in
+place; portraits are drawn only for avatars without one (``--redraw-portraits`` to redo them).
+Voices without a preview sample get one queued for the worker (``--no-samples`` to skip).
+"""
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from ai_studio.management import starter_catalog as starter
+from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
+from ai_studio.portraits import portrait_png
+from ai_studio.selectors.catalog import active_voices
+from ai_studio.services import catalog as catalog_services
+from ai_studio.services import templates as template_services
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the starter catalog of avatars, voices and system prompt templates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--redraw-portraits", action="store_true", help="Draw portraits again even if present.")
+        parser.add_argument("--no-samples", action="store_true", help="Do not queue voice preview samples.")
+
+    def handle(self, *args, redraw_portraits: bool = False, no_samples: bool = False, **options):
+        with transaction.atomic():
+            voices = self._seed_voices()
+            avatars = self._seed_avatars(voices, redraw=redraw_portraits)
+            templates = self._seed_templates()
+        self.stdout.write(self.style.SUCCESS(
+            f"Starter catalog ready: {avatars} avatars, {len(voices)} voices, {templates} system templates."
+        ))
+        if not no_samples:
+            self._queue_samples()
+
+    def _seed_voices(self) -> dict[str, AIVoice]:
+        voices: dict[str, AIVoice] = {}
+        for order, (voice_id, name, gender, style, description) in enumerate(starter.OPENAI_VOICES):
+            voices[voice_id], _ = AIVoice.objects.update_or_create(
+                slug=f"openai-{voice_id}",
+                defaults={"name": name, "provider": VoiceProvider.OPENAI, "provider_voice_id": voice_id,
+                          "language": "en-US", "gender": gender, "style": style, "description": description,
+                          "sort_order": 20 + order},
+            )
+        for order, (voice_id, info) in enumerate(_local_voices().items()):
+            name, style, description, accent = starter.LOCAL_VOICE_DETAILS.get(
+                voice_id, (f"{info['label']} (offline)", "offline", "An offline voice.", ""))
+            voices[voice_id], _ = AIVoice.objects.update_or_create(
+                slug="local-" + voice_id.replace(":", "-").replace("_", "-").lower(),
+                defaults={"name": name, "provider": VoiceProvider.LOCAL, "provider_voice_id": voice_id,
+                          "language": info["language"], "gender": info["gender"], "style": style,
+                          "accent": accent, "description": description,
+                          # The natural offline voice first; robotic ones after the OpenAI voices.
+                          "sort_order": 10 if style == "natural" else 80 + order},
+            )
+        return voices
+
+    def _seed_avatars(self, voices: dict[str, AIVoice], *, redraw: bool) -> int:
+        for order, spec in enumerate(starter.AVATARS):
+            fields = {key: value for key, value in spec.items() if key not in ("slug", "portrait", "default_voice")}
+            avatar, _ = AIAvatar.objects.update_or_create(
+                slug=spec["slug"],
+                defaults={**fields, "default_voice": voices.get(spec["default_voice"]), "sort_order": 10 * (order + 1)},
+            )
+            if redraw or not avatar.portrait:
+                image = ContentFile(portrait_png(spec["portrait"]), name=f"{avatar.slug}.png")
+                catalog_services.set_avatar_portrait(avatar, image)
+        return len(starter.AVATARS)
+
+    def _seed_templates(self) -> int:
+        for spec in starter.TEMPLATES:
+            fields = {key: value for key, value in spec.items() if key != "name"}
+            existing = PromptTemplate.objects.filter(owner__isnull=True, name=spec["name"]).first()
+            if existing:
+                template_services.update_template(existing, **fields)
+            else:
+                template_services.create_template(owner=None, name=spec["name"], **fields)
+        return len(starter.TEMPLATES)
+
+    def _queue_samples(self) -> None:
+        from ai_studio.tasks import generate_voice_sample
+
+        missing = list(active_voices().filter(sample_audio="").values_list("pk", flat=True))
+        for voice_id in missing:
+            generate_voice_sample.delay(voice_id)
+        if missing:
+            self.stdout.write(f"Queued {len(missing)} voice preview samples for the worker.")
+
+
+def _local_voices() -> dict:
+    """The offline voices the speech engine ships (a minimal list if the engine is not importable)."""
+    try:
+        from ai_studio.generation.speech.local import LOCAL_VOICES
+    except ImportError:
+        return starter.FALLBACK_LOCAL_VOICES
+    return LOCAL_VOICES

@@ -1,0 +1,1 @@
+"""AI Studio reads, one module per area (``catalog``; generation adds its own)."""

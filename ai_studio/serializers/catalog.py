@@ -1,0 +1,122 @@
+"""Catalog shapes: avatars and voices (read-only for users) and prompt templates."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ai_studio import templating
+from ai_studio.models import AIAvatar, AIVoice, PromptTemplate
+from ai_studio.selectors.catalog import is_voice_available
+from reelmate.storage import presigned_url
+
+
+def _url(field_file) -> str | None:
+    return presigned_url(field_file.name) if field_file else None
+
+
+class AvatarSerializer(serializers.ModelSerializer):
+    portrait_url = serializers.SerializerMethodField(help_text="Presigned, time-limited; null without a portrait.")
+    thumbnail_url = serializers.SerializerMethodField(help_text="A 256px JPEG preview; presigned, time-limited.")
+    default_voice_id = serializers.SerializerMethodField(
+        help_text="The voice that suits this avatar, if it is available on this installation."
+    )
+    tags = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = AIAvatar
+        fields = ("id", "name", "slug", "description", "gender", "age_range", "style", "tags", "framing",
+                  "background_color", "default_voice_id", "is_premium", "portrait_url", "thumbnail_url")
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_portrait_url(self, avatar: AIAvatar) -> str | None:
+        return _url(avatar.portrait)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, avatar: AIAvatar) -> str | None:
+        return _url(avatar.portrait_thumbnail)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_default_voice_id(self, avatar: AIAvatar) -> int | None:
+        return avatar.default_voice_id if is_voice_available(avatar.default_voice) else None
+
+
+class VoiceSerializer(serializers.ModelSerializer):
+    sample_url = serializers.SerializerMethodField(
+        help_text="A short spoken preview (WAV or as uploaded); presigned; null until the worker made it."
+    )
+
+    class Meta:
+        model = AIVoice
+        fields = ("id", "name", "slug", "description", "provider", "provider_voice_id", "language", "accent",
+                  "gender", "style", "speaking_rate", "is_premium", "sample_url")
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_sample_url(self, voice: AIVoice) -> str | None:
+        return _url(voice.sample_audio)
+
+
+# --- prompt templates -------------------------------------------------------------------------
+class TemplateVariableSerializer(serializers.Serializer):
+    """Documents one declared variable (validation is ``ai_studio.templating.parse_variables``)."""
+
+    name = serializers.RegexField(r"^" + templating.NAME_PATTERN + r"$")
+    label = serializers.CharField(max_length=templating.MAX_LABEL_LENGTH, required=False)
+    required = serializers.BooleanField(default=True)
+    default = serializers.CharField(allow_blank=True, default="")
+    max_length = serializers.IntegerField(min_value=1, max_value=templating.MAX_VALUE_LENGTH,
+                                          default=templating.DEFAULT_MAX_LENGTH)
+
+
+@extend_schema_field(TemplateVariableSerializer(many=True))
+class TemplateVariablesField(serializers.JSONField):
+    """The declared variables, validated as a whole with the body by ``services.templates``."""
+
+
+class PromptTemplateSerializer(serializers.ModelSerializer):
+    variables = TemplateVariablesField()
+    is_system = serializers.BooleanField(read_only=True, help_text="Curated by staff; read-only for users.")
+    is_own = serializers.SerializerMethodField(help_text="Yours: you can edit and delete it.")
+    placeholders = serializers.SerializerMethodField(help_text="The variable names the body uses, in order.")
+
+    class Meta:
+        model = PromptTemplate
+        fields = ("id", "name", "category", "description", "body", "variables", "placeholders", "tone",
+                  "target_duration_seconds", "is_public", "is_system", "is_own", "usage_count", "created_at",
+                  "updated_at")
+        read_only_fields = fields
+
+    def get_is_own(self, template: PromptTemplate) -> bool:
+        request = self.context.get("request")
+        return bool(request and template.owner_id is not None and template.owner_id == request.user.pk)
+
+    def get_placeholders(self, template: PromptTemplate) -> list[str]:
+        return templating.placeholders(template.body)
+
+
+class PromptTemplateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    category = serializers.ChoiceField(choices=PromptTemplate._meta.get_field("category").choices)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=templating.SCRIPT_MAX_CHARS, trim_whitespace=True,
+                                 help_text="The script, with {{variable}} placeholders for declared variables.")
+    variables = TemplateVariablesField(required=False)
+    tone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    target_duration_seconds = serializers.IntegerField(min_value=5, max_value=600, required=False)
+    is_public = serializers.BooleanField(required=False, help_text="Shared with every user (read-only to them).")
+
+
+class TemplateRenderInputSerializer(serializers.Serializer):
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, trim_whitespace=True), required=False,
+        default=dict, help_text="Values for the template's variables, by name.",
+    )
+
+
+class RenderedScriptSerializer(serializers.Serializer):
+    script = serializers.CharField()
+    word_count = serializers.IntegerField()
+    estimated_duration_seconds = serializers.FloatField(help_text="At about 150 spoken words a minute.")
+    target_duration_seconds = serializers.IntegerField()

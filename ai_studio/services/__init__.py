@@ -1,0 +1,1 @@
+"""AI Studio writes, one module per area: ``catalog`` (avatars, voices), ``templates``; generation adds its own."""

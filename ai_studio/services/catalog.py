@@ -1,0 +1,123 @@
+"""Writes to the catalog staff curate: portraits and thumbnails, voice samples, activation, cache."""
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ai_studio.models import AIAvatar, AIVoice
+from ai_studio.selectors.catalog import CATALOG_VERSION_KEY, available_voice_providers
+from reelmate.images import inspect_image, make_thumbnail
+
+logger = logging.getLogger(__name__)
+
+# What a voice says in its preview, by language (the part of its BCP-47 tag before the dash).
+SAMPLE_SENTENCES = {
+    "en": "Hi, I'm {name}. Hand me a script, and I'll turn it into a scroll-stopping video in minutes.",
+    "es": "Hola, soy {name}. Dame un guion y lo convierto en un vídeo que nadie querrá saltarse.",
+    "fr": "Bonjour, je suis {name}. Donnez-moi un script, et j'en fais une vidéo qu'on regarde jusqu'au bout.",
+    "de": "Hallo, ich bin {name}. Gib mir ein Skript, und ich mache daraus ein Video, das niemand wegwischt.",
+}
+
+
+# --- cache ------------------------------------------------------------------------------------
+def invalidate_catalog_cache() -> None:
+    """Make every cached catalog page stale, now and again once the current transaction commits.
+
+    The second bump closes a race: a request between this call and the commit could otherwise
+    cache the old rows under the new version.
+    """
+    _bump_catalog_version()
+    transaction.on_commit(_bump_catalog_version)
+
+
+def _bump_catalog_version() -> None:
+    try:
+        cache.incr(CATALOG_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any fresh clock-based value is newer
+        cache.set(CATALOG_VERSION_KEY, time.time_ns() // 1000, timeout=None)
+
+
+def set_active(queryset: QuerySet, *, active: bool) -> int:
+    """Activate or deactivate catalog items in bulk (admin actions); returns how many changed."""
+    changed = queryset.exclude(is_active=active).update(is_active=active, updated_at=timezone.now())
+    invalidate_catalog_cache()  # update() sends no post_save signals
+    return changed
+
+
+# --- avatars ----------------------------------------------------------------------------------
+def set_avatar_portrait(avatar: AIAvatar, upload) -> None:
+    """Store an image as the avatar's portrait with a derived thumbnail, or remove both (``upload=None``).
+
+    ``upload`` is any Django ``File``; it is checked with ``reelmate.images`` (again, cheaply)
+    so that no caller can store an unchecked image. Saves the avatar; the files it replaces are
+    deleted once the change is committed.
+    """
+    old_names = [name for name in (avatar.portrait.name, avatar.portrait_thumbnail.name) if name]
+    if upload is None:
+        avatar.portrait = avatar.portrait_thumbnail = ""
+    else:
+        info = inspect_image(upload)
+        thumbnail = make_thumbnail(upload)  # first: some storages close the file they were given
+        avatar.portrait.save(info.storage_name(), upload, save=False)
+        avatar.portrait_thumbnail.save(thumbnail.name, thumbnail, save=False)
+    avatar.save()
+    _delete_files_after_commit(old_names)
+
+
+# --- voices -----------------------------------------------------------------------------------
+def sample_sentence(voice: AIVoice) -> str:
+    language = voice.language.split("-")[0].lower()
+    return SAMPLE_SENTENCES.get(language, SAMPLE_SENTENCES["en"]).format(name=voice.name)
+
+
+def generate_voice_sample(voice: AIVoice) -> bool:
+    """Synthesise the voice's preview sample and store it, unless it has one; True if one was stored.
+
+    Speech errors (``ai_studio.generation.speech.SpeechError``) propagate, for the task to retry
+    the transient ones.
+    """
+    if voice.sample_audio:
+        return False
+    if voice.provider not in available_voice_providers():
+        logger.warning("voice sample skipped: provider %s is not configured", voice.provider,
+                       extra={"voice": voice.slug})
+        return False
+    from ai_studio.services.execution import speech_provider_for  # loads the speech engine: only here
+
+    provider = speech_provider_for(voice.provider)
+    with tempfile.TemporaryDirectory(prefix="voice-sample-") as workdir:
+        result = provider.synthesize(sample_sentence(voice), voice.provider_voice_id, Path(workdir),
+                                     speed=voice.speaking_rate)
+        with transaction.atomic():
+            current = AIVoice.objects.select_for_update().get(pk=voice.pk)
+            if current.sample_audio:  # another run stored one meanwhile
+                voice.sample_audio = current.sample_audio
+                return False
+            with open(result.audio_path, "rb") as audio:
+                current.sample_audio.save(f"{current.slug}.wav", File(audio), save=False)
+            current.save(update_fields=["sample_audio", "updated_at"])
+    voice.sample_audio = current.sample_audio
+    return True
+
+
+def delete_catalog_files(item: AIAvatar | AIVoice) -> None:
+    """Remove a deleted avatar's or voice's stored files (once the deletion is committed)."""
+    fields = ("portrait", "portrait_thumbnail") if isinstance(item, AIAvatar) else ("sample_audio",)
+    _delete_files_after_commit([getattr(item, field).name for field in fields if getattr(item, field)])
+
+
+def _delete_files_after_commit(names: list[str]) -> None:
+    def delete():
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
