@@ -7,12 +7,13 @@ embedded default, `SignedFileSystemStorage` produces time-limited signed URLs se
 from __future__ import annotations
 
 import mimetypes
+import re
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
 _SIGNER_SALT = "reelmate.storage.signed-url"
@@ -29,7 +30,11 @@ class SignedFileSystemStorage(FileSystemStorage):
 
 
 def serve_signed_file(request, token: str):
-    """Serve a local file for a signed, unexpired token (the local twin of a presigned URL)."""
+    """Serve a local file for a signed, unexpired token (the local twin of a presigned URL).
+
+    Like S3, it answers `Range: bytes=...` with 206 Partial Content, which browsers need to seek
+    in a video (and Safari needs to play one at all).
+    """
     try:
         payload = signing.loads(token, salt=_SIGNER_SALT, max_age=None)
         signing.loads(token, salt=_SIGNER_SALT, max_age=payload["expire"])
@@ -40,10 +45,57 @@ def serve_signed_file(request, token: str):
     if not storage.exists(name):
         raise Http404("no such file")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    size = storage.size(name)
+    requested = _byte_range(request.META.get("HTTP_RANGE", ""), size)
+    if requested is _UNSATISFIABLE:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif requested is None:
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    else:
+        start, end = requested
+        response = StreamingHttpResponse(_read_range(storage.open(name, "rb"), start, end),
+                                         status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
     if payload.get("disposition"):
         response["Content-Disposition"] = payload["disposition"]
     return response
+
+
+_UNSATISFIABLE = object()
+_RANGE_CHUNK = 64 * 1024
+
+
+def _byte_range(header: str, size: int):
+    """A single `bytes=` range → (first, last) inclusive; None for no (or an ignorable) Range
+    header, which means the whole file; `_UNSATISFIABLE` for a range outside the file.
+    Multi-range requests are answered with the whole file, which RFC 9110 allows."""
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
+    if not match or match.groups() == ("", "") or size == 0:
+        return None
+    first, last = match.groups()
+    if first == "":  # a suffix: the last N bytes
+        return (max(size - int(last), 0), size - 1) if int(last) > 0 else _UNSATISFIABLE
+    start = int(first)
+    if last and int(last) < start:
+        return None  # syntactically invalid: ignored, as RFC 9110 says
+    if start >= size:
+        return _UNSATISFIABLE
+    return start, min(int(last), size - 1) if last else size - 1
+
+
+def _read_range(file, start: int, end: int):
+    with file:
+        file.seek(start)
+        remaining = end - start + 1
+        while remaining > 0:
+            chunk = file.read(min(_RANGE_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
 
 
 def presigned_url(name: str, *, expire: int | None = None, download_as: str | None = None) -> str:

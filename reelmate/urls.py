@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from analytics import views as analytics_views
 from reelmate import health, storage
 
 handler400 = "reelmate.api.errors.handler400"
@@ -11,6 +12,10 @@ handler500 = "reelmate.api.errors.handler500"
 
 api_patterns = [
     path("auth/", include("accounts.urls")),
+    path("", include("campaigns.urls")),
+    path("ai-studio/", include("analytics.sharing_urls")),  # .../share and .../download
+    path("ai-studio/", include("ai_studio.urls")),
+    path("analytics/", include("analytics.urls")),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
@@ -19,7 +24,10 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("admin/analytics/dashboard/", admin.site.admin_view(analytics_views.staff_dashboard),
+         name="analytics-dashboard"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("media-signed/<str:token>", storage.serve_signed_file, name="signed-file"),
+    path("v/", include("analytics.share_page_urls")),
 ]

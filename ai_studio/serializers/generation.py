@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ai_studio.models import (GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob,
-                              VoiceProvider)
+from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
 from reelmate.models import AspectRatio
 from reelmate.storage import presigned_url
 
@@ -57,13 +55,14 @@ class GenerateVideoSerializer(serializers.Serializer):
         return avatar
 
     def validate_voice_id(self, value):
-        from ai_studio.selectors.catalog import active_voices
+        from ai_studio.selectors.catalog import active_voices, is_voice_available
 
         voice = active_voices().filter(pk=value).first()
         if voice is None:
             raise serializers.ValidationError("No active voice with this id.")
-        if voice.provider == VoiceProvider.OPENAI and not settings.OPENAI_API_KEY:
-            raise serializers.ValidationError("This voice needs OpenAI, which is not configured on this server.")
+        if not is_voice_available(voice):
+            raise serializers.ValidationError(
+                f"This voice needs the {voice.get_provider_display()} provider, which is not configured here.")
         return voice
 
     def validate_campaign_id(self, value):
@@ -95,12 +94,12 @@ class GenerateVideoSerializer(serializers.Serializer):
         if template is not None and script:
             raise serializers.ValidationError({"script": ["Send either a script or a template_id, not both."]})
         if template is not None:
-            from ai_studio.templating import TemplateVariablesError, render_template
+            from ai_studio.templating import TemplateError, render
 
             try:
-                script = render_template(template.body, template.variables, attrs.get("variables") or {})
-            except TemplateVariablesError as error:
-                raise serializers.ValidationError({"variables": error.messages})
+                script = render(template.body, template.variables, attrs.get("variables") or {})
+            except TemplateError as error:
+                raise serializers.ValidationError(error.field_errors)
         if not script.strip():
             raise serializers.ValidationError({"script": ["Write a script, or choose a template."]})
         if len(script) > MAX_SCRIPT_CHARS:

@@ -1,0 +1,293 @@
+"""Staff curate the catalog here: avatars (portrait preview), voices (sample player), templates."""
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.utils.html import format_html, format_html_join
+
+from ai_studio import templating
+from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, PromptTemplate, VideoGenerationJob
+from ai_studio.selectors.catalog import provider_voice_ids
+from ai_studio.services import catalog as catalog_services
+from ai_studio.services import templates as template_services
+from reelmate.images import validate_image_upload
+from reelmate.storage import presigned_url
+
+# Audio a browser's <audio> element plays, recognised by its first bytes (never by its name).
+_AUDIO_SIGNATURES = {"wav": (b"RIFF", 8, b"WAVE"), "mp3": (b"ID3", None, None), "ogg": (b"OggS", None, None)}
+
+
+# --- shared actions ---------------------------------------------------------------------------
+@admin.action(description="Activate selected items")
+def activate(modeladmin, request, queryset: QuerySet):
+    changed = catalog_services.set_active(queryset, active=True)
+    modeladmin.message_user(request, f"{changed} activated.", messages.SUCCESS)
+
+
+@admin.action(description="Deactivate selected items")
+def deactivate(modeladmin, request, queryset: QuerySet):
+    changed = catalog_services.set_active(queryset, active=False)
+    modeladmin.message_user(request, f"{changed} deactivated.", messages.SUCCESS)
+
+
+# --- avatars ----------------------------------------------------------------------------------
+class AvatarAdminForm(forms.ModelForm):
+    class Meta:
+        model = AIAvatar
+        fields = "__all__"
+        help_texts = {"portrait": "PNG, JPEG or WebP, portrait orientation (e.g. 600x800), face centred with the "
+                                  "mouth at 72% of the height; a thumbnail is made from it."}
+
+    def clean_portrait(self):
+        portrait = self.cleaned_data.get("portrait")
+        if isinstance(portrait, UploadedFile):
+            validate_image_upload(portrait)
+        return portrait
+
+
+@admin.register(AIAvatar)
+class AIAvatarAdmin(admin.ModelAdmin):
+    form = AvatarAdminForm
+    list_display = ("thumbnail", "name", "gender", "age_range", "style", "default_voice", "is_active", "is_premium",
+                    "sort_order")
+    list_display_links = ("thumbnail", "name")
+    list_editable = ("sort_order",)
+    list_filter = ("is_active", "is_premium", "gender", "style", "framing")
+    search_fields = ("name", "slug", "description", "style")
+    list_select_related = ("default_voice",)
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("default_voice",)
+    readonly_fields = ("portrait_preview", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "is_active", "is_premium", "sort_order")}),
+        ("Look", {"fields": ("portrait_preview", "portrait", "gender", "age_range", "style", "tags")}),
+        ("Rendering defaults", {"fields": ("framing", "background_color", "default_voice")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = (activate, deactivate)
+
+    @admin.display(description="")
+    def thumbnail(self, avatar: AIAvatar) -> str:
+        if not avatar.portrait_thumbnail:
+            return "—"
+        return format_html('<img src="{}" alt="" style="height:56px;border-radius:6px">',
+                           presigned_url(avatar.portrait_thumbnail.name))
+
+    @admin.display(description="Portrait")
+    def portrait_preview(self, avatar: AIAvatar) -> str:
+        if not avatar.portrait:
+            return "No portrait yet."
+        return format_html('<img src="{}" alt="{}" style="max-height:320px;border-radius:8px">',
+                           presigned_url(avatar.portrait.name), avatar.name)
+
+    def save_model(self, request, avatar: AIAvatar, form, change):
+        if "portrait" not in form.changed_data:
+            return super().save_model(request, avatar, form, change)
+        # The form put the upload (or a "clear") on the instance; the service stores it with its
+        # thumbnail instead, and removes the files it replaces.
+        previous = form.initial.get("portrait")
+        avatar.portrait = previous.name if previous else ""
+        upload = form.cleaned_data.get("portrait")
+        catalog_services.set_avatar_portrait(avatar, upload if isinstance(upload, UploadedFile) else None)
+
+
+# --- voices -----------------------------------------------------------------------------------
+class VoiceAdminForm(forms.ModelForm):
+    class Meta:
+        model = AIVoice
+        fields = "__all__"
+        help_texts = {"sample_audio": "Optional: WAV, MP3 or Ogg. Left empty, the worker synthesises one."}
+
+    def clean_sample_audio(self):
+        audio = self.cleaned_data.get("sample_audio")
+        if isinstance(audio, UploadedFile):
+            if audio.size > settings.MAX_IMAGE_UPLOAD_BYTES:
+                raise forms.ValidationError(f"The file is larger than {settings.MAX_IMAGE_UPLOAD_BYTES:,} bytes.")
+            head = audio.read(12)
+            audio.seek(0)
+            extension = _sniff_audio(head)
+            if extension is None:
+                raise forms.ValidationError("Not a WAV, MP3 or Ogg audio file.")
+            audio.name = f"upload.{extension}"
+        return audio
+
+    def clean(self):
+        cleaned = super().clean()
+        provider, voice_id = cleaned.get("provider"), cleaned.get("provider_voice_id")
+        if provider and voice_id:
+            known = provider_voice_ids(provider)
+            if voice_id not in known:
+                self.add_error("provider_voice_id",
+                               f"{provider} has no voice {voice_id!r}; it offers: {', '.join(sorted(known))}.")
+        return cleaned
+
+
+def _sniff_audio(head: bytes) -> str | None:
+    for extension, (magic, offset, second) in _AUDIO_SIGNATURES.items():
+        if head.startswith(magic) and (offset is None or head[offset:offset + len(second)] == second):
+            return extension
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MP3 frame without an ID3 tag
+        return "mp3"
+    return None
+
+
+@admin.register(AIVoice)
+class AIVoiceAdmin(admin.ModelAdmin):
+    form = VoiceAdminForm
+    list_display = ("name", "provider", "provider_voice_id", "language", "gender", "style", "sample_player",
+                    "is_active", "is_premium", "sort_order")
+    list_editable = ("sort_order",)
+    list_filter = ("is_active", "is_premium", "provider", "gender", "language")
+    search_fields = ("name", "slug", "provider_voice_id", "description", "accent", "style")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("sample_player", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "is_active", "is_premium", "sort_order")}),
+        ("Speech", {"fields": ("provider", "provider_voice_id", "language", "accent", "gender", "style",
+                               "speaking_rate")}),
+        ("Preview", {"fields": ("sample_player", "sample_audio")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = (activate, deactivate, "generate_samples")
+
+    @admin.display(description="Sample")
+    def sample_player(self, voice: AIVoice) -> str:
+        if not voice.sample_audio:
+            return "—"
+        return format_html('<audio controls preload="none" src="{}" style="height:32px"></audio>',
+                           presigned_url(voice.sample_audio.name))
+
+    @admin.action(description="Generate missing preview samples (in the worker)")
+    def generate_samples(self, request, queryset: QuerySet):
+        from ai_studio.tasks import generate_voice_sample
+
+        missing = list(queryset.filter(sample_audio="").values_list("pk", flat=True))
+        for voice_id in missing:
+            generate_voice_sample.delay(voice_id)
+        self.message_user(request, f"{len(missing)} sample(s) queued; voices that have one were left alone.",
+                          messages.SUCCESS)
+
+
+# --- prompt templates -------------------------------------------------------------------------
+class PromptTemplateAdminForm(forms.ModelForm):
+    class Meta:
+        model = PromptTemplate
+        fields = "__all__"
+        help_texts = {
+            "owner": "Leave empty for a system template, offered to every user.",
+            "body": "Placeholders are {{name}}; every one must be declared in variables.",
+            "variables": 'A JSON list, e.g. [{"name": "product", "label": "Product name", "required": true, '
+                         '"default": "", "max_length": 60}]',
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if "body" in cleaned and "variables" in cleaned:
+            try:
+                variables = templating.check_template(cleaned["body"], cleaned["variables"])
+            except templating.TemplateDefinitionError as error:
+                for field, problems in error.errors.items():
+                    self.add_error(field, problems)
+            else:
+                cleaned["variables"] = [variable.as_dict() for variable in variables]
+        return cleaned
+
+
+class TemplateSourceFilter(admin.SimpleListFilter):
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return (("system", "System (curated)"), ("user", "Users' own"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "system":
+            return queryset.filter(owner__isnull=True)
+        if self.value() == "user":
+            return queryset.filter(owner__isnull=False)
+        return queryset
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    """The change form lists the body's placeholders live as staff type (templates/admin/ai_studio/...)."""
+
+    form = PromptTemplateAdminForm
+    list_display = ("name", "category", "source", "tone", "target_duration_seconds", "is_public", "usage_count",
+                    "updated_at")
+    list_filter = (TemplateSourceFilter, "category", "is_public", "tone")
+    search_fields = ("name", "description", "body", "owner__email")
+    list_select_related = ("owner",)
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("usage_count", "variable_list", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "category", "owner", "is_public", "description", "tone",
+                           "target_duration_seconds")}),
+        ("Script", {"fields": ("body", "variables", "variable_list")}),
+        ("Usage", {"fields": ("usage_count", "created_at", "updated_at")}),
+    )
+    actions = ("duplicate",)
+
+    @admin.display(description="Source", ordering="owner")
+    def source(self, template: PromptTemplate) -> str:
+        return "System" if template.is_system else template.owner.email
+
+    @admin.display(description="Variables in the body")
+    def variable_list(self, template: PromptTemplate) -> str:
+        # Rendered server-side for the saved version; the page's script keeps it live while editing.
+        items = format_html_join("", "<li><code>{}</code></li>",
+                                 (("{{" + name + "}}",) for name in templating.placeholders(template.body or "")))
+        return format_html('<ul id="template-variable-list" data-pattern="{}">{}</ul>',
+                           templating.PLACEHOLDER.pattern, items)
+
+    @admin.action(description="Duplicate selected templates")
+    def duplicate(self, request, queryset: QuerySet):
+        copies = [template_services.duplicate_template(template, owner=template.owner) for template in queryset]
+        self.message_user(request, f"{len(copies)} template(s) duplicated as private copies.", messages.SUCCESS)
+
+
+# --- generation -------------------------------------------------------------------------------
+@admin.action(description="Retry selected failed or canceled jobs")
+def retry_jobs(modeladmin, request, queryset: QuerySet):
+    from ai_studio.models import JobStatus
+    from ai_studio.services import jobs as job_services
+
+    retried = [job_services.retry_job(job) for job in queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])]
+    modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(VideoGenerationJob)
+class VideoGenerationJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "error_code",
+                    "attempts", "total_seconds", "created_at")
+    list_filter = ("status", "stage", "speech_provider", "aspect_ratio", "resolution", "error_code")
+    search_fields = ("id", "owner__email", "title", "script", "error_message")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    actions = [retry_jobs]
+    readonly_fields = [field.name for field in VideoGenerationJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # jobs are created through the API or the CLI
+
+
+@admin.register(GeneratedVideo)
+class GeneratedVideoAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "title", "campaign", "duration_seconds", "width", "height", "size_bytes",
+                    "created_at")
+    list_filter = ("aspect_ratio", "video_codec", "created_at")
+    search_fields = ("id", "owner__email", "title", "campaign__name")
+    list_select_related = ("owner", "campaign")
+    date_hierarchy = "created_at"
+    readonly_fields = ["player"] + [field.name for field in GeneratedVideo._meta.fields]
+
+    @admin.display(description="Preview")
+    def player(self, video: GeneratedVideo):
+        return format_html('<video src="{}" poster="{}" controls preload="metadata" style="max-height:360px">'
+                           '</video>', presigned_url(video.video_key), presigned_url(video.thumbnail_key))
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,33 @@
+"""Fixtures for generation API tests: a usable avatar (with a real portrait in S3) and voice."""
+import pytest
+from django.core.files.base import ContentFile
+
+from ai_studio.portraits import PortraitStyle, portrait_png
+from ai_studio.services.catalog import set_avatar_portrait
+from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
+
+
+@pytest.fixture
+def voice(db):
+    return VoiceFactory(provider="local", provider_voice_id="en_US-joe-medium", slug="joe")
+
+
+@pytest.fixture
+def avatar(db, voice):
+    avatar = AvatarFactory(default_voice=voice, slug="ava", background_color="#223344")
+    style = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
+                          clothing_style="crew", background=("#1D3557", "#457B9D"))
+    set_avatar_portrait(avatar, ContentFile(portrait_png(style), name="ava.png"))
+    return avatar
+
+
+@pytest.fixture
+def generate(auth_client, avatar, voice):
+    """POST /api/ai-studio/generate-video with a valid body, overridable field by field."""
+
+    def post(client=None, headers=None, **overrides):
+        body = {"avatar_id": avatar.pk, "voice_id": voice.pk, "script": "Hello from ReelMate."} | overrides
+        body = {key: value for key, value in body.items() if value is not ...}
+        return (client or auth_client).post("/api/ai-studio/generate-video", body, format="json", **(headers or {}))
+
+    return post

@@ -1,0 +1,23 @@
+"""AI Studio routes, under /api/ai-studio/. Each area registers its viewsets on the one router
+(and may append plain views to ``urlpatterns``); paths work with and without a trailing slash."""
+from rest_framework.routers import SimpleRouter
+
+from ai_studio.api import catalog, generation
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+
+# Catalog
+router.register("avatars", catalog.AvatarViewSet, basename="ai-avatar")
+router.register("voices", catalog.VoiceViewSet, basename="ai-voice")
+router.register("prompt-templates", catalog.PromptTemplateViewSet, basename="prompt-template")
+
+# Generation
+router.register("generate-video", generation.GenerateVideoViewSet, basename="generate-video")
+router.register("generation-status", generation.GenerationStatusViewSet, basename="generation-status")
+router.register("generation-jobs", generation.GenerationJobViewSet, basename="generation-job")
+router.register("generated-videos", generation.GeneratedVideoViewSet, basename="generated-video")
+
+urlpatterns = [
+    *router.urls,
+]

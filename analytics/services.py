@@ -1,0 +1,357 @@
+"""Share links, downloads, and player-event ingest into the daily rollups.
+
+Ingest path
+-----------
+`ingest_player_events` validates what the API received (every video must resolve, or nothing is
+recorded) and hands `TrackedEvent`s to `track_events`:
+
+* With REDIS_URL set, the events are appended to a Redis list in a single RPUSH and the request
+  returns; no database write happens on the request path, so a flood costs one Redis round trip
+  per request. `flush_event_buffer` (a beat task every 5 s) folds the buffer into the rollups:
+  a Lua script atomically moves up to `FLUSH_BATCH_SIZE` events from the queue into a list of
+  their own and records that batch's id in a pending set; the batch is applied together with a
+  `ProcessedEventBatch` marker in one database transaction; only after the commit is the batch
+  list deleted. A crash at any point leaves events either still queued or in a pending batch,
+  which the next flush applies - exactly once, because a batch whose marker exists is dropped
+  instead of re-applied. If Redis cannot be reached at ingest, events are written directly
+  (so an outage loses nothing; a timeout *after* Redis stored the events could count them twice).
+  Buffered events survive a Redis restart only if Redis persists them (appendonly yes).
+* Without REDIS_URL (the embedded default) ingest writes the rollups directly.
+
+Rollups and their definitions
+-----------------------------
+* views, plays, completes, cta_clicks, shares, downloads: the number of events of that type.
+* unique viewers: distinct viewer ids that sent a view, play, progress or complete event. Exact:
+  one `DailyViewer` row per (video, day, viewer). Over a period (or a campaign), reports count
+  distinct viewers across it, not the sum of the daily figures.
+* watch seconds: for each viewer and day, the furthest position reached in the video (progress
+  events carry it; complete means the end), capped at the video's duration, summed over viewers.
+  Re-watching adds nothing and skipping ahead counts as watched up to where the viewer got: a
+  position-based approximation of "seconds watched" that needs no per-second heartbeat.
+* average percent watched: watch seconds / (viewer-days x video duration) x 100.
+* completion rate: completes / plays x 100; click-through rate: CTA clicks / views x 100.
+* a day is the UTC date on which the server received the event (client clocks are not trusted).
+
+Counters are incremented with F() expressions under a row lock on the (video, day) stats row,
+which also serialises the viewer bookkeeping for that row, so concurrent writers are exact.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
+
+from ai_studio.models import GeneratedVideo
+from reelmate.storage import presigned_url
+
+from . import selectors
+from .models import (
+    DailyViewer,
+    EventType,
+    ProcessedEventBatch,
+    ShareLink,
+    VideoDailyStats,
+)
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_URL_SECONDS = 300
+FLUSH_BATCH_SIZE = 2000  # below Lua's unpack() limit; one transaction per batch
+FLUSH_TIME_BUDGET_SECONDS = 20.0
+FLUSH_LOCK_SECONDS = 60
+PROCESSED_BATCH_RETENTION = timedelta(days=2)
+
+_QUEUE_KEY = "reelmate:analytics:events"
+_PENDING_BATCHES_KEY = "reelmate:analytics:pending-batches"
+_BATCH_KEY_PREFIX = "reelmate:analytics:batch:"
+_FLUSH_LOCK_KEY = "reelmate:analytics:flush-lock"
+_DB_CHUNK = 500  # rows per IN (...) list / bulk statement
+
+# Move up to ARGV[2] events from the queue into this batch's own list and mark the batch pending,
+# atomically: there is no instant at which a claimed event is in neither place.
+_CLAIM_BATCH_SCRIPT = """
+local events = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if #events == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], unpack(events))
+redis.call('LTRIM', KEYS[1], #events, -1)
+redis.call('SADD', KEYS[3], ARGV[1])
+return #events
+"""
+_RELEASE_LOCK_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_COUNTER_FOR_EVENT = {
+    EventType.VIEW: "views",
+    EventType.PLAY: "plays",
+    EventType.COMPLETE: "completes",
+    EventType.CTA_CLICK: "cta_clicks",
+    EventType.SHARE: "shares",
+    EventType.DOWNLOAD: "downloads",
+}
+_WATCHING_EVENTS = {EventType.VIEW, EventType.PLAY, EventType.PROGRESS, EventType.COMPLETE}
+
+
+# --- Sharing and downloads --------------------------------------------------------------------
+def share_video(*, video: GeneratedVideo) -> tuple[ShareLink, bool]:
+    """The video's active share link, created if there is none; `True` when it was just created."""
+    existing = ShareLink.objects.filter(video=video, revoked_at__isnull=True).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return ShareLink.objects.create(video=video), True
+    except IntegrityError:  # a concurrent request shared it first: one active link per video
+        return ShareLink.objects.get(video=video, revoked_at__isnull=True), False
+
+
+def revoke_share(*, video: GeneratedVideo) -> bool:
+    """Revoke the active link (its page then answers 404); `False` if there was none."""
+    return ShareLink.objects.filter(video=video, revoked_at__isnull=True).update(revoked_at=timezone.now()) > 0
+
+
+def download_filename(video: GeneratedVideo) -> str:
+    return f"{slugify(video.title) or 'reelmate-video'}.mp4"
+
+
+def start_download(*, video: GeneratedVideo, user) -> str:
+    """Count a download by `user` and return a short-lived URL that saves the MP4 under a real name."""
+    download = TrackedEvent.now(video_id=video.pk, type=EventType.DOWNLOAD, viewer_hash=viewer_hash(f"user:{user.pk}"))
+    track_events([download])
+    return presigned_url(video.video_key, expire=DOWNLOAD_URL_SECONDS, download_as=download_filename(video))
+
+
+# --- Events -----------------------------------------------------------------------------------
+def viewer_hash(viewer_id: str) -> str:
+    """Viewer ids are stored keyed-hashed: countable, but not the identifier the browser sent."""
+    return salted_hmac("reelmate.analytics.viewer", viewer_id).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class TrackedEvent:
+    video_id: str
+    type: str
+    viewer_hash: str
+    day: date
+    position_seconds: float | None = None
+
+    @classmethod
+    def now(cls, *, video_id, type: str, viewer_hash: str, position_seconds: float | None = None) -> TrackedEvent:
+        return cls(video_id=str(video_id), type=type, viewer_hash=viewer_hash, day=timezone.localdate(),
+                   position_seconds=position_seconds)
+
+    def to_json(self) -> str:
+        return json.dumps({"v": self.video_id, "t": self.type, "h": self.viewer_hash, "d": self.day.isoformat(),
+                           "p": self.position_seconds}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> TrackedEvent:
+        data = json.loads(raw)
+        return cls(video_id=data["v"], type=data["t"], viewer_hash=data["h"], day=date.fromisoformat(data["d"]),
+                   position_seconds=data["p"])
+
+
+class UnknownVideo(Exception):
+    """An event names a video that does not exist, is not the caller's, or whose link was revoked."""
+
+
+def ingest_player_events(*, events: list[dict], user) -> int:
+    """Record validated player events (each with `share_token` or `video_id`); all or nothing.
+
+    `video_id` is accepted only for the caller's own videos; anonymous viewers use share tokens.
+    """
+    tokens = {event["share_token"] for event in events if event.get("share_token")}
+    video_ids = {event["video_id"] for event in events if event.get("video_id")}
+    video_for_token = selectors.video_ids_for_share_tokens(tokens)
+    owned_ids = selectors.owned_video_ids(owner=user, video_ids=video_ids) if user.is_authenticated else set()
+    if len(video_for_token) != len(tokens) or owned_ids != video_ids:
+        raise UnknownVideo()
+    tracked = [
+        TrackedEvent.now(
+            video_id=video_for_token[event["share_token"]] if event.get("share_token") else event["video_id"],
+            type=event["type"], viewer_hash=viewer_hash(event["viewer_id"]),
+            position_seconds=event.get("position"),
+        )
+        for event in events
+    ]
+    track_events(tracked)
+    return len(tracked)
+
+
+def track_events(events: list[TrackedEvent]) -> None:
+    """Buffer events in Redis when configured (falling back to a direct write), else write them."""
+    if not events:
+        return
+    buffer = _event_buffer()
+    if buffer is not None:
+        try:
+            buffer.rpush(_QUEUE_KEY, *(event.to_json() for event in events))
+            return
+        except redis.RedisError:
+            logger.warning("analytics event buffer unavailable; writing %d events directly", len(events),
+                           exc_info=True)
+    record_events(events)
+
+
+@dataclass
+class _DayTally:
+    """What one batch adds to one (video, day): counter increments and each viewer's furthest position."""
+
+    counters: Counter = field(default_factory=Counter)
+    furthest_position: dict[str, float] = field(default_factory=dict)
+
+
+def record_events(events: list[TrackedEvent]) -> None:
+    """Fold events into `VideoDailyStats` and `DailyViewer`, atomically and exactly."""
+    durations = {str(pk): duration for pk, duration in GeneratedVideo.objects.filter(
+        pk__in={event.video_id for event in events}).values_list("pk", "duration_seconds")}
+    tallies: dict[tuple[str, date], _DayTally] = defaultdict(_DayTally)
+    for event in events:
+        duration = durations.get(event.video_id)
+        if duration is None:
+            continue  # the video was deleted after the event was accepted
+        tally = tallies[(event.video_id, event.day)]
+        if event.type in _COUNTER_FOR_EVENT:
+            tally.counters[_COUNTER_FOR_EVENT[event.type]] += 1
+        if event.type in _WATCHING_EVENTS and event.viewer_hash:
+            reached = duration if event.type == EventType.COMPLETE else min(event.position_seconds or 0.0, duration)
+            previous = tally.furthest_position.get(event.viewer_hash, 0.0)
+            tally.furthest_position[event.viewer_hash] = max(previous, reached)
+    with transaction.atomic():
+        for video_id, day in sorted(tallies):  # one lock order for every writer: no deadlocks
+            _apply_day_tally(video_id, day, tallies[(video_id, day)])
+
+
+def _apply_day_tally(video_id: str, day: date, tally: _DayTally) -> None:
+    # The row lock serialises every writer of this (video, day), so the viewer rows read below
+    # cannot change until this transaction ends.
+    stats, _ = VideoDailyStats.objects.select_for_update().get_or_create(video_id=video_id, date=day)
+    new_viewers, watch_gain = _advance_viewers(video_id, day, tally.furthest_position)
+    increments = {name: F(name) + amount for name, amount in tally.counters.items()}
+    if new_viewers:
+        increments["unique_viewers"] = F("unique_viewers") + new_viewers
+    if watch_gain:
+        increments["watch_seconds"] = F("watch_seconds") + watch_gain
+    if increments:
+        VideoDailyStats.objects.filter(pk=stats.pk).update(**increments)
+
+
+def _advance_viewers(video_id: str, day: date, furthest_position: dict[str, float]) -> tuple[int, float]:
+    """Insert first-time viewers and move returning ones further; returns (new viewers, watch seconds gained)."""
+    hashes = list(furthest_position)
+    known: dict[str, DailyViewer] = {}
+    for start in range(0, len(hashes), _DB_CHUNK):
+        chunk = hashes[start:start + _DB_CHUNK]
+        for viewer in DailyViewer.objects.filter(video_id=video_id, date=day, viewer_hash__in=chunk):
+            known[viewer.viewer_hash] = viewer
+    first_timers = [DailyViewer(video_id=video_id, date=day, viewer_hash=viewer, max_position_seconds=position)
+                    for viewer, position in furthest_position.items() if viewer not in known]
+    DailyViewer.objects.bulk_create(first_timers, batch_size=_DB_CHUNK)
+    watch_gain = sum(viewer.max_position_seconds for viewer in first_timers)
+    moved_on = []
+    for viewer in known.values():
+        reached = furthest_position[viewer.viewer_hash]
+        if reached > viewer.max_position_seconds:
+            watch_gain += reached - viewer.max_position_seconds
+            viewer.max_position_seconds = reached
+            moved_on.append(viewer)
+    DailyViewer.objects.bulk_update(moved_on, ["max_position_seconds"], batch_size=_DB_CHUNK)
+    return len(first_timers), watch_gain
+
+
+# --- The Redis buffer -------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def _event_buffer() -> redis.Redis | None:
+    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+@dataclass
+class FlushResult:
+    batches: int = 0
+    events: int = 0
+
+
+def flush_event_buffer(*, batch_size: int = FLUSH_BATCH_SIZE,
+                       time_budget_seconds: float = FLUSH_TIME_BUDGET_SECONDS) -> FlushResult:
+    """Apply buffered events to the rollups: leftovers of a crashed flush first, then the queue."""
+    buffer = _event_buffer()
+    result = FlushResult()
+    if buffer is None:
+        return result
+    lock_token = uuid.uuid4().hex
+    # One flusher at a time avoids wasted work; correctness does not depend on it (see module doc).
+    if not buffer.set(_FLUSH_LOCK_KEY, lock_token, nx=True, ex=FLUSH_LOCK_SECONDS):
+        return result
+    try:
+        for batch_id in buffer.smembers(_PENDING_BATCHES_KEY):
+            _apply_buffered_batch(buffer, batch_id.decode(), result)
+        deadline = time.monotonic() + time_budget_seconds
+        while time.monotonic() < deadline:
+            batch_id = uuid.uuid4().hex
+            claimed = buffer.eval(_CLAIM_BATCH_SCRIPT, 3, _QUEUE_KEY, _BATCH_KEY_PREFIX + batch_id,
+                                  _PENDING_BATCHES_KEY, batch_id, batch_size)
+            if not claimed:
+                break
+            _apply_buffered_batch(buffer, batch_id, result)
+    finally:
+        buffer.eval(_RELEASE_LOCK_SCRIPT, 1, _FLUSH_LOCK_KEY, lock_token)
+    return result
+
+
+def buffered_event_count() -> int | None:
+    buffer = _event_buffer()
+    return None if buffer is None else buffer.llen(_QUEUE_KEY)
+
+
+def _apply_buffered_batch(buffer: redis.Redis, batch_id: str, result: FlushResult) -> None:
+    batch_key = _BATCH_KEY_PREFIX + batch_id
+    events = []
+    for raw in buffer.lrange(batch_key, 0, -1):
+        try:
+            events.append(TrackedEvent.from_json(raw))
+        except (ValueError, KeyError, TypeError):
+            logger.error("dropping a malformed buffered analytics event: %r", raw[:200])
+    with transaction.atomic():
+        first_time = _mark_batch_processed(batch_id, len(events))
+        if first_time:
+            record_events(events)
+    # Only after the commit: a crash before this point leaves the batch pending, and its marker
+    # turns the retry into a no-op.
+    buffer.pipeline().delete(batch_key).srem(_PENDING_BATCHES_KEY, batch_id).execute()
+    if first_time:
+        result.batches += 1
+        result.events += len(events)
+
+
+def _mark_batch_processed(batch_id: str, event_count: int) -> bool:
+    """Insert the batch's marker; `False` if it exists (the batch was applied before)."""
+    try:
+        with transaction.atomic():
+            ProcessedEventBatch.objects.create(batch_id=batch_id, event_count=event_count)
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_processed_batches(*, older_than: timedelta = PROCESSED_BATCH_RETENTION) -> int:
+    """Markers are only needed until their batch is deleted from Redis, seconds after commit."""
+    deleted, _ = ProcessedEventBatch.objects.filter(processed_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -1,0 +1,23 @@
+"""Beat tasks that keep the rollups current; the work is in `analytics.services`."""
+from celery import shared_task
+
+from reelmate.celery import register_periodic
+
+from . import services
+
+FLUSH_EVERY_SECONDS = 5.0
+
+
+@shared_task
+def flush_event_buffer() -> int:
+    """Fold the Redis event buffer into the daily rollups; returns the number of events applied."""
+    return services.flush_event_buffer().events
+
+
+@shared_task
+def prune_processed_event_batches() -> int:
+    return services.prune_processed_batches()
+
+
+register_periodic("analytics-flush-event-buffer", "analytics.tasks.flush_event_buffer", FLUSH_EVERY_SECONDS)
+register_periodic("analytics-prune-processed-event-batches", "analytics.tasks.prune_processed_event_batches", 3600.0)
