@@ -138,10 +138,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    (_broker_dir / "queue").mkdir(parents=True, exist_ok=True)
+    for _folder in ("queue", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         data_folder_in=str(_broker_dir / "queue"), data_folder_out=str(_broker_dir / "queue"),
-        store_processed=False,
+        control_folder=str(_broker_dir / "control"), store_processed=False,
     )
 
 # --- Storage ----------------------------------------------------------------------------------
