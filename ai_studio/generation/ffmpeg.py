@@ -3,6 +3,7 @@
 The wheel has no ffprobe, so ``probe`` reads the input description ffmpeg prints for ``-i`` and
 counts the video frames by stream-copying the file to the null muxer (milliseconds: no decoding).
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,6 +12,15 @@ import subprocess
 from pathlib import Path
 from typing import TypedDict
 
+import imageio_ffmpeg
+
+# Copy the audio and video packets to nowhere, reporting progress (the frame count) on stdout.
+# fmt: off
+_COUNT_FRAMES = [
+    "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null",
+    "-progress", "pipe:1", "-nostats", "-",
+]
+# fmt: on
 STDERR_TAIL_LINES = 15
 DEFAULT_TIMEOUT = 120.0  # seconds
 PROBE_TIMEOUT = 30.0
@@ -24,9 +34,13 @@ class RenderError(Exception):
     """
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+        # Both go to Exception.args so the error pickles (Celery ships errors between processes).
+        super().__init__(code, message)
         self.code = code
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
 class MediaInfo(TypedDict):
@@ -48,8 +62,6 @@ class MediaInfo(TypedDict):
 @functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary (``IMAGEIO_FFMPEG_EXE`` overrides the bundled one)."""
-    import imageio_ffmpeg  # imported here so that importing this module never fails
-
     try:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except RuntimeError as exc:
@@ -63,17 +75,26 @@ def run_ffmpeg(
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     try:
         completed = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,  # a failure is reported below, with the end of stderr
         )
     except subprocess.TimeoutExpired as exc:
         raise RenderError(
             "ffmpeg_timeout", f"ffmpeg ran over {timeout:.0f} s\n{_tail(exc.stderr)}"
         ) from exc
     except OSError as exc:
-        raise RenderError("ffmpeg_unavailable", f"cannot run {command[0]}: {exc}") from exc
+        raise RenderError(
+            "ffmpeg_unavailable", f"cannot run {command[0]}: {exc}"
+        ) from exc
     if completed.returncode != 0:
         raise RenderError(
-            "ffmpeg_failed", f"ffmpeg exited with {completed.returncode}\n{_tail(completed.stderr)}"
+            "ffmpeg_failed",
+            f"ffmpeg exited with {completed.returncode}\n{_tail(completed.stderr)}",
         )
     return completed
 
@@ -91,11 +112,7 @@ def probe(path: Path | str) -> MediaInfo:
     if not path.is_file():
         raise RenderError("probe_failed", f"no such file: {path}")
     try:
-        completed = run_ffmpeg(
-            ["-i", str(path), "-map", "0", "-c", "copy", "-f", "null", "-progress", "pipe:1",
-             "-nostats", "-"],
-            timeout=PROBE_TIMEOUT,
-        )
+        completed = run_ffmpeg(["-i", str(path), *_COUNT_FRAMES], timeout=PROBE_TIMEOUT)
     except RenderError as exc:
         raise RenderError("probe_failed", f"cannot read {path}: {exc.message}") from exc
     return parse_media_info(completed.stderr, completed.stdout)
@@ -108,10 +125,16 @@ def parse_media_info(description: str, progress: str = "") -> MediaInfo:
     audio = _first_stream(input_section, "Audio")
     info = MediaInfo(
         duration=_container_duration(input_section),
-        video_codec=None, width=None, height=None, fps=None, pix_fmt=None,
+        video_codec=None,
+        width=None,
+        height=None,
+        fps=None,
+        pix_fmt=None,
         frames=_progress_frames(progress) if video else 0,
         video_duration=None,
-        audio_codec=None, sample_rate=None, channels=None,
+        audio_codec=None,
+        sample_rate=None,
+        channels=None,
     )
     if video:
         info.update(_video_facts(video))
@@ -123,14 +146,17 @@ def parse_media_info(description: str, progress: str = "") -> MediaInfo:
 
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio|Subtitle|Data|Attachment): (.*)$", re.M)
+_STREAM = re.compile(
+    r"^\s*Stream #\d+:\d+\S*: (Video|Audio|Subtitle|Data|Attachment): (.*)$",
+    re.MULTILINE,
+)
 _FRAME_SIZE = re.compile(r"^(\d+)x(\d+)")
 _CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "5.0": 5, "5.1": 6, "7.1": 8}
 
 
 def _container_duration(description: str) -> float | None:
-    match = _DURATION.search(description)  # "Duration: N/A" (a still image) does not match
-    if not match:
+    match = _DURATION.search(description)
+    if not match:  # "Duration: N/A", as for some still images
         return None
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
@@ -196,15 +222,18 @@ def _audio_facts(parts: list[str]) -> dict:
 
 
 def _progress_frames(progress: str) -> int:
-    frames = re.findall(r"^frame=(\d+)$", progress, re.M)
+    frames = re.findall(r"^frame=(\d+)$", progress, re.MULTILINE)
     return int(frames[-1]) if frames else 0
 
 
 def extract_frame(video_path: Path, at_seconds: float, image_path: Path) -> Path:
     """Decode the frame shown at ``at_seconds`` into an image (PNG or JPEG by extension)."""
-    run_ffmpeg(
-        ["-y", "-loglevel", "error", "-ss", f"{at_seconds:.3f}", "-i", str(video_path),
-         "-frames:v", "1", "-update", "1", str(image_path)],
-        timeout=PROBE_TIMEOUT,
-    )
+    # fmt: off
+    args = [
+        "-y", "-loglevel", "error",
+        "-ss", f"{at_seconds:.3f}", "-i", str(video_path),
+        "-frames:v", "1", "-update", "1", str(image_path),
+    ]
+    # fmt: on
+    run_ffmpeg(args, timeout=PROBE_TIMEOUT)
     return image_path

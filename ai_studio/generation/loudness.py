@@ -3,6 +3,7 @@
 A frame's loudness is the RMS of the samples heard while it is on screen, on a decibel scale
 relative to the loud parts of the clip, so a quiet voice opens the mouth as wide as a loud one.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-DYNAMIC_RANGE_DB = 30.0  # this far below the loud parts counts as a closed mouth
-SILENCE_DBFS = -60.0  # a clip whose loud parts are quieter than this is treated as silent
-LOUD_PERCENTILE = 95  # "the loud parts": robust against a single click
-SMOOTHING_KERNEL = np.array([0.25, 0.5, 0.25])  # ~100 ms at 30 fps: no single-frame flicker
-MOUTH_CLOSED_BELOW = 0.2  # envelope level under which the mouth stays shut (breaths, hiss)
+# This far below the loud parts counts as a closed mouth.
+DYNAMIC_RANGE_DB = 30.0
+# A clip whose loud parts are quieter than this is silent.
+SILENCE_DBFS = -60.0
+# "The loud parts": a high percentile, so that a single click does not set the scale.
+LOUD_PERCENTILE = 95
+# ~100 ms at 30 fps: the mouth does not flicker open or shut for a single frame.
+SMOOTHING_KERNEL = np.array([0.25, 0.5, 0.25])
+# Envelope level under which the mouth stays shut (breaths, hiss, room tone).
+MOUTH_CLOSED_BELOW = 0.2
 
 _SAMPLE_TYPES = {1: np.uint8, 2: np.int16, 4: np.int32}
 
@@ -23,8 +29,8 @@ _SAMPLE_TYPES = {1: np.uint8, 2: np.int16, 4: np.int32}
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """The WAV's samples as mono float32 in [-1, 1], and its sample rate (8/16/32-bit PCM)."""
     with wave.open(str(path), "rb") as wav:
-        width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-        raw = wav.readframes(wav.getnframes())
+        width, channels = wav.getsampwidth(), wav.getnchannels()
+        rate, raw = wav.getframerate(), wav.readframes(wav.getnframes())
     if width not in _SAMPLE_TYPES:
         raise ValueError(f"{path}: {8 * width}-bit samples are not supported")
     samples = np.frombuffer(raw, dtype=_SAMPLE_TYPES[width]).astype(np.float32)
@@ -42,16 +48,19 @@ def frame_count(sample_count: int, sample_rate: int, fps: int) -> int:
 def loudness_envelope(samples: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
     """Per-frame loudness in [0, 1]: 1 for the loud parts of speech, 0 for silence."""
     frames = frame_count(len(samples), sample_rate, fps)
+    if len(samples) == 0:
+        return np.zeros(frames)
+    # Frame i is on screen while samples starts[i] .. starts[i + 1] - 1 play.
     starts = np.round(np.arange(frames) * sample_rate / fps).astype(np.int64)
-    starts = np.minimum(starts, max(len(samples) - 1, 0))
-    padded = samples if len(samples) else np.zeros(1, dtype=np.float32)
-    energy = np.add.reduceat(padded.astype(np.float64) ** 2, starts)
-    counts = np.diff(np.append(starts, len(padded))).clip(min=1)
+    starts = np.minimum(starts, len(samples) - 1)
+    energy = np.add.reduceat(samples.astype(np.float64) ** 2, starts)
+    counts = np.diff(starts, append=len(samples)).clip(min=1)
     decibels = 10 * np.log10(energy / counts + 1e-12)
     loud = np.percentile(decibels, LOUD_PERCENTILE)
     if loud < SILENCE_DBFS:
         return np.zeros(frames)
-    envelope = np.clip((decibels - (loud - DYNAMIC_RANGE_DB)) / DYNAMIC_RANGE_DB, 0.0, 1.0)
+    quietest = loud - DYNAMIC_RANGE_DB
+    envelope = np.clip((decibels - quietest) / DYNAMIC_RANGE_DB, 0.0, 1.0)
     return np.convolve(envelope, SMOOTHING_KERNEL, mode="same")
 
 

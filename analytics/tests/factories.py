@@ -1,59 +1,25 @@
-"""Just enough rows to hang analytics on: catalog entries, campaigns, jobs, videos, share links."""
+"""Analytics' own factory flavours, built on the shared catalog/campaign factories."""
 from __future__ import annotations
 
 import factory
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
-from ai_studio.models import (
-    AIAvatar,
-    AIVoice,
-    GeneratedVideo,
-    JobStatus,
-    VideoGenerationJob,
-)
+from ai_studio.models import JobStatus
+from ai_studio.tests.catalog import factories as catalog_factories
 from analytics.models import ShareLink
-from campaigns.models import Campaign
+from campaigns.tests import factories as campaign_factories
 
 
-class VoiceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = AIVoice
-
-    name = factory.Sequence(lambda n: f"Voice {n}")
-    slug = factory.Sequence(lambda n: f"analytics-voice-{n}")
-    provider = "local"
-    provider_voice_id = factory.Sequence(lambda n: f"analytics-voice-{n}")
-
-
-class AvatarFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = AIAvatar
-
-    name = factory.Sequence(lambda n: f"Avatar {n}")
-    slug = factory.Sequence(lambda n: f"analytics-avatar-{n}")
-
-
-class CampaignFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Campaign
-
-    owner = factory.SubFactory(UserFactory)
-    name = factory.Sequence(lambda n: f"Campaign {n}")
+class CampaignFactory(campaign_factories.CampaignFactory):
+    description = ""
     call_to_action = "Shop the drop"
     call_to_action_url = "https://shop.example.com/drop"
     brand_primary_color = "#112233"
 
 
-class JobFactory(factory.django.DjangoModelFactory):
+class JobFactory(catalog_factories.GenerationJobFactory):
     """A job as the pipeline leaves it; pass `status`, `total_seconds`, `stage_timings`..."""
 
-    class Meta:
-        model = VideoGenerationJob
-
-    owner = factory.SubFactory(UserFactory)
-    avatar = factory.SubFactory(AvatarFactory)
-    voice = factory.SubFactory(VoiceFactory)
     script = "Meet the new trail shoe."
     status = JobStatus.COMPLETED
     speech_provider = "local"
@@ -61,28 +27,10 @@ class JobFactory(factory.django.DjangoModelFactory):
     completed_at = factory.LazyFunction(timezone.now)
 
 
-class GeneratedVideoFactory(factory.django.DjangoModelFactory):
-    """A video row; the storage keys point nowhere unless the test uploads files under them."""
+class GeneratedVideoFactory(catalog_factories.GeneratedVideoFactory):
+    """A 20-second video row; its storage keys point nowhere unless the test uploads files."""
 
-    class Meta:
-        model = GeneratedVideo
-
-    owner = factory.SubFactory(UserFactory)
-    title = factory.Sequence(lambda n: f"Launch reel {n}")
-    video_key = factory.Sequence(lambda n: f"tests/analytics/{n}/video.mp4")
-    thumbnail_key = factory.Sequence(lambda n: f"tests/analytics/{n}/thumbnail.jpg")
-    audio_key = factory.Sequence(lambda n: f"tests/analytics/{n}/audio.m4a")
-    captions_srt_key = factory.Sequence(lambda n: f"tests/analytics/{n}/captions.srt")
-    captions_vtt_key = factory.Sequence(lambda n: f"tests/analytics/{n}/captions.vtt")
     duration_seconds = 20.0
-    width = 720
-    height = 1280
-    fps = 30
-    size_bytes = 1000
-    video_codec = "h264"
-    audio_codec = "aac"
-    checksum_sha256 = "0" * 64
-    aspect_ratio = "9:16"
 
 
 class ShareLinkFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,11 @@
 
 Plain pytest (no database): every input is generated here, every output checked with ffmpeg.
 """
+
 from __future__ import annotations
 
 import math
+import pickle
 import wave
 from pathlib import Path
 
@@ -13,10 +15,21 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ai_studio.generation import render as render_module
-from ai_studio.generation.ffmpeg import RenderError, extract_frame, probe
+from ai_studio.generation.ffmpeg import (
+    RenderError,
+    extract_frame,
+    parse_media_info,
+    probe,
+)
 from ai_studio.generation.loudness import loudness_envelope, mouth_levels
 from ai_studio.generation.render import escape_filter_value, render_video
-from ai_studio.generation.types import Cue, RenderSpec, WordTiming, frame_size
+from ai_studio.generation.types import (
+    Cue,
+    RenderResult,
+    RenderSpec,
+    WordTiming,
+    frame_size,
+)
 
 SAMPLE_RATE = 22050
 SYLLABLES_PER_SECOND = 4
@@ -33,12 +46,22 @@ def draw_portrait(path: Path, size: tuple[int, int] = (600, 750)) -> Path:
     width, height = size
     image = Image.new("RGB", size, (190, 200, 215))
     draw = ImageDraw.Draw(image)
-    draw.ellipse((0.2 * width, 0.15 * height, 0.8 * width, 0.92 * height), fill=(225, 182, 150))
+    draw.ellipse(
+        (0.2 * width, 0.15 * height, 0.8 * width, 0.92 * height), fill=(225, 182, 150)
+    )
     for eye_x in (0.38, 0.62):
-        draw.ellipse(((eye_x - 0.04) * width, 0.45 * height, (eye_x + 0.04) * width,
-                      0.5 * height), fill=(40, 35, 35))
-    draw.line((0.44 * width, 0.72 * height, 0.56 * width, 0.72 * height), fill=(150, 70, 70),
-              width=5)
+        eye = (
+            (eye_x - 0.04) * width,
+            0.45 * height,
+            (eye_x + 0.04) * width,
+            0.5 * height,
+        )
+        draw.ellipse(eye, fill=(40, 35, 35))
+    draw.line(
+        (0.44 * width, 0.72 * height, 0.56 * width, 0.72 * height),
+        fill=(150, 70, 70),
+        width=5,
+    )
     image.save(path)
     return path
 
@@ -73,14 +96,19 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def make_spec(inputs: dict[str, Path], aspect: str = "9:16", **overrides: object) -> RenderSpec:
+def make_spec(
+    inputs: dict[str, Path], aspect: str = "9:16", **overrides: object
+) -> RenderSpec:
     width, height = frame_size(aspect, "720p")
-    fields = dict(
-        portrait_path=inputs["portrait"], audio_path=inputs["audio"],
-        audio_duration=CLIP_SECONDS, width=width, height=height, accent_color="#FF5A36",
-    )
-    fields.update(overrides)
-    return RenderSpec(**fields)
+    fields = {
+        "portrait_path": inputs["portrait"],
+        "audio_path": inputs["audio"],
+        "audio_duration": CLIP_SECONDS,
+        "width": width,
+        "height": height,
+        "accent_color": "#FF5A36",
+    }
+    return RenderSpec(**{**fields, **overrides})
 
 
 CUES = [
@@ -90,7 +118,9 @@ CUES = [
 
 
 @pytest.fixture(scope="module")
-def renders(inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
+def renders(
+    inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, RenderResult]:
     """One render per aspect ratio without captions, plus a 9:16 one with captions."""
     results = {}
     for aspect in ("9:16", "1:1", "4:5", "16:9"):
@@ -104,7 +134,9 @@ def renders(inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
 
 
 def frame_pixels(video: Path, seconds: float, folder: Path) -> np.ndarray:
-    image = extract_frame(video, seconds, folder / f"frame-{seconds:.3f}.png")
+    image = extract_frame(
+        video, seconds, folder / f"{video.parent.name}-{seconds:.3f}.png"
+    )
     return np.asarray(Image.open(image).convert("RGB"), dtype=np.int16)
 
 
@@ -122,7 +154,11 @@ def test_video_is_h264_aac_yuv420p_at_exactly_30_fps_in_the_frame_size(renders, 
     info = probe(result.video_path)
     width, height = frame_size(aspect, "720p")
 
-    assert (info["video_codec"], info["audio_codec"], info["pix_fmt"]) == ("h264", "aac", "yuv420p")
+    assert (info["video_codec"], info["audio_codec"], info["pix_fmt"]) == (
+        "h264",
+        "aac",
+        "yuv420p",
+    )
     assert (info["width"], info["height"]) == (width, height)
     assert info["fps"] == FPS
     assert info["frames"] == math.ceil(CLIP_SECONDS * FPS)
@@ -181,7 +217,9 @@ def test_thumbnail_is_a_jpeg_of_the_frame_size(renders, aspect):
 def test_thumbnail_looks_like_a_frame_of_the_video(renders, tmp_path):
     result = renders["9:16"]
     frame = frame_pixels(result.video_path, CLIP_SECONDS / 3, tmp_path)
-    thumbnail = np.asarray(Image.open(result.thumbnail_path).convert("RGB"), dtype=np.int16)
+    thumbnail = np.asarray(
+        Image.open(result.thumbnail_path).convert("RGB"), dtype=np.int16
+    )
 
     # Same layout: apart from colour-conversion noise, at most the mouth differs (its
     # openness may not be the same at this instant).
@@ -202,14 +240,17 @@ def test_mouth_moves_between_syllables_while_speaking(renders, tmp_path):
 
 def test_mouth_stays_still_during_a_pause(renders, tmp_path):
     video = renders["9:16"].video_path
-    early, late = (frame_pixels(video, t, tmp_path) for t in (PAUSE[0] + 0.15, PAUSE[1] - 0.1))
+    early, late = (
+        frame_pixels(video, t, tmp_path) for t in (PAUSE[0] + 0.15, PAUSE[1] - 0.1)
+    )
 
     assert changed_pixels(early, late) < 30
 
 
 def test_only_the_mouth_region_changes_between_frames(renders, tmp_path):
     video = renders["9:16"].video_path
-    loud, quiet = frame_pixels(video, 0.625, tmp_path), frame_pixels(video, 0.5, tmp_path)
+    loud = frame_pixels(video, 0.625, tmp_path)
+    quiet = frame_pixels(video, 0.5, tmp_path)
     rows, cols = np.nonzero(np.abs(loud - quiet).max(axis=2) > 40)
     height, width = loud.shape[:2]
 
@@ -239,9 +280,11 @@ def test_silent_audio_keeps_the_mouth_closed():
 def test_captions_are_burned_in_where_cues_are_shown(renders, tmp_path):
     plain, captioned = renders["9:16"].video_path, renders["captioned"].video_path
     at = 1.0  # "Meet ReelMate" is on screen; the mouth is at the same level in both videos
-    without, with_captions = frame_pixels(plain, at, tmp_path), frame_pixels(captioned, at, tmp_path)
+    without = frame_pixels(plain, at, tmp_path)
+    with_captions = frame_pixels(captioned, at, tmp_path)
     height = without.shape[0]
-    caption_band = slice(int(0.6 * height), int(0.85 * height))  # bottom captions sit here
+    # Bottom captions sit 22% above the bottom edge.
+    caption_band = slice(int(0.6 * height), int(0.85 * height))
     top_band = slice(0, int(0.3 * height))
 
     assert changed_pixels(without[caption_band], with_captions[caption_band]) > 500
@@ -251,17 +294,22 @@ def test_captions_are_burned_in_where_cues_are_shown(renders, tmp_path):
 def test_no_captions_are_shown_between_cues(renders, tmp_path):
     plain, captioned = renders["9:16"].video_path, renders["captioned"].video_path
     at = 1.45  # inside the pause, after the first cue and before the second
-    without, with_captions = frame_pixels(plain, at, tmp_path), frame_pixels(captioned, at, tmp_path)
+    without = frame_pixels(plain, at, tmp_path)
+    with_captions = frame_pixels(captioned, at, tmp_path)
 
     assert changed_pixels(without, with_captions) == 0
 
 
-def test_fonts_folder_with_filter_graph_metacharacters_in_its_path(inputs, tmp_path, monkeypatch):
+def test_fonts_folder_with_filter_graph_metacharacters_in_its_path(
+    inputs, tmp_path, monkeypatch
+):
     fonts = tmp_path / "it's: [fonts], here; ok"
     fonts.symlink_to(render_module.FONT_DIR, target_is_directory=True)
     monkeypatch.setattr(render_module, "FONT_DIR", fonts)
 
-    result = render_video(make_spec(inputs, "1:1", audio_duration=0.5, cues=CUES), tmp_path)
+    result = render_video(
+        make_spec(inputs, "1:1", audio_duration=0.5, cues=CUES), tmp_path
+    )
 
     assert probe(result.video_path)["frames"] == 15
 
@@ -286,6 +334,28 @@ def test_logo_is_drawn_in_the_top_right_corner(inputs, renders, tmp_path):
 
     height, width = with_logo.shape[:2]
     assert rows.max() < 0.15 * height and cols.min() > 0.7 * width
+
+
+def test_phone_photo_is_shown_upright_as_its_exif_orientation_says(inputs, tmp_path):
+    upright = Image.open(inputs["portrait"]).convert("RGB")
+    upright.save(tmp_path / "upright.jpg", quality=95)
+    exif = Image.Exif()
+    exif[0x0112] = (
+        6  # Orientation: the stored pixels must be turned 90 degrees clockwise
+    )
+    sideways = upright.rotate(90, expand=True)
+    sideways.save(tmp_path / "sideways.jpg", quality=95, exif=exif)
+
+    thumbnails = [
+        render_video(
+            make_spec(inputs, "1:1", portrait_path=tmp_path / name, audio_duration=0.5),
+            tmp_path / name.removesuffix(".jpg"),
+        ).thumbnail_path
+        for name in ("upright.jpg", "sideways.jpg")
+    ]
+
+    first, second = (np.asarray(Image.open(t), dtype=np.int16) for t in thumbnails)
+    assert changed_pixels(first, second) < 0.001 * first.shape[0] * first.shape[1]
 
 
 def test_bottom_framing_puts_the_portrait_on_the_bottom_edge(inputs, tmp_path):
@@ -317,7 +387,8 @@ def test_portrait_that_is_not_an_image_fails_with_portrait_unreadable(inputs, tm
         render_video(make_spec(inputs, portrait_path=not_an_image), tmp_path / "out")
 
     assert failure.value.code == "portrait_unreadable"
-    assert list((tmp_path / "out").iterdir()) == []  # no scratch files, no partial outputs
+    # No scratch files and no partial outputs are left behind.
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_audio_that_is_not_a_wav_fails_with_audio_unreadable(inputs, tmp_path):
@@ -330,8 +401,15 @@ def test_audio_that_is_not_a_wav_fails_with_audio_unreadable(inputs, tmp_path):
     assert failure.value.code == "audio_unreadable"
 
 
-@pytest.mark.parametrize("overrides", [{"width": 721}, {"audio_duration": 0}, {"framing": "left"},
-                                       {"background_color": "not-a-colour"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"width": 721},
+        {"audio_duration": 0},
+        {"framing": "left"},
+        {"background_color": "not-a-colour"},
+    ],
+)
 def test_invalid_spec_fails_with_invalid_spec(inputs, tmp_path, overrides):
     with pytest.raises(RenderError) as failure:
         render_video(make_spec(inputs, **overrides), tmp_path / "out")
@@ -344,8 +422,60 @@ def test_ffmpeg_failure_reports_the_end_of_its_stderr(inputs, tmp_path):
         render_video(make_spec(inputs), tmp_path / "out", preset="no-such-preset")
 
     assert failure.value.code == "ffmpeg_failed"
-    assert "no-such-preset" in failure.value.message or "preset" in failure.value.message.lower()
+    assert (
+        "no-such-preset" in failure.value.message
+    )  # x264's own complaint, from stderr
     assert not (tmp_path / "out" / "video.mp4").exists()
+
+
+def test_render_error_survives_pickling_between_processes():
+    error = pickle.loads(pickle.dumps(RenderError("ffmpeg_failed", "exit 1")))
+
+    assert (error.code, error.message, str(error)) == (
+        "ffmpeg_failed",
+        "exit 1",
+        "ffmpeg_failed: exit 1",
+    )
+
+
+FFMPEG_DESCRIPTION = """\
+Input #0, matroska,webm, from 'talk.mkv':
+  Duration: 00:01:02.50, start: 0.000000, bitrate: 1000 kb/s
+  Stream #0:0(eng): Video: h264 (High), yuv420p(tv, bt709, progressive), 1920x1080 \
+[SAR 1:1 DAR 16:9], 29.97 fps, 29.97 tbr, 1k tbn (default)
+  Stream #0:1(eng): Audio: aac (LC), 44100 Hz, stereo, fltp (default)
+Stream mapping:
+  Stream #0:0 -> #0:0 (copy)
+Output #0, null, to 'pipe:':
+  Stream #0:0(eng): Video: h264 (High), yuv420p, 640x360, q=2-31, 25 fps
+"""
+
+
+def test_probe_reads_the_input_description_not_the_output_one():
+    info = parse_media_info(FFMPEG_DESCRIPTION, "frame=1872\nprogress=end\n")
+
+    assert info["duration"] == 62.5
+    assert (info["video_codec"], info["pix_fmt"]) == ("h264", "yuv420p")
+    assert (info["width"], info["height"], info["fps"]) == (1920, 1080, 29.97)
+    assert info["frames"] == 1872
+    assert info["video_duration"] == pytest.approx(1872 / 29.97)
+    assert (info["audio_codec"], info["sample_rate"], info["channels"]) == (
+        "aac",
+        44100,
+        2,
+    )
+
+
+def test_probe_reports_an_audio_only_file_without_video(inputs):
+    info = probe(inputs["audio"])
+
+    assert (info["video_codec"], info["frames"], info["width"]) == (None, 0, None)
+    assert (info["audio_codec"], info["sample_rate"], info["channels"]) == (
+        "pcm_s16le",
+        SAMPLE_RATE,
+        1,
+    )
+    assert info["duration"] == pytest.approx(CLIP_SECONDS, abs=0.01)
 
 
 def test_probe_of_a_missing_file_fails_with_probe_failed(tmp_path):
