@@ -255,7 +255,8 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
     from ai_studio.models import JobStatus
     from ai_studio.services import jobs as job_services
 
-    retried = [job_services.retry_job(job) for job in queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])]
+    retryable = queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])
+    retried = [job_services.retry_job(job) for job in retryable]
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 

@@ -204,7 +204,8 @@ class VideoGenerationJob(models.Model):
             models.Index(fields=["created_at", "status"], name="job_created_status"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=models.Q(idempotency_key__isnull=False),
                                     name="job_unique_idempotency_key"),
         ]
 

@@ -30,10 +30,10 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ai_studio.generation.artifacts import DirectoryArtifactStore  # noqa: E402
-from ai_studio.generation.pipeline import GenerationRequest, PipelineResult, run_pipeline  # noqa: E402
-from ai_studio.generation.speech import get_provider  # noqa: E402
-from ai_studio.generation.speech.local import DEFAULT_VOICE, load_piper_voice  # noqa: E402
+from ai_studio.generation.artifacts import DirectoryArtifactStore
+from ai_studio.generation.pipeline import GenerationRequest, PipelineResult, run_pipeline
+from ai_studio.generation.speech import get_provider
+from ai_studio.generation.speech.local import DEFAULT_VOICE, load_piper_voice
 
 SCRIPT = (
     "Tired of spending hours editing videos? Meet ReelMate, the fastest way to turn a few lines "

@@ -1,15 +1,14 @@
 """Campaign endpoints: thin views over ``campaigns.services`` and ``campaigns.selectors``."""
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import filters, status
+from rest_framework import status
 from rest_framework.response import Response
 
 from reelmate.api.viewsets import OwnerScopedViewSet
 
 from . import selectors, services
-from .filters import CampaignFilter, StableOrderingFilter
+from .filters import CampaignFilter
 from .models import Campaign
 from .serializers import CampaignInputSerializer, CampaignOutputSerializer
 
@@ -50,7 +49,6 @@ class CampaignViewSet(OwnerScopedViewSet):
 
     serializer_class = CampaignOutputSerializer
     filterset_class = CampaignFilter
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StableOrderingFilter]
     search_fields = ["name", "description"]
     ordering_fields = ["created_at", "updated_at", "name", "start_date", "end_date", "budget", "status"]
     ordering = ["-created_at"]

@@ -12,6 +12,6 @@ os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("OPENAI_API_KEY", "")
 
-from reelmate.settings import *  # noqa: E402,F403
+from reelmate.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only

@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, filters, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -26,7 +26,6 @@ from ai_studio.serializers.catalog import (
     VoiceSerializer,
 )
 from ai_studio.services import templates as template_services
-from campaigns.filters import StableOrderingFilter
 from campaigns.selectors import json_list_contains
 from reelmate.api.errors import ApiError
 from reelmate.api.viewsets import OwnerScopedViewSet
@@ -147,7 +146,6 @@ class PromptTemplateViewSet(OwnerScopedViewSet):
 
     serializer_class = PromptTemplateSerializer
     filterset_class = PromptTemplateFilter
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StableOrderingFilter]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "category", "usage_count", "created_at"]
     ordering = ["category", "name"]

@@ -10,8 +10,7 @@ from rest_framework.response import Response
 
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import jobs_with_relations, videos_with_relations
-from ai_studio.serializers.generation import (GeneratedVideoSerializer, GenerateVideoSerializer,
-                                              GenerationJobSerializer)
+from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
 from reelmate.api.errors import ApiError
 from reelmate.api.viewsets import OwnerScopedViewSet
@@ -52,8 +51,8 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
             fingerprint=job_service.request_fingerprint(request.data),
         )
         body = GenerationJobSerializer(submission.job, context={"request": request}).data
-        return Response(body, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": body["status_url"], "Idempotent-Replayed": str(not submission.created).lower()})
+        headers = {"Location": body["status_url"], "Idempotent-Replayed": str(not submission.created).lower()}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):

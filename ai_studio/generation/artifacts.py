@@ -11,14 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from .errors import TransientError
 
-class ArtifactError(Exception):
-    """Storage failed; usually transient (network, throttling), so the job is retried."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+class ArtifactError(TransientError):
+    """Storage failed: network, throttling, 5xx — the job is retried later."""
 
 
 class ArtifactStore(Protocol):

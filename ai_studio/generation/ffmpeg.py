@@ -14,6 +14,8 @@ from typing import TypedDict
 
 import imageio_ffmpeg
 
+from .errors import GenerationError
+
 # Copy the audio and video packets to nowhere, reporting progress (the frame count) on stdout.
 # fmt: off
 _COUNT_FRAMES = [
@@ -26,21 +28,12 @@ DEFAULT_TIMEOUT = 120.0  # seconds
 PROBE_TIMEOUT = 30.0
 
 
-class RenderError(Exception):
+class RenderError(GenerationError):
     """A render step failed; ``code`` is stable and machine-readable, ``message`` is for people.
 
     Codes: ``ffmpeg_unavailable``, ``ffmpeg_failed``, ``ffmpeg_timeout``, ``probe_failed`` here;
     ``render.py`` adds input codes such as ``portrait_missing`` and ``audio_unreadable``.
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        # Both go to Exception.args so the error pickles (Celery ships errors between processes).
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 class MediaInfo(TypedDict):

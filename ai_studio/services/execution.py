@@ -25,10 +25,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
-from ai_studio.generation.ffmpeg import RenderError
+from ai_studio.generation.artifacts import delete_artifacts
+from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
-from ai_studio.generation.speech import PermanentSpeechError, TransientSpeechError, get_provider
+from ai_studio.generation.speech import get_provider
 from ai_studio.generation.types import CaptionStyle
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
@@ -132,11 +132,9 @@ def execute_job(job_id) -> Outcome:
     except LeaseLost:
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
-    except (TransientSpeechError, ArtifactError) as error:
-        return _transient_failure(job, token, error.code, error.message)
-    except (PermanentSpeechError, RenderError) as error:
-        return _fail(job, token, error.code, error.message)
-    except _InputMissing as error:
+    except GenerationError as error:
+        if error.transient:
+            return _transient_failure(job, token, error.code, error.message)
         return _fail(job, token, error.code, error.message)
     except Exception as error:  # a bug: fail the job visibly, keep the traceback in the logs
         logger.exception("generation job crashed", extra={"job_id": str(job.pk)})
@@ -155,23 +153,17 @@ def _not_claimed(job_id) -> Outcome:
     return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
 
 
-class _InputMissing(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
     avatar, campaign = job.avatar, job.campaign
     if not avatar.portrait:
-        raise _InputMissing("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
+        raise GenerationError("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
     try:
         portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
         logo = None
         if campaign is not None and campaign.brand_logo:
             logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
     except FileNotFoundError as error:
-        raise _InputMissing("input_file_missing", f"A stored input file is missing: {error}") from error
+        raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
     style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
                             if k in CaptionStyle.__dataclass_fields__})
     background = job.background_color or (campaign.brand_primary_color if campaign else "") or avatar.background_color
@@ -254,7 +246,8 @@ def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, mes
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter (half to full of the capped delay)."""
-    delay = min(settings.GENERATION_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0), settings.GENERATION_RETRY_MAX_SECONDS)
+    delay = min(settings.GENERATION_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+                settings.GENERATION_RETRY_MAX_SECONDS)
     return round(delay * random.uniform(0.5, 1.0), 2)
 
 

@@ -37,7 +37,7 @@ def test_concurrent_writers_count_exactly(user):
         try:
             start.wait()
             services.record_events(events)
-        except Exception as error:  # noqa: BLE001 - any failure is surfaced below, in the test's thread
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()

@@ -165,7 +165,7 @@ def worker_factory(
     for worker in reversed(workers):
         try:
             worker.stop()
-        except Exception as error:  # noqa: BLE001 - stop the others first, then report
+        except Exception as error:
             failures.append(error)
     if failures:
         raise failures[0]

@@ -524,7 +524,8 @@ class FakeOpenAIServer:
                            code="model_not_found")
         text = body.get("input")
         if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+            raise ApiError(400, "Missing required parameter: 'input'.", param="input",
+                           code="missing_required_parameter")
         if len(text) > MAX_INPUT_CHARS:
             raise ApiError(400, f"'input' is too long: {len(text)} characters (maximum {MAX_INPUT_CHARS}).",
                            param="input", code="string_above_max_length")
@@ -544,7 +545,8 @@ class FakeOpenAIServer:
                            param="speed", code="invalid_value")
         response_format = body.get("response_format", "mp3")
         if response_format not in SPEECH_FORMATS:
-            raise ApiError(400, f"Invalid value: {response_format!r}. Supported values are: {', '.join(SPEECH_FORMATS)}.",
+            supported = ", ".join(SPEECH_FORMATS)
+            raise ApiError(400, f"Invalid value: {response_format!r}. Supported values are: {supported}.",
                            param="response_format", code="invalid_value")
         if body.get("instructions") and model in {"tts-1", "tts-1-hd"}:
             raise ApiError(400, "instructions are not supported with this model.", param="instructions")
@@ -582,7 +584,8 @@ class FakeOpenAIServer:
         granularities = form.get("timestamp_granularities[]", form.get("timestamp_granularities", ["segment"]))
         if isinstance(granularities, str):
             granularities = [granularities]
-        if ("timestamp_granularities[]" in form or "timestamp_granularities" in form) and response_format != "verbose_json":
+        asks_timestamps = "timestamp_granularities[]" in form or "timestamp_granularities" in form
+        if asks_timestamps and response_format != "verbose_json":
             raise ApiError(400, "timestamp_granularities is only supported with response_format=verbose_json.",
                            param="timestamp_granularities", code="invalid_value")
 

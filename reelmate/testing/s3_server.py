@@ -312,7 +312,7 @@ class S3Server:
             f"-admin.port={admin_port}",
         ]
         self.log_path = run_dir / "weed.log"
-        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in _kill()
+        self._log_file = open(self.log_path, "wb")
         self._process = subprocess.Popen(
             with_parent_death_signal(args),
             cwd=run_dir,

@@ -177,9 +177,11 @@ class CeleryWorker:
         self.env = dict(env)
         self.queues = tuple(queues)
         self.concurrency = concurrency
-        self.name = name or f"reelmate-test-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
+        unique = f"{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self.name = name or f"reelmate-test-{unique}@{socket.gethostname()}"
         self._own_log = log_path is None
-        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
+        self.log_path = (Path(log_path) if log_path
+                         else Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1]))
         self.ready_timeout = ready_timeout
         self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[2]  # the project root
         self.extra_args = tuple(extra_args)
@@ -206,7 +208,7 @@ class CeleryWorker:
     def start(self) -> Self:
         if self.is_alive:
             raise RuntimeError("worker already running")
-        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in _close_log()
+        self._log_file = open(self.log_path, "ab")
         self._process = subprocess.Popen(
             with_parent_death_signal(self.command),
             cwd=self.cwd,
@@ -381,7 +383,7 @@ class TaskEvents:
                 receiver.on_consume_ready = on_consume_ready
                 self._receiver = receiver
                 receiver.capture(limit=None, timeout=None, wakeup=False)
-        except Exception as error:  # noqa: BLE001 - handed to the test thread by __enter__ / wait_for
+        except Exception as error:
             self._error = error
             self._ready.set()
 
@@ -401,7 +403,8 @@ class TaskEvents:
         with self._condition:
             while True:
                 for event in self.events:
-                    if event.get("type") == event_type and _has(event, fields) and (predicate is None or predicate(event)):
+                    matches = event.get("type") == event_type and _has(event, fields)
+                    if matches and (predicate is None or predicate(event)):
                         return event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._error is not None:

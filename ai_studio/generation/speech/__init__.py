@@ -17,6 +17,7 @@ from typing import BinaryIO, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 
+from ..errors import GenerationError
 from ..types import SpeechResult, WordTiming
 
 MIN_SPEED = 0.25
@@ -32,21 +33,14 @@ _SENTENCE_PAUSE_CHARS = 6
 _CLAUSE_PAUSE_CHARS = 3
 
 
-class SpeechError(Exception):
+class SpeechError(GenerationError):
     """A speech failure with a stable machine-readable ``code`` and a human ``message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        # Both go to Exception.args so the error pickles (Celery ships errors between processes).
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 class TransientSpeechError(SpeechError):
     """Worth retrying later: rate limits, provider 5xx, timeouts, connection failures."""
+
+    transient = True
 
 
 class PermanentSpeechError(SpeechError):

@@ -61,9 +61,10 @@ class Command(BaseCommand):
                 background_color=options["background"] or avatar.background_color, framing=avatar.framing,
             )
             with tqdm(total=100, unit="%", bar_format="{desc:<22} {bar} {n_fmt}% {elapsed}") as bar:
-                result = run_pipeline(request, workdir=workdir / "work", speech_provider=speech_provider_for(voice.provider),
-                                      store=DirectoryArtifactStore(workdir / "out"), key_prefix="reel",
-                                      reporter=_ProgressBar(bar))
+                result = run_pipeline(
+                    request, workdir=workdir / "work", speech_provider=speech_provider_for(voice.provider),
+                    store=DirectoryArtifactStore(workdir / "out"), key_prefix="reel", reporter=_ProgressBar(bar),
+                )
                 bar.set_description("done")
                 bar.update(100 - bar.n)
             out.parent.mkdir(parents=True, exist_ok=True)
