@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish, task_prerun
 from kombu import Queue
+
+from reelmate.logging import attach_request_id, bind_task_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reelmate.settings")
 
@@ -33,6 +36,8 @@ app.conf.update(
     beat_schedule={},  # filled by each app's tasks module via `register_periodic`
 )
 app.autodiscover_tasks()
+before_task_publish.connect(attach_request_id, weak=False)
+task_prerun.connect(bind_task_request_id, weak=False)
 
 
 def register_periodic(name: str, task: str, schedule) -> None:

@@ -42,3 +42,16 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response[self.header] = request_id
         return response
+
+
+# --- Celery: a task logs with the id of the request that queued it ----------------------------
+def attach_request_id(headers=None, **kwargs) -> None:
+    """before_task_publish: carry the current request id in the message headers."""
+    if headers is not None and "request_id" not in headers:
+        headers["request_id"] = current_request_id()
+
+
+def bind_task_request_id(task=None, **kwargs) -> None:
+    """task_prerun: log the task's lines under the request id it was queued with."""
+    incoming = getattr(task.request, "request_id", None) if task is not None else None
+    _request_id.set(incoming if incoming and _VALID_REQUEST_ID.match(incoming) else "-")

@@ -68,3 +68,21 @@ def test_schema_generates_without_warnings():
     errors = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO(), stderr=errors)
     assert errors.getvalue() == ""
+
+
+def test_a_task_carries_the_request_id_that_queued_it():
+    from reelmate.logging import attach_request_id, bind_request_id, bind_task_request_id, current_request_id
+
+    token = bind_request_id("req-42")
+    headers: dict = {}
+    attach_request_id(headers=headers)
+    bind_request_id("-")
+
+    class Task:
+        class request:
+            request_id = headers["request_id"]
+
+    bind_task_request_id(task=Task)
+    assert current_request_id() == "req-42"
+    bind_request_id("-")
+    del token
