@@ -161,23 +161,34 @@ MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-if USING_S3:
-    DEFAULT_STORAGE = {
+
+
+def s3_storage_backend(*, bucket: str, endpoint_url: str, access_key: str, secret_key: str, region: str,
+               expire: int) -> dict:
+    """django-storages S3 settings: private objects reachable only through SigV4 presigned URLs."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": STORAGE_BUCKET_NAME,
-            "endpoint_url": S3_ENDPOINT_URL or None,
-            "access_key": S3_ACCESS_KEY_ID,
-            "secret_key": S3_SECRET_ACCESS_KEY,
-            "region_name": S3_REGION,
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "region_name": region,
             "addressing_style": "path",
             "signature_version": "s3v4",
-            "default_acl": None,  # private: objects are only reachable through presigned URLs
+            "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": PRESIGNED_URL_EXPIRY,
+            "querystring_expire": expire,
             "file_overwrite": False,
         },
     }
+
+
+if USING_S3:
+    DEFAULT_STORAGE = s3_storage_backend(
+        bucket=STORAGE_BUCKET_NAME, endpoint_url=S3_ENDPOINT_URL, access_key=S3_ACCESS_KEY_ID,
+        secret_key=S3_SECRET_ACCESS_KEY, region=S3_REGION, expire=PRESIGNED_URL_EXPIRY,
+    )
 else:
     DEFAULT_STORAGE = {
         "BACKEND": "reelmate.storage.SignedFileSystemStorage",

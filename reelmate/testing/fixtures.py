@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
 
+from reelmate.settings import s3_storage_backend
 from reelmate.testing.openai_server import FakeOpenAIServer
 from reelmate.testing.s3_server import S3Server
 from reelmate.testing.worker import (
@@ -36,8 +37,7 @@ _WORKERS_KEY = pytest.StashKey[list[CeleryWorker]]()
 def s3_storage_settings(server: S3Server) -> dict[str, Any]:
     """The settings reelmate.settings would compute with the S3_* environment of `server`.
 
-    Mirrors the `if USING_S3:` branch of reelmate/settings.py (keep the two in step); the
-    staticfiles entry is kept from the current settings.
+    Built with reelmate.settings.s3_storage_backend, like production; staticfiles is kept.
     """
     return {
         "USING_S3": True,
@@ -48,22 +48,9 @@ def s3_storage_settings(server: S3Server) -> dict[str, Any]:
         "STORAGE_BUCKET_NAME": server.bucket,
         "STORAGES": {
             **django_settings.STORAGES,
-            "default": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": server.bucket,
-                    "endpoint_url": server.endpoint_url,
-                    "access_key": server.access_key,
-                    "secret_key": server.secret_key,
-                    "region_name": server.region,
-                    "addressing_style": "path",
-                    "signature_version": "s3v4",
-                    "default_acl": None,
-                    "querystring_auth": True,
-                    "querystring_expire": django_settings.PRESIGNED_URL_EXPIRY,
-                    "file_overwrite": False,
-                },
-            },
+            "default": s3_storage_backend(bucket=server.bucket, endpoint_url=server.endpoint_url,
+                                  access_key=server.access_key, secret_key=server.secret_key,
+                                  region=server.region, expire=django_settings.PRESIGNED_URL_EXPIRY),
         },
     }
 
