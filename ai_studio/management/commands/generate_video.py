@@ -21,7 +21,7 @@ class _ProgressBar:
         self.bar = bar
 
     def stage(self, stage: str, progress: int) -> None:
-        self.bar.set_description(stage.replace("_", " "))
+        self.bar.set_description(stage.replace("_", " "), refresh=False)
         self.bar.update(progress - self.bar.n)
 
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                     request, workdir=workdir / "work", speech_provider=speech_provider_for(voice.provider),
                     store=DirectoryArtifactStore(workdir / "out"), key_prefix="reel", reporter=_ProgressBar(bar),
                 )
-                bar.set_description("done")
+                bar.set_description("done", refresh=False)
                 bar.update(100 - bar.n)
             out.parent.mkdir(parents=True, exist_ok=True)
             files = workdir / "out" / "reel"
