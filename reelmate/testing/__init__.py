@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 __all__ = ["group_pids", "stop_process_group", "with_parent_death_signal"]
 
@@ -87,3 +88,15 @@ def stop_process_group(process: subprocess.Popen[Any], *, grace: float = 5.0,
             os.killpg(pgid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=0.05)
+
+
+class StartStop:
+    """`with Thing() as thing:` for the test peers that have `start()` (returning self) and `stop()`."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -37,10 +37,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
+
+from reelmate.testing import StartStop
 
 __all__ = [
     "SAMPLE_RATE",
@@ -357,7 +358,7 @@ class _HTTPServer(ThreadingHTTPServer):
     fake: FakeOpenAIServer
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(StartStop):
     """An OpenAI-compatible audio API on 127.0.0.1 (free port), served from a background thread.
 
         with FakeOpenAIServer() as server:
@@ -398,13 +399,6 @@ class FakeOpenAIServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

@@ -26,14 +26,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reelmate.testing import stop_process_group, with_parent_death_signal
+from reelmate.testing import StartStop, stop_process_group, with_parent_death_signal
 
 __all__ = ["S3Server", "reserve_ports", "weed_binary"]
 
@@ -138,7 +137,7 @@ def reserve_ports(count: int, *, host: str = "127.0.0.1", with_offset: int | Non
             sock.close()
 
 
-class S3Server:
+class S3Server(StartStop):
     """SeaweedFS with one S3 identity and one private bucket, on free loopback ports.
 
     Use as a context manager (or call `start()` / `stop()`):
@@ -248,13 +247,6 @@ class S3Server:
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- internals ----------------------------------------------------------------------------
     def _launch(self) -> None:

@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from reelmate.testing import group_pids, stop_process_group, with_parent_death_signal
+from reelmate.testing import StartStop, group_pids, stop_process_group, with_parent_death_signal
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -151,7 +151,7 @@ def purge_broker(app: Celery | None = None) -> None:
             channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
 
 
-class CeleryWorker:
+class CeleryWorker(StartStop):
     """One `celery worker` process (prefork) in its own process group.
 
         worker = CeleryWorker(env=worker_environment(), queues=("default", "render"))
@@ -254,13 +254,6 @@ class CeleryWorker:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- state --------------------------------------------------------------------------------
     @property
