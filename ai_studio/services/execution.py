@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
@@ -132,6 +133,9 @@ def execute_job(job_id) -> Outcome:
     except LeaseLost:
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
+    except SoftTimeLimitExceeded:
+        return _fail(job, token, "time_limit_exceeded",
+                     f"The job took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
     except GenerationError as error:
         if error.transient:
             return _transient_failure(job, token, error.code, error.message)
