@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 # Runnable from anywhere: the repository root holds the packages.
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,7 @@ from ai_studio.generation.artifacts import DirectoryArtifactStore
 from ai_studio.generation.pipeline import GenerationRequest, PipelineResult, run_pipeline
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.speech.local import DEFAULT_VOICE, load_piper_voice
+from ai_studio.portraits import PortraitStyle, draw_portrait
 
 SCRIPT = (
     "Tired of spending hours editing videos? Meet ReelMate, the fastest way to turn a few lines "
@@ -94,29 +95,13 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _draw_portrait(path: Path, size: tuple[int, int] = (1024, 1024)) -> Path:
-    """A face with its mouth where the renderer expects it (72% down), with photo-like grain:
-    a flat drawing would compress unrealistically well and flatter the encode time."""
-    width, height = size
-    image = Image.new("RGB", size, (196, 206, 222))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse(
-        (0.25 * width, 0.18 * height, 0.75 * width, 0.92 * height), fill=(226, 184, 152)
-    )
-    for eye_x in (0.40, 0.60):
-        eye = (
-            (eye_x - 0.03) * width,
-            0.46 * height,
-            (eye_x + 0.03) * width,
-            0.51 * height,
-        )
-        draw.ellipse(eye, fill=(45, 40, 40))
-    draw.line(
-        (0.45 * width, 0.72 * height, 0.55 * width, 0.72 * height),
-        fill=(150, 70, 70),
-        width=8,
-    )
-    grain = np.random.default_rng(seed=7).normal(0.0, 8.0, (height, width, 3))
+def _draw_portrait(path: Path) -> Path:
+    """A starter-catalog portrait with photo-like grain added: a flat drawing compresses
+    unrealistically well and would flatter the encode time."""
+    style = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
+                          clothing_style="crew", background=("#1D3557", "#457B9D"))
+    image = draw_portrait(style).convert("RGB")
+    grain = np.random.default_rng(seed=7).normal(0.0, 8.0, (image.height, image.width, 3))
     pixels = np.clip(np.asarray(image, dtype=np.float32) + grain, 0, 255)
     Image.fromarray(pixels.astype(np.uint8)).save(path)
     return path
