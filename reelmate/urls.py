@@ -19,8 +19,11 @@ api_patterns = [
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # HTML pages: GET only (an OPTIONS request would ask their template renderer for metadata).
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+            name="api-docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema", http_method_names=["get", "head"]),
+            name="api-redoc"),
 ]
 
 urlpatterns = [

@@ -14,6 +14,8 @@ from .serializers import ShareLinkSerializer
 
 
 class VideoSharingViewSet(OwnerScopedViewSet):
+    serializer_class = ShareLinkSerializer
+
     def get_base_queryset(self):
         return GeneratedVideo.objects.all()
 

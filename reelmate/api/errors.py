@@ -127,6 +127,36 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+_PAGE_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("permission_denied", "You do not have permission to do this."),
+    404: ("not_found", "No such resource."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("payload_too_large", "The request body is too large."),
+}
+
+
+class JsonApiErrorPagesMiddleware:
+    """Django answers unmatched URLs and crashes with HTML pages — technical debug pages when DEBUG
+    is on, where the handler* views below are not used. Under /api/ every error is JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code < 400 or not _is_api(request)
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        code, message = _PAGE_ERRORS.get(
+            response.status_code, ("server_error", "Something went wrong on our side; it has been logged."))
+        replacement = JsonResponse(error_body(code, message), status=response.status_code)
+        for header in ("Retry-After", "Allow"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+
 def handler400(request, exception=None):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):

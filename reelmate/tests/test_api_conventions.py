@@ -86,3 +86,27 @@ def test_a_task_carries_the_request_id_that_queued_it():
     assert current_request_id() == "req-42"
     bind_request_id("-")
     del token
+
+
+def test_unknown_api_path_is_json_even_with_debug_on(auth_client, settings):
+    settings.DEBUG = True  # Django then answers with its technical HTML page unless we step in
+    response = auth_client.get("/api/ai-studio/generated-videos/not-a-uuid/download")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_every_api_route_answers_options_without_a_server_error(auth_client):
+    from reelmate.tests.test_user_isolation_structure import api_view_classes
+
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    checked = 0
+    for route, _view in api_view_classes():
+        path = "/" + route.replace("^", "").replace("$", "").replace("/?", "")
+        path = path.replace("(?P<pk>[^/.]+)", placeholder).replace("<uuid:pk>", placeholder)
+        path = path.replace("<str:token>", "x").replace("\\.(?P<format>[a-z0-9]+)", "")
+        if "(?P" in path or "<" in path:
+            continue
+        response = auth_client.options(path)
+        assert response.status_code < 500, (path, response.status_code)
+        checked += 1
+    assert checked > 20
