@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django.utils import timezone
 
+from reelmate.api.filters import SafeDateFilter
+
 from . import selectors
 from .models import Campaign, CampaignStatus, Objective, Platform
 
@@ -17,13 +19,13 @@ class CampaignFilter(django_filters.FilterSet):
     platform = django_filters.ChoiceFilter(choices=Platform.choices, method="filter_platform",
                                            help_text="Campaigns that run on this platform.")
     tag = django_filters.CharFilter(method="filter_tag", help_text="Campaigns with this tag (tags are lower case).")
-    created_after = django_filters.DateFilter(method="filter_created_after",
+    created_after = SafeDateFilter(method="filter_created_after",
                                               help_text="Created on or after (UTC date).")
-    created_before = django_filters.DateFilter(method="filter_created_before",
+    created_before = SafeDateFilter(method="filter_created_before",
                                                help_text="Created on or before (UTC date).")
-    start_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte",
+    start_after = SafeDateFilter(field_name="start_date", lookup_expr="gte",
                                             help_text="Starting on or after this date.")
-    start_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte",
+    start_before = SafeDateFilter(field_name="start_date", lookup_expr="lte",
                                              help_text="Starting on or before this date.")
 
     class Meta:

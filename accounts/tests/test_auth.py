@@ -123,3 +123,15 @@ def test_access_token_lifetime_comes_from_jwt_expires_in(api_client, settings):
     token = AccessToken(obtain(api_client, user.email).json()["access"])
     lifetime = token["exp"] - token["iat"]
     assert lifetime == settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
+
+
+def test_behind_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(api_client, settings):
+    settings.RATELIMIT_AUTH = "2/m"
+    settings.RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip"
+    user = UserFactory()
+    statuses = [
+        api_client.post("/api/auth/token", {"email": user.email, "password": "wrong"}, format="json",
+                        HTTP_X_FORWARDED_FOR=f"10.0.0.{attempt}, 203.0.113.7").status_code
+        for attempt in range(3)
+    ]
+    assert statuses == [401, 401, 429]

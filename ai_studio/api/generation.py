@@ -13,6 +13,7 @@ from ai_studio.selectors.generation import jobs_with_relations, videos_with_rela
 from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
 from reelmate.api.errors import ApiError
+from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
 from reelmate.api.viewsets import OwnerScopedViewSet
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -23,9 +24,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class GenerationJobFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    campaign = IdFilter(field_name="campaign_id")
+    created_after = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = VideoGenerationJob
@@ -94,9 +95,9 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
 
 
 class GeneratedVideoFilter(django_filters.FilterSet):
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    campaign = IdFilter(field_name="campaign_id")
+    created_after = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = GeneratedVideo

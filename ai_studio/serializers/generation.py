@@ -84,7 +84,11 @@ class GenerateVideoSerializer(serializers.Serializer):
         return template
 
     def validate_metadata(self, value):
-        if len(json.dumps(value)) > MAX_METADATA_BYTES:
+        try:
+            encoded = json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise serializers.ValidationError("Numbers must be finite (no NaN or Infinity).")
+        if len(encoded) > MAX_METADATA_BYTES:
             raise serializers.ValidationError(f"Keep metadata under {MAX_METADATA_BYTES} bytes of JSON.")
         return value
 

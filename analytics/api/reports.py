@@ -24,6 +24,7 @@ def _period(request) -> selectors.Period:
 
 
 class VideoReportViewSet(OwnerScopedViewSet):
+    filter_backends: list = []  # one report object: no paging, searching or ordering
     def get_base_queryset(self):
         return GeneratedVideo.objects.all()
 
@@ -35,6 +36,7 @@ class VideoReportViewSet(OwnerScopedViewSet):
 
 
 class CampaignReportViewSet(OwnerScopedViewSet):
+    filter_backends: list = []  # one report object: no paging, searching or ordering
     def get_base_queryset(self):
         return Campaign.objects.all()
 

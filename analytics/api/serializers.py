@@ -1,7 +1,7 @@
 """Shapes of the analytics API: event batches in, share links and reports out."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from rest_framework import serializers
@@ -52,13 +52,23 @@ class EventsAcceptedSerializer(serializers.Serializer):
 
 
 # --- Reports ----------------------------------------------------------------------------------
+class ReportDateField(serializers.DateField):
+    """A report day; bounded so that reaching back a year from it stays inside the calendar."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not date(2000, 1, 1) <= day <= date(9000, 12, 31):
+            raise serializers.ValidationError("Give a date between 2000-01-01 and 9000-12-31.")
+        return day
+
+
 class PeriodSerializer(serializers.Serializer):
     """`from` and `to`, inclusive UTC dates; as a query, both optional (default: the last 30 days)."""
 
     def get_fields(self):
         # `from` is a Python keyword, so the fields cannot be declared as class attributes.
-        return {"from": serializers.DateField(required=False, source="start"),
-                "to": serializers.DateField(required=False, source="end")}
+        return {"from": ReportDateField(required=False, source="start"),
+                "to": ReportDateField(required=False, source="end")}
 
     def validate(self, attrs):
         default = Period.ending_today()

@@ -15,6 +15,7 @@ from .serializers import ShareLinkSerializer
 
 class VideoSharingViewSet(OwnerScopedViewSet):
     serializer_class = ShareLinkSerializer
+    filter_backends: list = []  # actions on one video: no list filters apply
 
     def get_base_queryset(self):
         return GeneratedVideo.objects.all()

@@ -1,3 +1,7 @@
+from datetime import date, timedelta
+
+import django_filters
+from django import forms
 from rest_framework.filters import OrderingFilter
 
 
@@ -10,3 +14,46 @@ class StableOrderingFilter(OrderingFilter):
             last_descending = bool(ordering) and ordering[-1].startswith("-")
             ordering.append("-id" if last_descending else "id")
         return ordering
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A database id in a query string: a whole number the database can hold (else a 400)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+        self.field_class = forms.IntegerField
+
+
+_FIRST_SAFE_DAY, _LAST_SAFE_DAY = date.min + timedelta(days=400), date.max - timedelta(days=400)
+
+
+def _check_safe_day(day: date) -> None:
+    """Far enough from the calendar's ends that a day (or a time zone) more or less still exists."""
+    if not _FIRST_SAFE_DAY <= day <= _LAST_SAFE_DAY:
+        raise forms.ValidationError("Enter a date between the years 2 and 9998.")
+
+
+class SafeDateField(forms.DateField):
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None:
+            _check_safe_day(day)
+        return day
+
+
+class SafeDateFilter(django_filters.DateFilter):
+    field_class = SafeDateField
+
+
+class SafeIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None:
+            _check_safe_day(moment.date())
+        return moment
+
+
+class SafeIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = SafeIsoDateTimeField

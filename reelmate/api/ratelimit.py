@@ -10,9 +10,12 @@ from reelmate.api.errors import RateLimited
 
 
 def forwarded_client_ip(request) -> str:
-    """The client address behind a trusted proxy: the first X-Forwarded-For entry."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    """The client address as seen by our (one, trusted) proxy: the LAST X-Forwarded-For entry.
+
+    Earlier entries come from the client itself and can be forged to dodge per-IP limits.
+    """
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    return next((part for part in reversed(forwarded) if part), request.META.get("REMOTE_ADDR", ""))
 
 
 def limit_per_ip(group: str, rate_setting: str):

@@ -95,7 +95,12 @@ def test_unknown_api_path_is_json_even_with_debug_on(auth_client, settings):
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_every_api_route_answers_options_without_a_server_error(auth_client):
+GARBAGE_QUERY = ("?ordering=zzz&page=abc&page_size=-3&campaign=99999999999999999999999&status=bogus"
+                 "&from=0001-01-01&to=9999-12-31&created_after=0001-01-01T00:00:00%2B01:00"
+                 "&created_before=9999-12-31&start_after=9999-12-31&search=%00")
+
+
+def test_every_api_route_survives_options_and_garbage_query_parameters(auth_client):
     import re
 
     from reelmate.tests.test_user_isolation_structure import api_view_classes
@@ -108,5 +113,13 @@ def test_every_api_route_answers_options_without_a_server_error(auth_client):
         path = path.replace("^", "").replace("$", "").replace("/?", "")
         response = auth_client.options(path)
         assert response.status_code < 500, (path, response.status_code)
+        response = auth_client.get(path + GARBAGE_QUERY)
+        assert response.status_code < 500, (path, response.status_code)
         checked += 1
     assert checked > 20
+
+
+def test_absurdly_nested_json_is_a_400(api_client):
+    response = api_client.post("/api/auth/token", "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
