@@ -48,20 +48,16 @@ def artifact_keys(prefix: str) -> dict[str, str]:
 
 
 def upload_artifacts(store: ArtifactStore, files: dict[str, Path], prefix: str) -> dict[str, str]:
-    """Upload every role's file; on failure remove what was already uploaded, then re-raise."""
+    """Upload every role's file under its deterministic key and return the keys.
+
+    A failure part-way leaves what was uploaded: the job's next attempt overwrites those keys, and
+    the job's owner removes them if the job finally fails or is canceled. (Removing them here could
+    delete files of another run that has taken the job over.)
+    """
     keys = artifact_keys(prefix)
     content_types = {item.role: item.content_type for item in ARTIFACT_FILES}
-    uploaded: list[str] = []
-    try:
-        for role, path in files.items():
-            uploaded.append(store.put(path, keys[role], content_types[role]))
-    except BaseException:
-        for key in uploaded:
-            try:
-                store.delete(key)
-            except Exception:  # best effort: the original error matters more
-                pass
-        raise
+    for role, path in files.items():
+        store.put(path, keys[role], content_types[role])
     return {role: keys[role] for role in files}
 
 

@@ -16,17 +16,17 @@ import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ai_studio.generation.artifacts import delete_artifacts
+from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
 from ai_studio.generation.speech import get_provider
@@ -52,12 +52,19 @@ def artifact_prefix(job: VideoGenerationJob) -> str:
 
 
 # --- claiming ---------------------------------------------------------------------------------
+def lease_lapsed_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
+
+
 def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
-    """Take the job if it is queued, or processing under a lapsed lease. Returns (job, token)."""
+    """Take the job if it is queued, or processing under a lapsed lease (its worker died) with
+    attempts left. Returns (job, token)."""
     token = uuid.uuid4()
     now = timezone.now()
-    lapsed = now - timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
-    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.PROCESSING, heartbeat_at__lt=lapsed)
+    claimable = Q(status=JobStatus.QUEUED) | Q(
+        status=JobStatus.PROCESSING, heartbeat_at__lt=lease_lapsed_before(),
+        attempts__lt=settings.GENERATION_MAX_ATTEMPTS,
+    )
     updated = VideoGenerationJob.objects.filter(claimable, pk=job_id, cancel_requested=False).update(
         status=JobStatus.PROCESSING, lease_token=token, heartbeat_at=now, attempts=F("attempts") + 1,
         started_at=now, stage=JobStage.PREPARING_SCRIPT, updated_at=now,
@@ -73,18 +80,27 @@ def _owned(job: VideoGenerationJob, token: uuid.UUID):
 
 
 class _Heartbeat(threading.Thread):
-    """Renews the lease while a long stage (speech, ffmpeg) runs."""
+    """Renews the lease while a long stage (speech, ffmpeg) runs. A database hiccup is logged and
+    retried at the next beat; finding the lease gone sets `lost`, which stops the run at the next
+    stage boundary."""
 
     def __init__(self, job: VideoGenerationJob, token: uuid.UUID) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{job.pk}")
         self.job, self.token = job, token
         self.stopped = threading.Event()
+        self.lost = False
 
     def run(self) -> None:
-        interval = max(settings.GENERATION_LEASE_SECONDS / 3, 0.5)
+        interval = max(settings.GENERATION_LEASE_SECONDS / 4, 0.5)
         try:
             while not self.stopped.wait(interval):
-                _owned(self.job, self.token).update(heartbeat_at=timezone.now())
+                try:
+                    if not _owned(self.job, self.token).update(heartbeat_at=timezone.now()):
+                        self.lost = True
+                        return
+                except DatabaseError:
+                    logger.warning("heartbeat failed; retrying", exc_info=True, extra={"job_id": str(self.job.pk)})
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 
@@ -96,10 +112,12 @@ class _Heartbeat(threading.Thread):
 class _DatabaseReporter:
     """Persists stage + progress (never going backwards) and notices cancellation or a lost lease."""
 
-    def __init__(self, job: VideoGenerationJob, token: uuid.UUID) -> None:
-        self.job, self.token = job, token
+    def __init__(self, job: VideoGenerationJob, token: uuid.UUID, heartbeat: _Heartbeat) -> None:
+        self.job, self.token, self.heartbeat = job, token, heartbeat
 
     def stage(self, stage: str, progress: int) -> None:
+        if self.heartbeat.lost:
+            raise LeaseLost()
         updated = _owned(self.job, self.token).filter(cancel_requested=False).update(
             stage=stage, progress=Greatest(F("progress"), progress), heartbeat_at=timezone.now(),
             updated_at=timezone.now(),
@@ -124,12 +142,12 @@ def execute_job(job_id) -> Outcome:
     try:
         result = run_pipeline(
             _build_request(job, workdir, store), workdir=workdir, speech_provider=_speech_provider(job),
-            store=store, key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token),
+            store=store, key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token, heartbeat),
             render_preset=settings.RENDER_PRESET, render_crf=settings.RENDER_CRF,
         )
-        return _complete(job, token, result, store)
+        return _complete(job, token, result)
     except Canceled:
-        return _cancel(job, token, store)
+        return _cancel(job, token)
     except LeaseLost:
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
@@ -149,12 +167,31 @@ def execute_job(job_id) -> Outcome:
 
 
 def _not_claimed(job_id) -> Outcome:
-    """Someone else holds a live lease (retry when it would lapse), or the job is finished."""
-    job = VideoGenerationJob.objects.filter(pk=job_id).only("status", "heartbeat_at", "cancel_requested").first()
-    if job is None or job.status != JobStatus.PROCESSING or job.cancel_requested:
+    """Why the job could not be claimed, and what to do about it:
+
+    - finished, or queued-but-canceled: nothing to do;
+    - processing under a live lease: another worker runs it; look again when the lease would lapse;
+    - processing under a lapsed lease (its worker died) and canceled meanwhile: cancel it now;
+    - processing under a lapsed lease with no attempts left (workers keep dying on it): fail it.
+    """
+    job = VideoGenerationJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != JobStatus.PROCESSING:
         return Outcome("skipped")
-    lapses_at = job.heartbeat_at + timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
-    return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
+    orphaned = VideoGenerationJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING,
+                                                 heartbeat_at__lt=lease_lapsed_before())
+    if job.heartbeat_at >= lease_lapsed_before():
+        lapses_at = job.heartbeat_at + timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
+        return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
+    if job.cancel_requested:
+        if _finish(orphaned, JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
+            discard_job_files(job)
+            return Outcome("canceled")
+        return Outcome("skipped")
+    if _finish(orphaned, JobStatus.FAILED, "worker_lost",
+               f"The worker running this job stopped {job.attempts} times (crash or out of memory)."):
+        discard_job_files(job)
+        return Outcome("failed")
+    return Outcome("skipped")
 
 
 def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
@@ -196,7 +233,7 @@ def _speech_provider(job: VideoGenerationJob):
 
 
 # --- outcomes ---------------------------------------------------------------------------------
-def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult, store) -> Outcome:
+def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
         updated = _owned(job, token).filter(cancel_requested=False).update(
@@ -220,20 +257,39 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult,
         logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds})
         return Outcome("completed")
     if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
-        return _cancel(job, token, store)
+        return _cancel(job, token)
     return Outcome("skipped")  # our lease lapsed and another run owns the job (same keys)
 
 
-def _cancel(job: VideoGenerationJob, token: uuid.UUID, store) -> Outcome:
-    delete_artifacts(store, artifact_prefix(job))
-    _owned(job, token).update(status=JobStatus.CANCELED, lease_token=None, completed_at=timezone.now(),
-                              error_code="canceled", error_message="Canceled by the user while processing.")
+CANCELED_MESSAGE = "Canceled by the user while processing."
+
+
+def _finish(queryset, status: str, code: str, message: str) -> bool:
+    """Move the job (if `queryset` still matches it) to a final status; True if it did."""
+    return bool(queryset.update(status=status, lease_token=None, completed_at=timezone.now(),
+                                error_code=code[:64], error_message=message[:2000]))
+
+
+def discard_job_files(job: VideoGenerationJob) -> None:
+    """Remove what a job that will never complete uploaded; storage trouble is only logged."""
+    try:
+        delete_artifacts(DjangoStorageArtifactStore(), artifact_prefix(job))
+    except ArtifactError:
+        logger.warning("could not remove the files of an unfinished job", exc_info=True,
+                       extra={"job_id": str(job.pk)})
+
+
+def _cancel(job: VideoGenerationJob, token: uuid.UUID) -> Outcome:
+    if not _finish(_owned(job, token), JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
+        return Outcome("skipped")  # another run owns the job now: its files are its business
+    discard_job_files(job)
     return Outcome("canceled")
 
 
 def _fail(job: VideoGenerationJob, token: uuid.UUID, code: str, message: str) -> Outcome:
-    _owned(job, token).update(status=JobStatus.FAILED, lease_token=None, completed_at=timezone.now(),
-                              error_code=code[:64], error_message=message[:2000])
+    if not _finish(_owned(job, token), JobStatus.FAILED, code, message):
+        return Outcome("skipped")
+    discard_job_files(job)
     logger.warning("generation job failed", extra={"job_id": str(job.pk), "error_code": code})
     return Outcome("failed")
 
@@ -242,9 +298,12 @@ def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, mes
     attempts = VideoGenerationJob.objects.filter(pk=job.pk).values_list("attempts", flat=True).get()
     if attempts >= settings.GENERATION_MAX_ATTEMPTS:
         return _fail(job, token, code, f"{message} (gave up after {attempts} attempts)")
-    # Back to the queue, keeping the reason visible while it waits.
-    _owned(job, token).update(status=JobStatus.QUEUED, stage=JobStage.QUEUED, lease_token=None,
-                              error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
+    # Back to the queue, keeping the reason visible while it waits — unless it was canceled meanwhile.
+    requeued = _owned(job, token).filter(cancel_requested=False).update(
+        status=JobStatus.QUEUED, stage=JobStage.QUEUED, lease_token=None,
+        error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
+    if not requeued:
+        return _cancel(job, token)
     return Outcome("retry", retry_in=backoff_seconds(attempts))
 
 

@@ -78,7 +78,10 @@ def enqueue(job: VideoGenerationJob) -> None:
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
-    """Queued → canceled at once; processing → canceled by the worker at its next stage boundary."""
+    """Queued → canceled at once; processing → canceled by the worker at its next stage boundary,
+    or at once if its worker is gone (its lease lapsed)."""
+    from ai_studio.services.execution import discard_job_files, lease_lapsed_before
+
     with transaction.atomic():
         job = VideoGenerationJob.objects.select_for_update().get(pk=job.pk)
         if job.status == JobStatus.QUEUED:
@@ -89,7 +92,11 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
                                     "updated_at"])
         elif job.status == JobStatus.PROCESSING:
             job.cancel_requested = True
-            job.save(update_fields=["cancel_requested", "updated_at"])
+            if job.heartbeat_at is None or job.heartbeat_at < lease_lapsed_before():
+                job.status, job.lease_token, job.completed_at = JobStatus.CANCELED, None, timezone.now()
+                job.error_code, job.error_message = "canceled", "Canceled by the user; its worker had stopped."
+                transaction.on_commit(lambda: discard_job_files(job))
+            job.save()
         else:
             raise Conflict(f"A {job.status} job cannot be canceled.", code="job_not_cancelable")
     return job

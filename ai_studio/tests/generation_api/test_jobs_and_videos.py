@@ -4,6 +4,7 @@ import urllib.request
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.tests.catalog.factories import GenerationJobFactory
@@ -87,7 +88,7 @@ def test_canceling_a_queued_job_cancels_it_at_once(auth_client, user):
 
 
 def test_canceling_a_processing_job_asks_the_worker_to_stop(auth_client, user):
-    job = GenerationJobFactory(owner=user, status=JobStatus.PROCESSING)
+    job = GenerationJobFactory(owner=user, status=JobStatus.PROCESSING, heartbeat_at=timezone.now())
     body = auth_client.post(f"/api/ai-studio/generation-jobs/{job.pk}/cancel").json()
     assert (body["status"], body["cancel_requested"]) == ("processing", True)
 
