@@ -136,7 +136,8 @@ def video_report(*, video: GeneratedVideo, period: Period) -> dict:
 
 
 def campaign_report(*, campaign: Campaign, period: Period, top: int = TOP_CAMPAIGN_VIDEOS) -> dict:
-    videos = GeneratedVideo.objects.filter(campaign=campaign)
+    # Owner too: a campaign handed to another user by staff does not carry its old owner's videos.
+    videos = GeneratedVideo.objects.filter(campaign=campaign, owner_id=campaign.owner_id)
     return {
         "campaign": campaign,
         "period": period,

@@ -60,7 +60,9 @@ def share_page(request, token: str):
     context = {
         "video": video,
         "title": title,
-        "description": Truncator(campaign.description if campaign and campaign.description else f"Watch {title}")
+        # Only what the owner chose to publish: the title and the call to action (a campaign's
+        # description is an internal brief, not copy for strangers).
+        "description": Truncator(" — ".join(filter(None, [f"Watch {title}", campaign and campaign.call_to_action])))
         .chars(200),
         "campaign": campaign,
         "brand_color": _brand_color(campaign),

@@ -32,11 +32,20 @@ def parse_duration(value: str) -> timedelta:
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=not env.bool("PRODUCTION", default=False))
-SECRET_KEY = env("SECRET_KEY", default=env("SESSION_SECRET", default="")) or (
-    "insecure-dev-key-change-me" if DEBUG else ""
-)
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("Set SECRET_KEY (or SESSION_SECRET) when DEBUG is off.")
+DEV_SECRET_KEY = "insecure-dev-key-change-me"
+SECRET_KEY = env("SECRET_KEY", default=env("SESSION_SECRET", default="")) or (DEV_SECRET_KEY if DEBUG else "")
+
+
+def require_strong_secret(name: str, value: str) -> None:
+    """Outside DEBUG, a missing, short or published key would let anyone forge sessions and tokens."""
+    if not DEBUG and (len(value) < 32 or value == DEV_SECRET_KEY or value.startswith("change-me")):
+        raise environ.ImproperlyConfigured(
+            f"Set {name} to a random value of at least 32 characters when DEBUG is off "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+
+
+require_strong_secret("SECRET_KEY (or SESSION_SECRET)", SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 PORT = env.int("PORT", default=5001)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
@@ -236,6 +245,7 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 JWT_SECRET = env("JWT_SECRET", default="") or SECRET_KEY
+require_strong_secret("JWT_SECRET", JWT_SECRET)
 JWT_EXPIRES_IN = env("JWT_EXPIRES_IN", default="7d")
 JWT_REFRESH_EXPIRES_IN = env("JWT_REFRESH_EXPIRES_IN", default="30d")
 SIMPLE_JWT = {

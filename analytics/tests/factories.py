@@ -11,7 +11,6 @@ from campaigns.tests import factories as campaign_factories
 
 
 class CampaignFactory(campaign_factories.CampaignFactory):
-    description = ""
     call_to_action = "Shop the drop"
     call_to_action_url = "https://shop.example.com/drop"
     brand_primary_color = "#112233"

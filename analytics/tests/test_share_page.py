@@ -91,13 +91,14 @@ def test_share_page_carries_open_graph_and_twitter_card_tags(client, shared_vide
     base = f"https://reelmate.example/v/{shared_video.token}"
 
     assert page.meta("og:title") == "Trail shoe launch"
-    assert page.meta("og:description") == "Watch Trail shoe launch"
+    assert page.meta("og:description") == "Watch Trail shoe launch — Shop the drop"
     assert page.meta("og:type") == "video.other"
     assert page.meta("og:url") == base
     assert page.meta("og:image") == f"{base}/thumbnail.jpg"
     assert page.meta("og:video") == f"{base}/video.mp4"
     assert page.meta("og:video:type") == "video/mp4"
     assert page.meta("twitter:card") == "summary_large_image"
+    assert "Spring collection push" not in page.meta("og:description"), "the campaign's brief stays private"
     assert page.meta("twitter:image") == f"{base}/thumbnail.jpg"
 
 

@@ -71,10 +71,18 @@ def test_configured_environment_uses_postgres_redis_and_s3():
     assert values["speech"] == "openai"
 
 
-def test_production_refuses_to_start_without_a_secret_key():
+@pytest.mark.parametrize(
+    "secret", ["", "short", "insecure-dev-key-change-me", "change-me-in-.env-please-0123456789abcdef"])
+def test_production_refuses_to_start_without_a_strong_secret_key(secret):
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        settings_in_subprocess({"DEBUG": "false"})
+        settings_in_subprocess({"DEBUG": "false", "SECRET_KEY": secret})
     assert "SECRET_KEY" in failure.value.stderr
+
+
+def test_production_refuses_a_weak_jwt_secret():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({"DEBUG": "false", "SECRET_KEY": "s" * 40, "JWT_SECRET": "jwt"})
+    assert "JWT_SECRET" in failure.value.stderr
 
 
 def test_env_example_documents_every_variable_settings_read():
