@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "reelmate.logging.RequestIdMiddleware",
     "reelmate.api.errors.JsonApiErrorPagesMiddleware",
+    "reelmate.api.errors.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,6 +219,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 *
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=5 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=25_000_000)
+# Any request declaring a larger body is refused (413) before it is read.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=MAX_IMAGE_UPLOAD_BYTES + 1024 * 1024)
 
 # --- REST framework, JWT, OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -136,6 +136,27 @@ _PAGE_ERRORS = {
 }
 
 
+class RequestBodyLimitMiddleware:
+    """Refuse a body whose declared size is over MAX_REQUEST_BYTES before reading any of it
+    (Django's own limits skip multipart files, which it would stream to disk first)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.MAX_REQUEST_BYTES:
+            limit_mb = settings.MAX_REQUEST_BYTES / 1024 / 1024
+            return JsonResponse(error_body("payload_too_large", f"The request body is over {limit_mb:.0f} MB."),
+                                status=413)
+        return self.get_response(request)
+
+
 class JsonApiErrorPagesMiddleware:
     """Django answers unmatched URLs and crashes with HTML pages — technical debug pages when DEBUG
     is on, where the handler* views below are not used. Under /api/ every error is JSON."""

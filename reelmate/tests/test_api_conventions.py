@@ -123,3 +123,10 @@ def test_absurdly_nested_json_is_a_400(api_client):
     response = api_client.post("/api/auth/token", "[" * 100_000, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(auth_client, settings):
+    settings.MAX_REQUEST_BYTES = 1000
+    response = auth_client.post("/api/campaigns", {"name": "x" * 2000}, format="json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
