@@ -1,5 +1,6 @@
 """Beat tasks that keep the rollups current; the work is in `analytics.services`."""
 from celery import shared_task
+from django.conf import settings
 
 from reelmate.celery import register_periodic
 
@@ -19,5 +20,6 @@ def prune_processed_event_batches() -> int:
     return services.prune_processed_batches()
 
 
-register_periodic("analytics-flush-event-buffer", "analytics.tasks.flush_event_buffer", FLUSH_EVERY_SECONDS)
+if settings.REDIS_URL:  # without Redis, events are written straight to the rollups: nothing to flush
+    register_periodic("analytics-flush-event-buffer", "analytics.tasks.flush_event_buffer", FLUSH_EVERY_SECONDS)
 register_periodic("analytics-prune-processed-event-batches", "analytics.tasks.prune_processed_event_batches", 3600.0)
