@@ -40,6 +40,7 @@ class AIVoice(TimeStampedModel):
     sort_order = models.PositiveIntegerField(default=100)
 
     class Meta:
+        verbose_name, verbose_name_plural = "AI voice", "AI voices"
         ordering = ["sort_order", "name"]
         indexes = [models.Index(fields=["is_active", "sort_order"], name="voice_active_order")]
         constraints = [
@@ -74,6 +75,7 @@ class AIAvatar(TimeStampedModel):
     sort_order = models.PositiveIntegerField(default=100)
 
     class Meta:
+        verbose_name, verbose_name_plural = "AI avatar", "AI avatars"
         ordering = ["sort_order", "name"]
         indexes = [models.Index(fields=["is_active", "sort_order"], name="avatar_active_order")]
 
