@@ -134,9 +134,6 @@ class JobStatus(models.TextChoices):
     CANCELED = "canceled"
 
 
-ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
-
-
 class JobStage(models.TextChoices):
     QUEUED = "queued"
     PREPARING_SCRIPT = "preparing_script"

@@ -5,11 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from analytics import views as analytics_views
 from reelmate import health, storage
 
-handler400 = "reelmate.api.errors.handler400"
-handler403 = "reelmate.api.errors.handler403"
-handler404 = "reelmate.api.errors.handler404"
-handler500 = "reelmate.api.errors.handler500"
-
 api_patterns = [
     path("auth/", include("accounts.urls")),
     path("", include("campaigns.urls")),

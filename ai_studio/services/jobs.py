@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ai_studio.models import ACTIVE_JOB_STATUSES, GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
 from reelmate.api.errors import Conflict, ServiceUnavailable
 
@@ -118,10 +118,6 @@ def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
         job.save()
         enqueue(job)
     return job
-
-
-def is_active(job: VideoGenerationJob) -> bool:
-    return job.status in ACTIVE_JOB_STATUSES
 
 
 def delete_video(video: GeneratedVideo) -> None:

@@ -2,9 +2,9 @@
 
     {"error": {"code": "validation_error", "message": "...", "fields": {"email": ["..."]}}}
 
-DRF exceptions go through `exception_handler`; errors raised outside DRF views (unknown URL,
-server error, oversized body) go through the `handler*` views wired in `reelmate.urls`, which
-answer JSON for `/api/` paths and Django's usual pages elsewhere.
+DRF exceptions go through `exception_handler`; error pages Django makes itself (unknown URL, a
+crash) are turned into this shape for `/api/` paths by `JsonApiErrorPagesMiddleware`, and left as
+Django's usual pages elsewhere.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from django.views import defaults
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -104,7 +103,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # an unexpected error: Django logs it and handler500 answers
+        return None  # an unexpected error: Django logs it, JsonApiErrorPagesMiddleware answers JSON
     if isinstance(exc, ApiError):
         body = error_body(exc.error_code, str(exc.detail), exc.fields)
         for name, value in exc.headers.items():
@@ -158,8 +157,8 @@ class RequestBodyLimitMiddleware:
 
 
 class JsonApiErrorPagesMiddleware:
-    """Django answers unmatched URLs and crashes with HTML pages — technical debug pages when DEBUG
-    is on, where the handler* views below are not used. Under /api/ every error is JSON."""
+    """Django answers unmatched URLs and crashes with HTML pages (technical debug pages when DEBUG
+    is on). Under /api/ every error is JSON: this is the one place that turns such pages into it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -176,31 +175,3 @@ class JsonApiErrorPagesMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
-
-
-def handler400(request, exception=None):
-    if _is_api(request):
-        if isinstance(exception, RequestDataTooBig):
-            return JsonResponse(error_body("payload_too_large", "The request body is too large."), status=413)
-        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
-    return defaults.bad_request(request, exception)
-
-
-def handler403(request, exception=None):
-    if _is_api(request):
-        return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
-    return defaults.permission_denied(request, exception)
-
-
-def handler404(request, exception=None):
-    if _is_api(request):
-        return JsonResponse(error_body("not_found", "No such resource."), status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def handler500(request):
-    if _is_api(request):
-        return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; it has been logged."), status=500
-        )
-    return defaults.server_error(request)
