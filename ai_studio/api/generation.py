@@ -22,11 +22,16 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class GenerationJobFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+class CampaignAndCreatedFilter(django_filters.FilterSet):
+    """What jobs and videos are both filtered by: their campaign and when they were created."""
+
     campaign = IdFilter(field_name="campaign_id")
     created_after = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+
+class GenerationJobFilter(CampaignAndCreatedFilter):
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
 
     class Meta:
         model = VideoGenerationJob
@@ -94,11 +99,7 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class GeneratedVideoFilter(django_filters.FilterSet):
-    campaign = IdFilter(field_name="campaign_id")
-    created_after = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = SafeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-
+class GeneratedVideoFilter(CampaignAndCreatedFilter):
     class Meta:
         model = GeneratedVideo
         fields = ["campaign"]

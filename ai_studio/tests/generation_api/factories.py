@@ -4,9 +4,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from ai_studio.generation.artifacts import ARTIFACT_FILES, artifact_keys
-from ai_studio.models import GeneratedVideo, JobStage, JobStatus
+from ai_studio.models import JobStage, JobStatus
 from ai_studio.services.execution import artifact_prefix
-from ai_studio.tests.catalog.factories import GenerationJobFactory
+from ai_studio.tests.catalog.factories import GeneratedVideoFactory, GenerationJobFactory
 
 
 def completed_job_with_video(**job_fields):
@@ -15,11 +15,9 @@ def completed_job_with_video(**job_fields):
     keys = artifact_keys(artifact_prefix(job))
     for item in ARTIFACT_FILES:
         default_storage.save(keys[item.role], ContentFile(f"{item.role} of {job.pk}".encode()))
-    video = GeneratedVideo.objects.create(
-        owner=job.owner, job=job, campaign=job.campaign, title=job.title or "A reel",
-        video_key=keys["video"], thumbnail_key=keys["thumbnail"], audio_key=keys["audio"],
-        captions_srt_key=keys["captions_srt"], captions_vtt_key=keys["captions_vtt"], duration_seconds=3.0,
-        width=720, height=1280, fps=30, size_bytes=100, video_codec="h264", audio_codec="aac",
-        checksum_sha256="0" * 64, aspect_ratio=job.aspect_ratio,
+    video = GeneratedVideoFactory(
+        owner=job.owner, job=job, campaign=job.campaign, title=job.title or "A reel", video_key=keys["video"],
+        thumbnail_key=keys["thumbnail"], audio_key=keys["audio"], captions_srt_key=keys["captions_srt"],
+        captions_vtt_key=keys["captions_vtt"], aspect_ratio=job.aspect_ratio,
     )
     return job, video
