@@ -5,7 +5,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from django.core.files.storage import default_storage
 from django.core.management import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -13,6 +12,7 @@ from ai_studio.generation.artifacts import DirectoryArtifactStore
 from ai_studio.generation.pipeline import GenerationRequest, run_pipeline
 from ai_studio.generation.types import ASPECT_RATIOS, RESOLUTIONS
 from ai_studio.models import AIAvatar, AIVoice
+from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.execution import speech_provider_for
 
 
@@ -52,9 +52,8 @@ class Command(BaseCommand):
         out = Path(options["out"]).resolve()
         workdir = Path(tempfile.mkdtemp(prefix="reel-cli-"))
         try:
-            portrait = workdir / f"portrait{Path(avatar.portrait.name).suffix}"
-            with default_storage.open(avatar.portrait.name, "rb") as source:
-                portrait.write_bytes(source.read())
+            portrait = DjangoStorageArtifactStore().download(
+                avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
             request = GenerationRequest(
                 script=script, voice_id=voice.provider_voice_id, portrait_path=portrait, speed=options["speed"],
                 aspect_ratio=options["aspect"], resolution=options["resolution"], captions=not options["no_captions"],

@@ -40,9 +40,8 @@ class Command(BaseCommand):
         """Queue the demo reel, wait for the worker, copy the MP4 to var/demo-reel.mp4."""
         import time
 
-        from django.core.files.storage import default_storage
-
         from ai_studio.models import JobStatus, VideoGenerationJob
+        from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
         from ai_studio.services.demo import queue_demo_reel
 
         job = queue_demo_reel(self._demo_user())
@@ -54,9 +53,7 @@ class Command(BaseCommand):
         if job.status != JobStatus.COMPLETED:
             self.stderr.write(f"The demo reel is {job.status}: {job.error_message or 'see the worker log'}")
             return
-        target = settings.VAR_DIR / "demo-reel.mp4"
-        with default_storage.open(job.video.video_key, "rb") as source:
-            target.write_bytes(source.read())
+        target = DjangoStorageArtifactStore().download(job.video.video_key, settings.VAR_DIR / "demo-reel.mp4")
         self.stdout.write(self.style.SUCCESS(
             f"Demo reel ready: {target} ({job.video.duration_seconds:.1f} s, rendered in {job.total_seconds:.1f} s). "
             f"API: http://localhost:{port}/api/ai-studio/generated-videos/{job.video.pk}"))
