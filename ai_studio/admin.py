@@ -1,5 +1,7 @@
-"""Staff curate the catalog here: avatars (portrait preview), voices (sample player), templates."""
+"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates."""
 from __future__ import annotations
+
+import zipfile
 
 from django import forms
 from django.conf import settings
@@ -9,6 +11,8 @@ from django.db.models import QuerySet
 from django.utils.html import format_html, format_html_join
 
 from ai_studio import templating
+from ai_studio.generation import rig as rig_format
+from ai_studio.generation.visemes import SHAPES
 from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, PromptTemplate, VideoGenerationJob
 from ai_studio.selectors.catalog import provider_voice_ids
 from ai_studio.services import catalog as catalog_services
@@ -34,12 +38,37 @@ def deactivate(modeladmin, request, queryset: QuerySet):
 
 
 # --- avatars ----------------------------------------------------------------------------------
+RIG_HELP = (
+    "Optional: makes the avatar lip-sync. One ZIP file holding <code>rig.json</code> with the anchor points, "
+    '<code>{{"version": 1, "mouth": {{"x": 300, "y": 576}}, "eyes": {{"x": 300, "y": 446}}}}</code> (pixels of '
+    "base.png on which the sprites' centres sit); <code>base.png</code>, the portrait with the mouth at rest and "
+    "eyes open; <code>mouth/&lt;shape&gt;.png</code> for every mouth shape: {shapes}; optionally "
+    "<code>eyes/closed.png</code> and <code>eyes/half.png</code> for blinking. Sprites are PNGs with "
+    "transparency (only what changes is opaque); all mouth sprites have the same size, as do the eyelid "
+    "sprites. The rig's base.png becomes the portrait. At most {limit} MB."
+)
+
+
+def rig_upload_limit() -> int:
+    """Bytes a rig upload may have: the rig format's own limit, within the upload limit."""
+    return min(rig_format.MAX_RIG_BYTES, settings.MAX_IMAGE_UPLOAD_BYTES)
+
+
 class AvatarAdminForm(forms.ModelForm):
     class Meta:
         model = AIAvatar
         fields = "__all__"
         help_texts = {"portrait": "PNG, JPEG or WebP, portrait orientation (e.g. 600x800), face centred with the "
-                                  "mouth at 72% of the height; a thumbnail is made from it."}
+                                  "mouth at 72% of the height; a thumbnail is made from it. Uploading a portrait "
+                                  "(or clearing it) removes the lip-sync rig, whose sprites fit the old one."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "rig" in self.fields:
+            self.fields["rig"].help_text = RIG_HELP.format(
+                shapes=", ".join(f"<code>{shape}</code>" for shape in SHAPES),
+                limit=f"{rig_upload_limit() / (1024 * 1024):g}",
+            )
 
     def clean_portrait(self):
         portrait = self.cleaned_data.get("portrait")
@@ -47,23 +76,65 @@ class AvatarAdminForm(forms.ModelForm):
             validate_image_upload(portrait)
         return portrait
 
+    def clean_rig(self):
+        rig = self.cleaned_data.get("rig")
+        if isinstance(rig, UploadedFile):
+            limit = rig_upload_limit()
+            if rig.size > limit:
+                raise forms.ValidationError(f"The rig is {rig.size:,} bytes; the limit is {limit:,} bytes.",
+                                            code="file_too_large")
+            if not zipfile.is_zipfile(rig):
+                raise forms.ValidationError("This is not a ZIP file: upload the rig as one .zip holding rig.json, "
+                                            "base.png and mouth/<shape>.png.", code="invalid_rig")
+            try:
+                catalog_services.check_avatar_rig(rig)
+            except rig_format.RigError as error:
+                raise forms.ValidationError([forms.ValidationError(problem, code="invalid_rig")
+                                             for problem in error.problems])
+            finally:
+                rig.seek(0)
+        return rig
+
+    def clean(self):
+        cleaned = super().clean()
+        if isinstance(cleaned.get("rig"), UploadedFile) and "portrait" in self.changed_data:
+            self.add_error("portrait", "Change the portrait or upload a rig, one at a time: the rig brings its "
+                                       "own portrait (base.png).")
+        return cleaned
+
+
+class LipSyncFilter(admin.SimpleListFilter):
+    title = "lip sync"
+    parameter_name = "has_rig"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Lip-synced (has a rig)"), ("no", "Loudness-driven (no rig)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(rig="")
+        if self.value() == "no":
+            return queryset.filter(rig="")
+        return queryset
+
 
 @admin.register(AIAvatar)
 class AIAvatarAdmin(admin.ModelAdmin):
     form = AvatarAdminForm
-    list_display = ("thumbnail", "name", "gender", "age_range", "style", "default_voice", "is_active", "is_premium",
-                    "sort_order")
+    list_display = ("thumbnail", "name", "gender", "age_range", "style", "default_voice", "lip_sync", "is_active",
+                    "is_premium", "sort_order")
     list_display_links = ("thumbnail", "name")
     list_editable = ("sort_order",)
-    list_filter = ("is_active", "is_premium", "gender", "style", "framing")
+    list_filter = ("is_active", "is_premium", LipSyncFilter, "gender", "style", "framing")
     search_fields = ("name", "slug", "description", "style")
     list_select_related = ("default_voice",)
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("default_voice",)
-    readonly_fields = ("portrait_preview", "created_at", "updated_at")
+    readonly_fields = ("portrait_preview", "rig_preview_image", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "is_active", "is_premium", "sort_order")}),
         ("Look", {"fields": ("portrait_preview", "portrait", "gender", "age_range", "style", "tags")}),
+        ("Lip sync rig", {"fields": ("rig_preview_image", "rig")}),
         ("Rendering defaults", {"fields": ("framing", "background_color", "default_voice")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
@@ -76,6 +147,10 @@ class AIAvatarAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="" style="height:56px;border-radius:6px">',
                            presigned_url(avatar.portrait_thumbnail.name))
 
+    @admin.display(description="Lip sync", boolean=True, ordering="rig")
+    def lip_sync(self, avatar: AIAvatar) -> bool:
+        return bool(avatar.rig)
+
     @admin.display(description="Portrait")
     def portrait_preview(self, avatar: AIAvatar) -> str:
         if not avatar.portrait:
@@ -83,15 +158,29 @@ class AIAvatarAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="{}" style="max-height:320px;border-radius:8px">',
                            presigned_url(avatar.portrait.name), avatar.name)
 
+    @admin.display(description="Mouth shapes")
+    def rig_preview_image(self, avatar: AIAvatar) -> str:
+        if not avatar.rig or not avatar.rig_preview:
+            return "No rig: this avatar's mouth moves with the voice's loudness."
+        return format_html('<img src="{}" alt="Every mouth shape of {}" style="max-width:100%;border-radius:8px">',
+                           presigned_url(avatar.rig_preview.name), avatar.name)
+
     def save_model(self, request, avatar: AIAvatar, form, change):
-        if "portrait" not in form.changed_data:
+        changed = [name for name in ("portrait", "rig") if name in form.changed_data]
+        if not changed:
             return super().save_model(request, avatar, form, change)
-        # The form put the upload (or a "clear") on the instance; the service stores it with its
-        # thumbnail instead, and removes the files it replaces.
-        previous = form.initial.get("portrait")
-        avatar.portrait = previous.name if previous else ""
-        upload = form.cleaned_data.get("portrait")
-        catalog_services.set_avatar_portrait(avatar, upload if isinstance(upload, UploadedFile) else None)
+        # The form put the uploads (or "clears") on the instance; the services store them with
+        # what derives from them (thumbnail, preview) instead, and remove the files they replace.
+        for name in ("portrait", "rig"):
+            previous = form.initial.get(name)
+            setattr(avatar, name, previous.name if previous else "")
+        name = changed[0]  # the form refuses a new rig with a portrait change; a new portrait drops the rig
+        upload = form.cleaned_data.get(name)
+        upload = upload if isinstance(upload, UploadedFile) else None
+        if name == "portrait":
+            catalog_services.set_avatar_portrait(avatar, upload)
+        else:
+            catalog_services.set_avatar_rig(avatar, upload)
 
 
 # --- voices -----------------------------------------------------------------------------------

@@ -66,6 +66,12 @@ class AIAvatar(TimeStampedModel):
     tags = models.JSONField(default=list, blank=True)
     portrait = models.FileField(upload_to="catalog/avatars/", blank=True)
     portrait_thumbnail = models.FileField(upload_to="catalog/avatars/thumbs/", blank=True, editable=False)
+    # A lip-sync rig (``ai_studio.generation.rig``): one ZIP with the base portrait and a sprite per
+    # mouth shape. Its base is also stored as ``portrait``; without a rig the mouth follows loudness.
+    rig = models.FileField(upload_to="catalog/rigs/", blank=True,
+                           help_text="Optional lip-sync rig: a ZIP with rig.json, base.png and a transparent PNG "
+                                     "per mouth shape (mouth/<shape>.png).")
+    rig_preview = models.FileField(upload_to="catalog/rigs/previews/", blank=True, editable=False)
     framing = models.CharField(max_length=10, choices=Framing.choices, default=Framing.CENTER)
     background_color = models.CharField(max_length=7, default="#101820", validators=[hex_color])
     default_voice = models.ForeignKey(AIVoice, null=True, blank=True, on_delete=models.SET_NULL,

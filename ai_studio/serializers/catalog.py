@@ -22,11 +22,15 @@ class AvatarSerializer(serializers.ModelSerializer):
         help_text="The voice that suits this avatar, if it is available on this installation."
     )
     tags = serializers.ListField(child=serializers.CharField())
+    lip_sync = serializers.SerializerMethodField(
+        help_text="True: the avatar has a rig and its mouth follows the words; false: it moves with the voice's "
+                  "loudness."
+    )
 
     class Meta:
         model = AIAvatar
         fields = ("id", "name", "slug", "description", "gender", "age_range", "style", "tags", "framing",
-                  "background_color", "default_voice_id", "is_premium", "portrait_url", "thumbnail_url")
+                  "background_color", "default_voice_id", "is_premium", "lip_sync", "portrait_url", "thumbnail_url")
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -36,6 +40,9 @@ class AvatarSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, avatar: AIAvatar) -> str | None:
         return _url(avatar.portrait_thumbnail)
+
+    def get_lip_sync(self, avatar: AIAvatar) -> bool:
+        return bool(avatar.rig)
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_default_voice_id(self, avatar: AIAvatar) -> int | None:

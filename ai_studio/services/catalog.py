@@ -1,21 +1,25 @@
-"""Writes to the catalog staff curate: portraits and thumbnails, voice samples, activation, cache."""
+"""Writes to the catalog staff curate: portraits, thumbnails and lip-sync rigs, voice samples, activation, cache."""
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from django.core.cache import cache
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ai_studio.generation.rig import Rig, RigError, preview_png, read_rig
 from ai_studio.models import AIAvatar, AIVoice
 from ai_studio.selectors.catalog import CATALOG_VERSION_KEY, available_voice_providers
-from reelmate.images import inspect_image, make_thumbnail
+from reelmate.images import ImageRejected, inspect_image, make_thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +62,75 @@ def set_avatar_portrait(avatar: AIAvatar, upload) -> None:
     """Store an image as the avatar's portrait with a derived thumbnail, or remove both (``upload=None``).
 
     ``upload`` is any Django ``File``; it is checked with ``reelmate.images`` (again, cheaply)
-    so that no caller can store an unchecked image. Saves the avatar; the files it replaces are
-    deleted once the change is committed.
+    so that no caller can store an unchecked image. A lip-sync rig is drawn for one portrait:
+    changing the portrait this way removes the avatar's rig and its preview too
+    (:func:`set_avatar_rig` sets rig and portrait together). Saves the avatar; the files it
+    replaces are deleted once the change is committed.
     """
+    old_names = _store_portrait(avatar, upload) + _clear_rig(avatar)
+    avatar.save()
+    _delete_files_after_commit(old_names)
+
+
+def set_avatar_rig(avatar: AIAvatar, upload) -> Rig | None:
+    """Store a lip-sync rig ZIP, its preview sheet and its base as the portrait; or remove the rig.
+
+    ``upload`` is any Django ``File``, validated with :func:`check_avatar_rig` (``RigError``
+    propagates, nothing stored). The ZIP is stored under a fresh random name, the portrait and
+    its thumbnail are made from the rig's ``base.png`` and the preview is the contact sheet of
+    every shape. ``upload=None`` removes the rig and its preview; the portrait stays. Saves the
+    avatar (which invalidates the catalog cache); replaced files are deleted after the commit.
+    """
+    if upload is None:
+        old_names = _clear_rig(avatar)
+        avatar.save()
+        _delete_files_after_commit(old_names)
+        return None
+    rig, base = _read_avatar_rig(upload)
+    old_names = _clear_rig(avatar)
+    upload.seek(0)
+    avatar.rig.save(f"{uuid.uuid4().hex}.zip", upload, save=False)
+    avatar.rig_preview.save(f"{uuid.uuid4().hex}.png", ContentFile(preview_png(rig)), save=False)
+    old_names += _store_portrait(avatar, base)
+    avatar.save()
+    _delete_files_after_commit(old_names)
+    return rig
+
+
+def check_avatar_rig(upload) -> Rig:
+    """Read and validate a rig (any binary file object); raise ``RigError`` listing every problem.
+
+    Beyond :func:`~ai_studio.generation.rig.read_rig`, the base must pass as a portrait image
+    (``reelmate.images``: size and pixel limits), since it becomes the avatar's portrait.
+    """
+    return _read_avatar_rig(upload)[0]
+
+
+def _read_avatar_rig(upload) -> tuple[Rig, ContentFile]:
+    """The validated rig and its base as a portrait file."""
+    try:
+        rig = read_rig(upload)
+        base = _base_portrait(rig)
+        inspect_image(base)
+    except ImageRejected as error:
+        raise RigError([f"The base portrait (base.png) cannot be the avatar's portrait: {error.message}"]) from None
+    finally:
+        upload.seek(0)
+    return rig, base
+
+
+def _base_portrait(rig: Rig) -> ContentFile:
+    """The rig's base as a PNG file (without an alpha channel when it is fully opaque)."""
+    base = rig.base
+    if base.getextrema()[3] == (255, 255):
+        base = base.convert("RGB")
+    output = io.BytesIO()
+    base.save(output, "PNG")
+    return ContentFile(output.getvalue(), name="base.png")
+
+
+def _store_portrait(avatar: AIAvatar, upload) -> list[str]:
+    """Put the portrait and its thumbnail on the avatar (unsaved); the names of the files replaced."""
     old_names = [name for name in (avatar.portrait.name, avatar.portrait_thumbnail.name) if name]
     if upload is None:
         avatar.portrait = avatar.portrait_thumbnail = ""
@@ -69,8 +139,14 @@ def set_avatar_portrait(avatar: AIAvatar, upload) -> None:
         thumbnail = make_thumbnail(upload)  # first: some storages close the file they were given
         avatar.portrait.save(info.storage_name(), upload, save=False)
         avatar.portrait_thumbnail.save(thumbnail.name, thumbnail, save=False)
-    avatar.save()
-    _delete_files_after_commit(old_names)
+    return old_names
+
+
+def _clear_rig(avatar: AIAvatar) -> list[str]:
+    """Take the rig and its preview off the avatar (unsaved); the names of the files removed."""
+    old_names = [name for name in (avatar.rig.name, avatar.rig_preview.name) if name]
+    avatar.rig = avatar.rig_preview = ""
+    return old_names
 
 
 # --- voices -----------------------------------------------------------------------------------
@@ -111,7 +187,9 @@ def generate_voice_sample(voice: AIVoice) -> bool:
 
 def delete_catalog_files(item: AIAvatar | AIVoice) -> None:
     """Remove a deleted avatar's or voice's stored files (once the deletion is committed)."""
-    fields = ("portrait", "portrait_thumbnail") if isinstance(item, AIAvatar) else ("sample_audio",)
+    fields = (
+        ("portrait", "portrait_thumbnail", "rig", "rig_preview") if isinstance(item, AIAvatar) else ("sample_audio",)
+    )
     _delete_files_after_commit([getattr(item, field).name for field in fields if getattr(item, field)])
 
 
