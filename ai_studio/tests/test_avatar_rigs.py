@@ -1,5 +1,6 @@
 """Lip-synced avatars: staff upload a rig (checked), see its preview; the API says which avatars lip-sync."""
 
+import functools
 import io
 import zipfile
 
@@ -7,11 +8,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from PIL import Image, ImageDraw
 
 from ai_studio.generation.rig import Rig, RigError, read_rig, rig_zip_bytes
 from ai_studio.generation.visemes import SHAPES
+from ai_studio.management import starter_catalog as starter
+from ai_studio.management.commands import seed_catalog
 from ai_studio.models import AIAvatar
+from ai_studio.portraits import rig_zip
 from ai_studio.services.catalog import set_avatar_portrait, set_avatar_rig
 from ai_studio.tests.catalog import uploads
 from ai_studio.tests.catalog.factories import AvatarFactory
@@ -339,3 +344,57 @@ def test_adding_or_removing_a_rig_shows_in_the_cached_catalog_at_once(auth_clien
     assert lip_sync_by_slug(auth_client) == {"maya": True}
     set_avatar_rig(avatar, None)
     assert lip_sync_by_slug(auth_client) == {"maya": False}
+
+
+# --- starter catalog ------------------------------------------------------------------------------
+@functools.cache
+def drawn_rig_zip(style) -> bytes:
+    return rig_zip(style)
+
+
+@pytest.fixture(autouse=True)
+def draw_each_rig_once(monkeypatch):
+    """Drawing a rig takes most of a second: every seed in this module reuses the first drawing of each."""
+    monkeypatch.setattr(seed_catalog, "rig_zip", drawn_rig_zip)
+
+
+def seed(*args):
+    call_command("seed_catalog", "--no-samples", *args, stdout=io.StringIO())
+
+
+def test_every_starter_avatar_lip_syncs_with_a_valid_rig(auth_client):
+    seed()
+    avatars = list(AIAvatar.objects.all())
+    assert len(avatars) == len(starter.AVATARS)
+    for avatar in avatars:
+        with default_storage.open(avatar.rig.name) as stored:
+            rig = read_rig(io.BytesIO(stored.read()))
+        assert set(rig.mouths) == set(SHAPES) and rig.blinks
+        with default_storage.open(avatar.portrait.name) as stored:
+            portrait = Image.open(stored)
+            portrait.load()
+        assert portrait.size == rig.base.size
+        assert portrait.convert("RGB").tobytes() == rig.base.convert("RGB").tobytes()  # the portrait is the base
+        assert default_storage.exists(avatar.rig_preview.name)
+        assert default_storage.exists(avatar.portrait_thumbnail.name)
+    assert set(lip_sync_by_slug(auth_client).values()) == {True}
+
+
+def test_seeding_again_keeps_the_rigs_and_redrawing_replaces_them():
+    seed()
+    first = {a.slug: (a.rig.name, a.rig_preview.name, a.portrait.name) for a in AIAvatar.objects.all()}
+    seed()
+    assert {a.slug: (a.rig.name, a.rig_preview.name, a.portrait.name) for a in AIAvatar.objects.all()} == first
+    seed("--redraw-portraits")
+    redrawn = {a.slug: (a.rig.name, a.rig_preview.name, a.portrait.name) for a in AIAvatar.objects.all()}
+    assert all(not set(redrawn[slug]) & set(first[slug]) for slug in first)
+
+
+def test_seeding_gives_a_rig_to_a_starter_avatar_that_only_had_a_portrait():
+    seed()
+    avatar = AIAvatar.objects.get(slug=starter.AVATARS[0]["slug"])
+    set_avatar_portrait(avatar, ContentFile(uploads.image_bytes(size=(600, 800)), name="p.png"))
+    assert not avatar.rig
+    seed()
+    avatar.refresh_from_db()
+    assert avatar.rig and avatar.rig_preview

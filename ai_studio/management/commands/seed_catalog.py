@@ -1,7 +1,9 @@
-"""Load the starter catalog: avatars with drawn portraits, voices, and system templates.
+"""Load the starter catalog: avatars with drawn, lip-synced portraits, voices, and system templates.
 
 Idempotent: avatars and voices are matched by slug and system templates by name, and updated in
-place; portraits are drawn only for avatars without one (``--redraw-portraits`` to redo them).
+place. Each avatar gets a drawn lip-sync rig (a sprite per mouth shape and eyelid state), whose
+base becomes its portrait; rigs are drawn only for avatars without one (``--redraw-portraits``
+to redo them), so a second run stores nothing new.
 Voices without a preview sample get one queued for the worker (``--no-samples`` to skip).
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django.db import transaction
 
 from ai_studio.management import starter_catalog as starter
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
-from ai_studio.portraits import portrait_png
+from ai_studio.portraits import rig_zip
 from ai_studio.selectors.catalog import active_voices
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import templates as template_services
@@ -22,7 +24,8 @@ class Command(BaseCommand):
     help = "Load (or refresh) the starter catalog of avatars, voices and system prompt templates."
 
     def add_arguments(self, parser):
-        parser.add_argument("--redraw-portraits", action="store_true", help="Draw portraits again even if present.")
+        parser.add_argument("--redraw-portraits", action="store_true",
+                            help="Draw portraits (and their lip-sync rigs) again even if present.")
         parser.add_argument("--no-samples", action="store_true", help="Do not queue voice preview samples.")
 
     def handle(self, *args, redraw_portraits: bool = False, no_samples: bool = False, **options):
@@ -65,9 +68,9 @@ class Command(BaseCommand):
                 slug=spec["slug"],
                 defaults={**fields, "default_voice": voices.get(spec["default_voice"]), "sort_order": 10 * (order + 1)},
             )
-            if redraw or not avatar.portrait:
-                image = ContentFile(portrait_png(spec["portrait"]), name=f"{avatar.slug}.png")
-                catalog_services.set_avatar_portrait(avatar, image)
+            if redraw or not avatar.rig:  # the rig's base becomes the portrait (and its thumbnail)
+                rig = ContentFile(rig_zip(spec["portrait"]), name=f"{avatar.slug}-rig.zip")
+                catalog_services.set_avatar_rig(avatar, rig)
         return len(starter.AVATARS)
 
     def _seed_templates(self) -> int:
