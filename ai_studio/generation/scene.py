@@ -38,7 +38,9 @@ class Layer:
     window (they do not move with it), placed at ``position`` in its parent."""
 
     name: str  # unique in the scene: the file name stem and the crop filter's instance name
-    image: Image.Image  # RGB, or RGBA when ``transparent``
+    # ``transparent``: blended with its alpha (RGBA). ``overlay`` wants yuva420p on top, so a
+    # small opaque layer is also better marked transparent: converted once, not on every frame.
+    image: Image.Image
     position: tuple[int, int]
     size: tuple[int, int] | None = None  # None: the whole image, never moving
     windows: list[tuple[int, int]] = field(default_factory=list)  # per frame; empty: (0, 0)

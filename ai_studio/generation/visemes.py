@@ -84,7 +84,7 @@ def viseme_of(phoneme: str) -> Viseme | None:
     """
     if phoneme in PAUSES or phoneme in STRESS_MARKS or phoneme == LENGTH_MARK:
         return None
-    letters = [char for char in phoneme if not _is_combining(char)]
+    letters = [char for char in unicodedata.normalize("NFD", phoneme) if not _is_combining(char)]
     if not letters:
         return None
     return _PHONEME_VISEMES.get(letters[0], Viseme.CDGKNST)
@@ -171,7 +171,7 @@ def frame_visemes(spans: Sequence[VisemeSpan], fps: int, frame_count: int) -> li
             if overlap > best_overlap[frame]:
                 best_overlap[frame], frames[frame], winners[frame] = overlap, span.viseme, index
     # A brief closure that lost every frame it touches takes the one it overlaps most.
-    shown = set(filter(None.__ne__, winners))
+    shown = {winner for winner in winners if winner is not None}
     for index, span in enumerate(spans):
         if span.viseme not in CLOSURES or index in shown:
             continue
