@@ -51,6 +51,7 @@ format: install
 
 bench: install  ## benchmarks (run by hand; they print their figures)
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/visemes.py
 	$(BIN)/python bench/events.py
 
 clean:  ## remove local state (SQLite db, media, broker queue)

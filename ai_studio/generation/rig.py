@@ -266,7 +266,7 @@ def rig_zip_bytes(rig: Rig) -> bytes:
 
 def _png(image: Image.Image) -> bytes:
     output = io.BytesIO()
-    image.save(output, "PNG", optimize=True)
+    image.save(output, "PNG")  # optimize=True: 5% smaller, 8x slower (seeding draws 8 rigs)
     return output.getvalue()
 
 

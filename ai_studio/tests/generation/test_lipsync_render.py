@@ -212,3 +212,20 @@ def test_the_thumbnail_shows_the_avatar_talking_with_open_eyes(rendered, tmp_pat
     eyes = read_back(thumbnail, sprite_center(layers, "eyes", scene.thumbnail_frame), EYE_COLORS)
 
     assert mouth in ("a", "e") and eyes == "open"
+
+
+def test_the_brand_logo_and_colours_frame_a_lip_synced_avatar_too(silence, tmp_path):
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (200, 100), (10, 200, 90, 255)).save(logo)
+    spec = make_spec(silence, "9:16", logo_path=logo, background_color="#000000", audio_duration=0.5)
+    scene = build_scene(spec)
+
+    result = render_video(spec, tmp_path / "out")
+
+    first = decode(result.video_path, spec.width, spec.height)[0]
+    composed = np.asarray(compose_frame(scene, 0))
+    logo_pixels = np.all(np.abs(composed.astype(int) - (10, 200, 90)) < 8, axis=2)
+    assert logo_pixels.sum() > 500  # the logo is in the picture, in the top-right corner
+    ys, xs = np.nonzero(logo_pixels)
+    assert xs.min() > spec.width / 2 and ys.max() < spec.height / 4
+    assert np.abs(first[logo_pixels].astype(int) - (10, 200, 90)).mean() < 12

@@ -2,8 +2,8 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from ai_studio.portraits import PortraitStyle, portrait_png
-from ai_studio.services.catalog import set_avatar_portrait
+from ai_studio.portraits import PortraitStyle, portrait_png, rig_zip
+from ai_studio.services.catalog import set_avatar_portrait, set_avatar_rig
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
 
 
@@ -12,12 +12,23 @@ def voice(db):
     return VoiceFactory(provider="local", provider_voice_id="en_US-joe-medium", slug="joe")
 
 
+STYLE = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
+                      clothing_style="crew", background=("#1D3557", "#457B9D"))
+
+
 @pytest.fixture
 def avatar(db, voice):
+    """A plain portrait: the mouth follows the voice's loudness."""
     avatar = AvatarFactory(default_voice=voice, slug="ava", background_color="#223344")
-    style = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
-                          clothing_style="crew", background=("#1D3557", "#457B9D"))
-    set_avatar_portrait(avatar, ContentFile(portrait_png(style), name="ava.png"))
+    set_avatar_portrait(avatar, ContentFile(portrait_png(STYLE), name="ava.png"))
+    return avatar
+
+
+@pytest.fixture
+def rigged_avatar(db, voice):
+    """The same face with a lip-sync rig."""
+    avatar = AvatarFactory(default_voice=voice, slug="ava-rig", background_color="#223344")
+    set_avatar_rig(avatar, ContentFile(rig_zip(STYLE), name="ava-rig.zip"))
     return avatar
 
 

@@ -106,6 +106,23 @@ def test_openai_voice_through_the_real_sdk(generate, auth_client, openai_voice, 
     assert speech_requests and speech_requests[0].json["voice"] == "nova"
 
 
+def test_a_rigged_avatar_lip_syncs_an_openai_voice_on_a_real_worker(
+    generate, auth_client, rigged_avatar, openai_voice, openai_server, worker_factory, tmp_path
+):
+    """OpenAI returns no phoneme timings: the worker derives them from the words, and the rig's
+    mouth shapes (not the loudness mouth) move the face."""
+    worker_factory(env=FAST_RETRIES)
+    job_id = generate(avatar_id=rigged_avatar.pk, voice_id=openai_voice.pk, script=SCRIPT).json()["id"]
+
+    final = wait_for(auth_client, job_id)["last"]
+
+    assert final["status"] == "completed", final["error"]
+    video = download(final["video"]["urls"]["video"], tmp_path / "reel.mp4")
+    assert probe(video)["video_codec"] == "h264"
+    frames = [frame_pixels(video, at, tmp_path) for at in (0.5, 0.7, 0.9, 1.1, 1.3)]
+    assert max(np.abs(a - b).mean() for a, b in zip(frames, frames[1:])) > 0.05
+
+
 def test_a_rate_limit_is_retried_with_backoff_and_then_succeeds(generate, auth_client, openai_voice, openai_server,
                                                                  worker_factory):
     openai_server.fail_next(status=429, times=1, path="/audio/speech")
