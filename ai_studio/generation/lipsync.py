@@ -27,7 +27,12 @@ from .visemes import SHAPES, Viseme
 HEAD_MOTION = 0.012  # how far the head drifts from the centre, as a fraction of the card's width
 # Two slow sways per axis with unrelated periods (seconds): the motion never visibly repeats.
 HEAD_PERIODS = ((9.1, 3.7), (6.3, 2.9))
-HEAD_VERTICAL_SHARE = 0.6  # nodding is smaller than swaying
+HEAD_VERTICAL_SHARE = 0.6  # the slow vertical drift is smaller than the sway
+# A small nod as each phrase begins (speech after at least PHRASE_PAUSE of silence), as speakers
+# do: the head dips by NOD_SHARE of the drift margin and comes back within NOD_SECONDS.
+PHRASE_PAUSE = 0.25
+NOD_SHARE = 0.4
+NOD_SECONDS = 0.45
 
 # Blinks: eyes half shut, shut, half shut again (seconds per state), every 1.5 to ~8 s, now and
 # then twice in a row, as people do.
@@ -93,7 +98,10 @@ def lipsync_scene(
         image=portrait.image,
         position=(card.x, card.y),
         size=card.size,
-        windows=[(margin + dx, margin + dy) for dx, dy in head_offsets(frame_count, fps, margin, seed)],
+        windows=[
+            (margin + dx, margin + dy)
+            for dx, dy in head_offsets(frame_count, fps, margin, seed, nods=phrase_starts(visemes, fps))
+        ],
         layers=head_layers,
         fixed=_corner_patches(layout, background),
     )
@@ -193,8 +201,30 @@ def _corner_patches(layout: Layout, background: Image.Image) -> list[Layer]:
     return patches
 
 
-def head_offsets(frame_count: int, fps: int, margin: int, seed: int = 0) -> list[tuple[int, int]]:
-    """The head's (dx, dy) on each frame, within ±``margin`` pixels, even (yuv420p crops)."""
+def phrase_starts(visemes: Sequence[Viseme], fps: int) -> list[int]:
+    """Frames on which the mouth starts moving after at least PHRASE_PAUSE of rest."""
+    starts, resting = [], PHRASE_PAUSE * fps  # the video's start counts as a pause
+    for frame, viseme in enumerate(visemes):
+        if viseme == Viseme.REST:
+            resting += 1
+            continue
+        if resting >= PHRASE_PAUSE * fps:
+            starts.append(frame)
+        resting = 0
+    return starts
+
+
+def head_offsets(
+    frame_count: int, fps: int, margin: int, seed: int = 0, nods: Sequence[int] = ()
+) -> list[tuple[int, int]]:
+    """The head's (dx, dy) on each frame, within ±``margin`` pixels, even (yuv420p crops): a slow
+    drift, and a nod starting on each frame in ``nods``. The offsets move the window over the
+    portrait, so the face moves the other way (a nod is a negative dy)."""
+    nod_depth = [0.0] * frame_count
+    nod_frames = max(1, round(NOD_SECONDS * fps))
+    for start in nods:
+        for step in range(min(nod_frames, frame_count - start)):
+            nod_depth[start + step] = max(nod_depth[start + step], math.sin(math.pi * step / nod_frames))
     rng = random.Random(seed)
     phases = [rng.uniform(0, 2 * math.pi) for _ in range(4)]
     (x_slow, x_fast), (y_slow, y_fast) = HEAD_PERIODS
@@ -204,12 +234,11 @@ def head_offsets(frame_count: int, fps: int, margin: int, seed: int = 0) -> list
         sway = 0.65 * math.sin(2 * math.pi * t / x_slow + phases[0]) + 0.35 * math.sin(
             2 * math.pi * t / x_fast + phases[1]
         )
-        nod = 0.65 * math.sin(2 * math.pi * t / y_slow + phases[2]) + 0.35 * math.sin(
+        drift = 0.65 * math.sin(2 * math.pi * t / y_slow + phases[2]) + 0.35 * math.sin(
             2 * math.pi * t / y_fast + phases[3]
         )
-        offsets.append(
-            (_clamped_even(margin * sway, margin), _clamped_even(margin * HEAD_VERTICAL_SHARE * nod, margin))
-        )
+        dy = margin * (HEAD_VERTICAL_SHARE * drift - NOD_SHARE * nod_depth[frame])
+        offsets.append((_clamped_even(margin * sway, margin), _clamped_even(dy, margin)))
     return offsets
 
 
