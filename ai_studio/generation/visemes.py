@@ -7,7 +7,8 @@ and the mouth glides through both shapes.
 
 Rules, in the order :func:`viseme_spans` applies them:
 - A stress mark (ˈ ˌ) has audio of its own (the onset of the stressed syllable) and belongs to
-  the phoneme after it; a length mark (ː) lengthens the phoneme before it.
+  the phoneme after it, and so does a sound made in the throat (h, ʔ), for which the lips already
+  take the next shape; a length mark (ː) lengthens the phoneme before it.
 - Word gaps and punctuation are pauses. A pause shorter than ``HOLD_GAP`` keeps the shape
   before it (lips do not snap shut between words); a longer one, and any time with no phoneme
   at all (silence before and after the speech), is ``rest``.
@@ -48,6 +49,8 @@ CLOSURES = frozenset({Viseme.MBP, Viseme.FV})
 HOLD_GAP = 0.12
 
 STRESS_MARKS = frozenset("ˈˌ")
+# Sounds made in the throat: the lips already take the shape of what follows ("h" in "hello").
+THROAT_SOUNDS = frozenset("hɦʔ")
 LENGTH_MARK = "ː"
 PAUSES = frozenset(" .,;:!?¡¿-–—…\"'()[]")
 
@@ -100,9 +103,9 @@ def viseme_spans(phonemes: Iterable[PhonemeTiming], hold_gap: float = HOLD_GAP) 
     Time not covered by any phoneme is rest (the caller's silence); see the module's rules.
     """
     sounds: list[_Sound] = []  # viseme None = a pause
-    stress_start: float | None = None
+    stress_start: float | None = None  # a stress mark's or throat sound's time, for the next phoneme
     for item in phonemes:
-        if item.phoneme in STRESS_MARKS:
+        if item.phoneme in STRESS_MARKS or item.phoneme in THROAT_SOUNDS:
             stress_start = item.start if stress_start is None else stress_start
             continue
         if item.end <= item.start:

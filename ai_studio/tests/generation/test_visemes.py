@@ -80,6 +80,13 @@ def test_a_stress_mark_belongs_to_the_phoneme_after_it_and_a_length_mark_to_the_
     ]
 
 
+def test_the_lips_shape_the_vowel_after_an_h_already_during_the_h():
+    spans = viseme_spans(timeline(("h", 0.06), ("ˈ", 0.03), ("o", 0.15), ("ʊ", 0.1)))
+
+    assert shapes(spans) == ["o", "uw"]
+    assert spans[0].start == 0.0
+
+
 def test_a_short_gap_between_words_keeps_the_shape_and_a_long_pause_rests():
     short_gap = viseme_spans(timeline(("o", 0.2), (" ", HOLD_GAP / 2), ("t", 0.1)))
     long_pause = viseme_spans(timeline(("o", 0.2), (",", 0.3), (" ", 0.05), ("t", 0.1)))
