@@ -83,7 +83,8 @@ def lipsync_scene(
     if eyes_box is not None:
         eye_sprites = [None, rig.eyes.get("half", rig.eyes["closed"]), rig.eyes["closed"]]
         eyes_sheet, eyes_position, eyes_size = portrait.sprite_sheet(eye_sprites, eyes_box)
-        head_layers.append(
+        head_layers.insert(  # under the mouth: the tiles' margins may touch, the mouth must win
+            0,
             Layer(
                 name="eyes",
                 image=eyes_sheet,
@@ -91,7 +92,7 @@ def lipsync_scene(
                 size=eyes_size,
                 windows=[(0, state * eyes_size[1]) for state in blinks],
                 transparent=True,  # opaque, but converted to yuva420p once instead of per frame
-            )
+            ),
         )
     head = Layer(
         name="head",

@@ -122,6 +122,7 @@ def read_rig(source: str | Path | BinaryIO) -> Rig:
             problems.append(f"The base portrait is larger than {MAX_BASE_SIDE} pixels on a side.")
         _inside(base.size, mouth_anchor, mouths, "mouth", problems)
         _inside(base.size, eyes_anchor, eyes, "eyelid", problems)
+    _apart(mouth_anchor, mouths, eyes_anchor, eyes, problems)
     if problems:
         raise RigError(problems)
     return Rig(
@@ -242,6 +243,18 @@ def _inside(
         problems.append(
             f"The {kind} sprites, centred on {anchor}, reach outside the {base_size[0]}x{base_size[1]} base portrait."
         )
+
+
+def _apart(mouth_anchor, mouths, eyes_anchor, eyes, problems: list[str]) -> None:
+    """Mouth and eyelid sprites are swapped independently, so their boxes must not overlap."""
+    mouth_sizes = [image.size for image in mouths.values() if image is not None]
+    eye_sizes = [image.size for image in eyes.values() if image is not None]
+    if mouth_anchor is None or eyes_anchor is None or not mouth_sizes or not eye_sizes:
+        return
+    ml, mt, mw, mh = _box(mouth_anchor, mouth_sizes[0])
+    el, et, ew, eh = _box(eyes_anchor, eye_sizes[0])
+    if ml < el + ew and el < ml + mw and mt < et + eh and et < mt + mh:
+        problems.append("The mouth and eyelid sprites overlap: make them smaller or move their anchors apart.")
 
 
 # --- writing and previewing ---------------------------------------------------------------------
