@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .types import CaptionStyle, Cue, WordTiming
 
+# libass loads every file in this folder as a font: the licence lives in licenses/ below it.
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_NAME = "DejaVu Sans"
 

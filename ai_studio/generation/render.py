@@ -42,7 +42,7 @@ THUMBNAIL_NAME = "thumbnail.jpg"
 # (off: ~15% less CPU for a ~3% larger file) and the smallest search pattern finds the rest
 # (me=dia: ~6% less). No B-frames and no lookahead: ~20% less CPU on 2 cores for files ~30%
 # larger, 1-4 MB for 30 s at 1080p.
-X264_PARAMS = "subme=0:me=dia:bframes=0:rc-lookahead=0"
+X264_PARAMS = "subme=0:me=dia:bframes=0:rc-lookahead=0:mbtree=0"
 AUDIO_BITRATE = "128k"
 # What social platforms expect; the voice is often 22.05 kHz.
 AUDIO_SAMPLE_RATE = "48000"
