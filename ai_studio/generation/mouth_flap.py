@@ -54,6 +54,7 @@ def loudness_scene(
         position=(box.x, box.y),
         size=box.size,
         windows=[(0, int(level) * box.height) for level in levels],
+        transparent=True,  # opaque, but converted to yuva420p once instead of per frame
     )
     return Scene(
         Layer(name="still", image=still, position=(0, 0), layers=[mouth_layer]),
