@@ -351,9 +351,9 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
 
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "error_code",
+    list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "lip_sync", "error_code",
                     "attempts", "total_seconds", "created_at")
-    list_filter = ("status", "stage", "speech_provider", "aspect_ratio", "resolution", "error_code")
+    list_filter = ("status", "stage", "speech_provider", "lip_sync", "aspect_ratio", "resolution", "error_code")
     search_fields = ("id", "owner__email", "title", "script", "error_message")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"

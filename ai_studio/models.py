@@ -155,6 +155,12 @@ class Resolution(models.TextChoices):
     FULL_HD = "1080p"
 
 
+class LipSync(models.TextChoices):
+    PHONEMES = "phonemes", "Lip-synced on exact phoneme timings"
+    WORDS = "words", "Lip-synced on phonemes spread over word timings"
+    LOUDNESS = "loudness", "Mouth follows the voice's loudness (no rig)"
+
+
 class VideoGenerationJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs")
@@ -191,6 +197,8 @@ class VideoGenerationJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     speech_provider = models.CharField(max_length=10, blank=True)
+    lip_sync = models.CharField(max_length=10, choices=LipSync.choices, blank=True,
+                                help_text="How the mouth followed the voice (set when the job completes).")
     stage_timings = models.JSONField(default=dict, blank=True)  # {"synthesizing_speech": 1.23, ...}
     total_seconds = models.FloatField(null=True, blank=True)
 

@@ -71,7 +71,7 @@ class PipelineResult:
     checksum_sha256: str
     cue_count: int
     stage_timings: dict[str, float]
-    phoneme_source: str = "none"  # "engine" | "words" | "none" (no rig: no phonemes needed)
+    phoneme_source: str = "none"  # "engine" | "words" | "none" (no rig: the mouth follows the loudness)
 
     @property
     def total_seconds(self) -> float:

@@ -31,7 +31,7 @@ from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.types import CaptionStyle
-from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStage, JobStatus, LipSync, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
 logger = logging.getLogger(__name__)
@@ -240,7 +240,8 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
         updated = _owned(job, token).filter(cancel_requested=False).update(
             status=JobStatus.COMPLETED, stage=JobStage.DONE, progress=100, completed_at=now, updated_at=now,
             lease_token=None, error_code="", error_message="", speech_provider=result.speech.provider,
-            stage_timings=result.stage_timings, total_seconds=result.total_seconds,
+            lip_sync=_LIP_SYNC[result.phoneme_source], stage_timings=result.stage_timings,
+            total_seconds=result.total_seconds,
         )
         if updated:
             rendered = result.render
@@ -264,6 +265,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
 
 
 CANCELED_MESSAGE = "Canceled by the user while processing."
+_LIP_SYNC = {"engine": LipSync.PHONEMES, "words": LipSync.WORDS, "none": LipSync.LOUDNESS}
 
 
 def _finish(queryset, status: str, code: str, message: str) -> bool:

@@ -64,6 +64,7 @@ def test_a_reel_is_generated_stored_and_playable(generate, auth_client, celery_w
     progress = [body["progress"] for body in polled["seen"]]
     assert progress == sorted(progress), "progress never goes backwards"
     assert final["progress"] == 100
+    assert final["lip_sync"] == "loudness"  # a plain portrait, no rig
     assert set(final["video"]["stage_timings"]) >= {"synthesizing_speech", "rendering_video", "uploading"}
 
     urls = final["video"]["urls"]
@@ -117,6 +118,7 @@ def test_a_rigged_avatar_lip_syncs_an_openai_voice_on_a_real_worker(
     final = wait_for(auth_client, job_id)["last"]
 
     assert final["status"] == "completed", final["error"]
+    assert final["lip_sync"] == "words"  # phonemes spread over the transcription's word timings
     video = download(final["video"]["urls"]["video"], tmp_path / "reel.mp4")
     assert probe(video)["video_codec"] == "h264"
     frames = [frame_pixels(video, at, tmp_path) for at in (0.5, 0.7, 0.9, 1.1, 1.3)]
