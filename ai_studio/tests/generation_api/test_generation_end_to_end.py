@@ -190,7 +190,8 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_exactly_on
     final = wait_for(auth_client, job_id, timeout=180)["last"]
     assert final["status"] == "completed", final["error"]
     job = VideoGenerationJob.objects.get(pk=job_id)
-    assert job.attempts == 2
+    # Diagnostics for a rare failure seen once in a loaded full run and not reproduced since.
+    assert job.attempts == 2, {"attempts": job.attempts, "timings": job.stage_timings, "status": final["status"]}
     assert GeneratedVideo.objects.filter(job=job).count() == 1
     prefix = artifact_prefix(job)
     assert stored_keys(s3_server, prefix) == {f"{prefix}/{name}" for name in
