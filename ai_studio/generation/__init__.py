@@ -1,9 +1,15 @@
 """The video generation engine: a plain Python package (no Django, no Celery).
 
 Stages, one module each, behind small interfaces:
-    speech/      text -> WAV + per-word timings       (SpeechProvider)
+    speech/      text -> WAV + per-word timings, and per-phoneme timings where the engine
+                 has them (SpeechProvider; speech/phonemizer.py derives them from words)
     captions.py  word timings -> cues -> SRT / VTT / ASS
-    render.py    portrait + audio + captions -> H.264/AAC MP4 + JPEG thumbnail (ffmpeg)
+    visemes.py   phoneme timings -> mouth shapes -> one shape per video frame
+    render.py    portrait or rig + audio + captions -> H.264/AAC MP4 + JPEG thumbnail (ffmpeg),
+                 built from layout.py (frame layout, stills), scene.py (layers and moving
+                 windows -> filter graph), lipsync.py (rigged avatars) and mouth_flap.py
+                 (plain portraits: the mouth follows the loudness)
+    rig.py       the avatar rig format: base portrait + a sprite per mouth shape and eyelid state
     artifacts.py where the results go (an ArtifactStore: Django storage at the edge)
     pipeline.py  runs the stages in order, reporting progress and checking for cancellation
 
