@@ -229,3 +229,18 @@ def test_the_brand_logo_and_colours_frame_a_lip_synced_avatar_too(silence, tmp_p
     ys, xs = np.nonzero(logo_pixels)
     assert xs.min() > spec.width / 2 and ys.max() < spec.height / 4
     assert np.abs(first[logo_pixels].astype(int) - (10, 200, 90)).mean() < 12
+
+
+def test_a_card_standing_on_the_bottom_edge_keeps_square_bottom_corners_and_lip_syncs(silence, tmp_path):
+    spec = make_spec(silence, "16:9", framing="bottom")
+    scene = build_scene(spec)
+    layers = {layer.name: layer for layer in scene.layers()}
+
+    result = render_video(spec, tmp_path / "out")
+
+    assert "corners_top" in layers and "corners_bottom" not in layers
+    assert layers["head"].position[1] + layers["head"].size[1] == spec.height
+    frames = decode(result.video_path, spec.width, spec.height)
+    expected = [shape.value for shape in frame_visemes(spec.visemes, FPS, len(frames))]
+    seen = [read_back(frame, sprite_center(layers, "mouth", n), MOUTH_COLORS) for n, frame in enumerate(frames)]
+    assert seen == expected
