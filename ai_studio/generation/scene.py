@@ -172,13 +172,15 @@ class _GraphBuilder:
         """``layer`` laid on the ``below`` stream: stacked in if large and opaque, else overlaid."""
         output = f"{below}_{layer.name}"
         width, height = layer.output_size
-        if layer.transparent or width * height < STACK_MIN_SHARE * below_size[0] * below_size[1]:
-            x, y = layer.position
+        x, y = layer.position
+        around = [rect for rect in _around((x, y, width, height), below_size) if rect[2] > 0 and rect[3] > 0]
+        small = width * height < STACK_MIN_SHARE * below_size[0] * below_size[1]
+        # A layer covering everything below it is overlaid too: a picture cut into no pieces would
+        # have to go to a sink, and an endless looped input into a sink never lets ffmpeg finish.
+        if layer.transparent or small or not around:
             self.chains.append(f"[{below}][{self.whole(layer)}]overlay=x={x}:y={y}[{output}]")
             return output
-        x, y = layer.position
-        hole = (x, y, width, height)
-        around = self.cut(below, below_size, _around(hole, below_size), f"{output}_around")
+        around = self.cut(below, below_size, around, f"{output}_around")
         inside = [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
         return self.stack(around + inside, output)
 
@@ -207,9 +209,6 @@ class _GraphBuilder:
         self, label: str, size: tuple[int, int], rects: list[tuple[int, int, int, int]], prefix: str
     ) -> list[Piece]:
         rects = [rect for rect in rects if rect[2] > 0 and rect[3] > 0]
-        if not rects:
-            self.chains.append(f"[{label}]nullsink")
-            return []
         if rects == [(0, 0, *size)]:
             return [Piece(label, *rects[0])]
         names = [f"{prefix}{index}" for index in range(len(rects))]
@@ -219,6 +218,8 @@ class _GraphBuilder:
         return [Piece(name, *rect) for name, rect in zip(names, rects)]
 
     def stack(self, pieces: list[Piece], output: str) -> str:
+        if len(pieces) == 1:  # xstack needs two inputs; one piece is the whole picture already
+            return pieces[0].label
         inputs = "".join(f"[{piece.label}]" for piece in pieces)
         layout = "|".join(f"{piece.x}_{piece.y}" for piece in pieces)
         self.chains.append(f"{inputs}xstack=inputs={len(pieces)}:layout={layout}[{output}]")
