@@ -52,6 +52,7 @@ STRESS_MARKS = frozenset("ˈˌ")
 # Sounds made in the throat: the lips already take the shape of what follows ("h" in "hello").
 THROAT_SOUNDS = frozenset("hɦʔ")
 LENGTH_MARK = "ː"
+# Word gaps and punctuation as eSpeak writes them: pauses, not sounds.
 PAUSES = frozenset(" .,;:!?¡¿-–—…\"'()[]")
 
 _PHONEME_VISEMES: dict[str, Viseme] = {}

@@ -27,6 +27,7 @@ from piper.const import BOS, EOS, PAD
 from piper.voice import AudioChunk
 
 from ..types import PhonemeTiming, SpeechResult, WordTiming
+from ..visemes import PAUSES, STRESS_MARKS
 from . import (
     PermanentSpeechError,
     TimeSpan,
@@ -104,11 +105,6 @@ _ESPEAK_VOICE_NAMES = {  # eSpeak NG's own names; its British English voice is p
 
 # Piper speaks sentence by sentence; longer sentences are cut at clauses to bound model input.
 PIPER_CHUNK_CHARS = 400
-# Phonemes that are pauses, not sounds of a word: word gaps and punctuation.
-_PAUSES = frozenset(" .,;:!?¡¿-–—…\"'()[]")
-# Stress marks carry audio (the onset of the stressed syllable after them) but are left out of
-# matching: a word said on its own is stressed differently than inside a sentence.
-_STRESS_MARKS = frozenset("ˈˌ")
 
 
 class LocalSpeechProvider:
@@ -277,7 +273,7 @@ def _word_sample_spans(
             for i in range(i1, i2):
                 owner[matchable[i]] = expected_words[j1 + (i - i1) * (j2 - j1) // (i2 - i1)]
     for index in reversed(range(len(timeline) - 1)):
-        if timeline[index][0] in _STRESS_MARKS and index + 1 in owner:
+        if timeline[index][0] in STRESS_MARKS and index + 1 in owner:
             owner[index] = owner[index + 1]
     spans: list[tuple[int, int] | None] = [None] * len(word_phonemes)
     for index, word in sorted(owner.items()):
@@ -288,7 +284,9 @@ def _word_sample_spans(
 
 
 def _is_matchable(phoneme: str) -> bool:
-    return phoneme not in _PAUSES and phoneme not in _STRESS_MARKS
+    # Pauses are not sounds of a word. Stress marks carry audio (the onset of the stressed
+    # syllable after them) but are left out: a word said on its own is stressed differently.
+    return phoneme not in PAUSES and phoneme not in STRESS_MARKS
 
 
 # --- eSpeak NG -----------------------------------------------------------------------------------
