@@ -28,7 +28,7 @@ from .layout import compose_background, compose_still, open_image, plan_layout, 
 from .lipsync import lipsync_scene
 from .loudness import mouth_levels_for_wav
 from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS, loudness_scene
-from .scene import Scene, compose_frame, filter_graph
+from .scene import Scene, compose_frame, filter_graph, write_inputs
 from .types import RenderResult, RenderSpec
 from .visemes import frame_visemes
 
@@ -86,7 +86,7 @@ def render_video(
     try:
         scene = build_scene(spec, mouth_center)
         compose_frame(scene, scene.thumbnail_frame).save(thumbnail_path, "JPEG", quality=THUMBNAIL_QUALITY)
-        _write_scene(scene, spec.fps, scratch)
+        write_inputs(scene, scratch, spec.fps)
         finish = _write_captions(spec, scratch) if spec.cues else ""
         files, graph = filter_graph(scene, spec.fps, finish)
         (scratch / FILTER_GRAPH).write_text(graph)
@@ -147,14 +147,6 @@ def _mouth_levels(spec: RenderSpec) -> np.ndarray:
         return mouth_levels_for_wav(Path(spec.audio_path), spec.fps, MOUTH_LEVELS)
     except (wave.Error, EOFError, ValueError) as exc:
         raise RenderError("audio_unreadable", f"not a PCM WAV: {spec.audio_path}: {exc}") from exc
-
-
-def _write_scene(scene: Scene, fps: int, scratch: Path) -> None:
-    """Save each layer's picture (and its window commands) into the scratch folder."""
-    for layer in scene.layers():
-        layer.image.save(scratch / layer.file_name)
-        if layer.moves():
-            (scratch / f"{layer.name}.cmd").write_text(layer.crop_commands(fps))
 
 
 def _write_captions(spec: RenderSpec, scratch: Path) -> str:

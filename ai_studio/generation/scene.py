@@ -19,6 +19,7 @@ thumbnail, and the reference the tests compare decoded frames with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 from PIL import Image
@@ -52,6 +53,11 @@ class Layer:
     def file_name(self) -> str:
         # BMP is read back once a moment later: not worth compressing. PNG keeps the alpha.
         return f"{self.name}.png" if self.transparent else f"{self.name}.bmp"
+
+    @property
+    def command_file_name(self) -> str:
+        """The ``sendcmd`` script moving this layer's window (see :meth:`crop_commands`)."""
+        return f"{self.name}.cmd"
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -115,6 +121,14 @@ def _compose(layer: Layer, frame: int) -> Image.Image:
 # --- ffmpeg -------------------------------------------------------------------------------
 
 
+def write_inputs(scene: Scene, folder: Path, fps: int) -> None:
+    """Save each layer's picture, and the commands moving its window, where the graph expects them."""
+    for layer in scene.layers():
+        layer.image.save(folder / layer.file_name)
+        if layer.moves():
+            (folder / layer.command_file_name).write_text(layer.crop_commands(fps))
+
+
 class Piece(NamedTuple):
     """A stream holding the (x, y, width, height) part of a layer's output."""
 
@@ -162,7 +176,7 @@ class _GraphBuilder:
         if layer.size is not None:
             width, height = layer.size
             x, y = layer.window_at(0)
-            sendcmd = f"sendcmd=filename={layer.name}.cmd," if layer.moves() else ""
+            sendcmd = f"sendcmd=filename={layer.command_file_name}," if layer.moves() else ""
             window = f"{layer.name}_window"
             self.chains.append(f"[{label}]{sendcmd}crop@{layer.name}=w={width}:h={height}:x={x}:y={y}[{window}]")
             label = window

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ai_studio.generation.ffmpeg import ffmpeg_exe
-from ai_studio.generation.scene import Layer, Scene, _tiles, compose_frame, filter_graph
+from ai_studio.generation.scene import Layer, Scene, _tiles, compose_frame, filter_graph, write_inputs
 
 FPS = 30
 SIZE = (160, 120)
@@ -28,10 +28,7 @@ def picture(size, seed: int, alpha: bool = False) -> Image.Image:
 
 
 def render(scene: Scene, folder: Path) -> np.ndarray:
-    for layer in scene.layers():
-        layer.image.save(folder / layer.file_name)
-        if layer.moves():
-            (folder / f"{layer.name}.cmd").write_text(layer.crop_commands(FPS))
+    write_inputs(scene, folder, FPS)
     files, graph = filter_graph(scene, FPS)
     (folder / "graph.txt").write_text(graph)
     inputs = [arg for name in files for arg in ("-i", name)]
