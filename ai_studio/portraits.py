@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from .generation.rig import EYE_SHAPES, Rig, rig_zip_bytes
+from .generation.rig import EYE_SHAPES, Rig, rig_zip_bytes, sprite_box
 from .generation.visemes import SHAPES
 
 MOUTH_CENTER = (0.5, 0.72)  # the renderer's DEFAULT_MOUTH_CENTER
@@ -127,7 +127,7 @@ def _sprite_box(
     """(left, top, right, bottom) in pixels of a sprite centred on ``anchor`` the way ``rig`` places it."""
     width = 2 * max(1, round(base_size[0] * size[0] / _BASE_WIDTH / 2))  # even, so the anchor is its exact centre
     height = 2 * max(1, round(base_size[1] * size[1] / _BASE_HEIGHT / 2))
-    left, top = anchor[0] - width // 2, anchor[1] - height // 2
+    left, top, _, _ = sprite_box(anchor, (width, height))
     return left, top, left + width, top + height
 
 

@@ -65,15 +65,16 @@ class Rig:
 
     def mouth_box(self) -> tuple[int, int, int, int]:
         """Where the mouth sprites go on the base: (left, top, width, height)."""
-        return _box(self.mouth_anchor, self.mouths[SHAPES[0]].size)
+        return sprite_box(self.mouth_anchor, self.mouths[SHAPES[0]].size)
 
     def eyes_box(self) -> tuple[int, int, int, int] | None:
         if not self.blinks:
             return None
-        return _box(self.eyes_anchor, self.eyes["closed"].size)  # type: ignore[arg-type]
+        return sprite_box(self.eyes_anchor, self.eyes["closed"].size)  # type: ignore[arg-type]
 
 
-def _box(anchor: tuple[int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+def sprite_box(anchor: tuple[int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where a sprite of ``size`` centred on ``anchor`` lies on the base: (left, top, width, height)."""
     width, height = size
     return anchor[0] - width // 2, anchor[1] - height // 2, width, height
 
@@ -238,7 +239,7 @@ def _inside(
     sizes = [image.size for image in sprites.values() if image is not None]
     if anchor is None or not sizes:
         return
-    left, top, width, height = _box(anchor, sizes[0])
+    left, top, width, height = sprite_box(anchor, sizes[0])
     if left < 0 or top < 0 or left + width > base_size[0] or top + height > base_size[1]:
         problems.append(
             f"The {kind} sprites, centred on {anchor}, reach outside the {base_size[0]}x{base_size[1]} base portrait."
@@ -251,8 +252,8 @@ def _apart(mouth_anchor, mouths, eyes_anchor, eyes, problems: list[str]) -> None
     eye_sizes = [image.size for image in eyes.values() if image is not None]
     if mouth_anchor is None or eyes_anchor is None or not mouth_sizes or not eye_sizes:
         return
-    ml, mt, mw, mh = _box(mouth_anchor, mouth_sizes[0])
-    el, et, ew, eh = _box(eyes_anchor, eye_sizes[0])
+    ml, mt, mw, mh = sprite_box(mouth_anchor, mouth_sizes[0])
+    el, et, ew, eh = sprite_box(eyes_anchor, eye_sizes[0])
     if ml < el + ew and el < ml + mw and mt < et + eh and et < mt + mh:
         problems.append("The mouth and eyelid sprites overlap: make them smaller or move their anchors apart.")
 
