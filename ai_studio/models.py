@@ -156,6 +156,8 @@ class Resolution(models.TextChoices):
 
 
 class LipSync(models.TextChoices):
+    """How a job's mouth followed the voice: the values the engine reports in ``PipelineResult.lip_sync``."""
+
     PHONEMES = "phonemes", "Lip-synced on exact phoneme timings"
     WORDS = "words", "Lip-synced on phonemes spread over word timings"
     LOUDNESS = "loudness", "Mouth follows the voice's loudness (no rig)"

@@ -202,8 +202,7 @@ def _report(result: PipelineResult, voice_load: float, ffmpeg_peak_mb: float, ar
     print(f"  {'total':<36} {total:6.2f} s")
     render_factor = video.duration / result.stage_timings["rendering_video"]
     render_target = RENDER_TARGETS[args.resolution]
-    motion = f"lip sync from {result.phoneme_source} phonemes" if args.avatar == "rig" else "mouth follows loudness"
-    print(f"avatar: {args.avatar} ({motion})")
+    print(f"avatar: {args.avatar} (lip_sync: {result.lip_sync})")
     print(f"render stage: {render_factor:.1f}x real time ({_verdict(render_factor, render_target)} the "
           f"{render_target:.0f}x target for a lip-synced {args.resolution} reel)")
     print(f"whole job: {factor:.1f}x real time ({_verdict(factor, JOB_TARGET)} the {JOB_TARGET:.0f}x target)")

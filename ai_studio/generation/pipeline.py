@@ -71,7 +71,9 @@ class PipelineResult:
     checksum_sha256: str
     cue_count: int
     stage_timings: dict[str, float]
-    phoneme_source: str = "none"  # "engine" | "words" | "none" (no rig: the mouth follows the loudness)
+    # How the mouth followed the voice: "phonemes" (the engine's exact timings), "words" (phonemes
+    # spread over word timings) or "loudness" (no rig).
+    lip_sync: str = "loudness"
 
     @property
     def total_seconds(self) -> float:
@@ -124,7 +126,7 @@ def run_pipeline(
         srt_path, vtt_path = workdir / "captions.srt", workdir / "captions.vtt"
         srt_path.write_text(to_srt(cues), encoding="utf-8")
         vtt_path.write_text(to_vtt(cues), encoding="utf-8")
-        phonemes, phoneme_source = _phonemes(speech, request) if request.rig_path else ([], "none")
+        phonemes, lip_sync = _phonemes(speech, request) if request.rig_path else ([], "loudness")
 
     with clock.stage("rendering_video"):
         spec = RenderSpec(
@@ -145,11 +147,11 @@ def run_pipeline(
         }, key_prefix)
 
     return PipelineResult(keys=keys, speech=speech, render=rendered, checksum_sha256=checksum,
-                          cue_count=len(cues), stage_timings=clock.timings, phoneme_source=phoneme_source)
+                          cue_count=len(cues), stage_timings=clock.timings, lip_sync=lip_sync)
 
 
 def _phonemes(speech: SpeechResult, request: GenerationRequest) -> tuple[list[PhonemeTiming], str]:
     """The engine's own phoneme timings (exact), else phonemes spread over the word timings."""
     if speech.phonemes:
-        return speech.phonemes, "engine"
+        return speech.phonemes, "phonemes"
     return phonemes_from_words(speech.words, request.language), "words"

@@ -31,7 +31,7 @@ from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.types import CaptionStyle
-from ai_studio.models import GeneratedVideo, JobStage, JobStatus, LipSync, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
 logger = logging.getLogger(__name__)
@@ -240,7 +240,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
         updated = _owned(job, token).filter(cancel_requested=False).update(
             status=JobStatus.COMPLETED, stage=JobStage.DONE, progress=100, completed_at=now, updated_at=now,
             lease_token=None, error_code="", error_message="", speech_provider=result.speech.provider,
-            lip_sync=_LIP_SYNC[result.phoneme_source], stage_timings=result.stage_timings,
+            lip_sync=result.lip_sync, stage_timings=result.stage_timings,
             total_seconds=result.total_seconds,
         )
         if updated:
@@ -257,7 +257,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
             )
     if updated:
         logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds,
-                                                       "phoneme_source": result.phoneme_source})
+                                                       "lip_sync": result.lip_sync})
         return Outcome("completed")
     if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
         return _cancel(job, token)
@@ -265,7 +265,6 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
 
 
 CANCELED_MESSAGE = "Canceled by the user while processing."
-_LIP_SYNC = {"engine": LipSync.PHONEMES, "words": LipSync.WORDS, "none": LipSync.LOUDNESS}
 
 
 def _finish(queryset, status: str, code: str, message: str) -> bool:

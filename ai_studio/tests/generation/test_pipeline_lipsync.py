@@ -41,13 +41,13 @@ def run(tmp_path: Path, voice_id: str, rig: bool):
 def test_a_rig_with_the_piper_voice_lip_syncs_on_its_exact_phonemes(tmp_path):
     result = run(tmp_path, "en_US-joe-medium", rig=True)
 
-    assert result.phoneme_source == "engine"
+    assert result.lip_sync == "phonemes"
     assert probe(result.render.video_path)["video_codec"] == "h264"
 
 
 def test_a_rig_with_an_espeak_voice_lip_syncs_on_phonemes_spread_over_its_words(tmp_path):
-    assert run(tmp_path, "espeak:en-us", rig=True).phoneme_source == "words"
+    assert run(tmp_path, "espeak:en-us", rig=True).lip_sync == "words"
 
 
 def test_without_a_rig_no_phonemes_are_needed(tmp_path):
-    assert run(tmp_path, "en_US-joe-medium", rig=False).phoneme_source == "none"
+    assert run(tmp_path, "en_US-joe-medium", rig=False).lip_sync == "loudness"
