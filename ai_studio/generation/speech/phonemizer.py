@@ -51,6 +51,7 @@ def word_phonemes(text: str, voice: str) -> list[str]:
     return [phoneme for sentence in sentences for phoneme in sentence if phoneme not in PAUSES]
 
 
+@cache  # trying voices costs a phonemization each; the answer never changes in a process
 def _espeak_voice(language: str) -> str:
     """The eSpeak voice for a BCP-47 tag: the full tag if eSpeak knows it, else the language."""
     tag = (language or DEFAULT_LANGUAGE).lower()
