@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageOps, UnidentifiedImageError
 
 from .ffmpeg import RenderError
-from .types import RenderSpec
+from .render_spec import RenderSpec
 
 # Layout, as fractions of the frame. With the card at most 70% of the height and centred (or on
 # the bottom edge), the logo (margin + at most 8%) never reaches the card.

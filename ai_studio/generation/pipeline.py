@@ -18,10 +18,11 @@ from typing import Protocol
 from .artifacts import ArtifactStore, sha256_of, upload_artifacts
 from .captions import build_cues, to_srt, to_vtt
 from .render import render_video
+from .render_spec import RenderSpec
 from .rig import read_rig
 from .speech import SpeechProvider
 from .speech.phonemizer import phonemes_from_words
-from .types import CaptionStyle, PhonemeTiming, RenderResult, RenderSpec, SpeechResult, frame_size
+from .types import CaptionStyle, PhonemeTiming, RenderResult, SpeechResult, frame_size
 from .visemes import viseme_spans
 
 STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")

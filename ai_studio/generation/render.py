@@ -28,8 +28,9 @@ from .layout import compose_background, compose_still, open_image, plan_layout, 
 from .lipsync import lipsync_scene
 from .loudness import mouth_levels_for_wav
 from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS, loudness_scene
+from .render_spec import RenderSpec
 from .scene import Scene, compose_frame, filter_graph, write_inputs
-from .types import RenderResult, RenderSpec
+from .types import RenderResult
 from .visemes import frame_visemes
 
 # RenderError is re-exported: callers of render_video catch it from here.

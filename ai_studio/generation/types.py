@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the rig module imports these types
-    from .rig import Rig
-    from .visemes import VisemeSpan
 
 
 @dataclass(frozen=True)
@@ -80,26 +75,6 @@ def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     else:
         width, height = short * aw / ah, short
     return int(round(width / 2) * 2), int(round(height / 2) * 2)
-
-
-@dataclass
-class RenderSpec:
-    portrait_path: Path  # the avatar's portrait image (PNG/JPEG)
-    audio_path: Path  # WAV from the speech stage
-    audio_duration: float
-    width: int
-    height: int
-    fps: int = 30
-    background_color: str = "#101820"
-    accent_color: str | None = None  # campaign secondary colour, if any
-    logo_path: Path | None = None
-    cues: list[Cue] = field(default_factory=list)  # empty = no burned-in captions
-    caption_style: CaptionStyle = field(default_factory=CaptionStyle)
-    framing: str = "center"  # "center" | "bottom" (portrait placement)
-    # A rigged avatar lip-syncs ``visemes``; without a rig the mouth follows the loudness.
-    rig: Rig | None = None
-    visemes: list[VisemeSpan] = field(default_factory=list)
-    motion_seed: int = 0  # blinks and head motion: the same seed gives the same video
 
 
 @dataclass

@@ -17,9 +17,10 @@ from PIL import Image, ImageDraw
 from ai_studio.generation.ffmpeg import ffmpeg_exe
 from ai_studio.generation.lipsync import EYE_STATES
 from ai_studio.generation.render import build_scene, frame_count, render_video
+from ai_studio.generation.render_spec import RenderSpec
 from ai_studio.generation.rig import Rig
 from ai_studio.generation.scene import Layer, compose_frame
-from ai_studio.generation.types import Cue, RenderSpec, WordTiming
+from ai_studio.generation.types import Cue, WordTiming
 from ai_studio.generation.visemes import CLOSURES, SHAPES, Viseme, VisemeSpan, frame_visemes
 
 FPS = 30

@@ -23,10 +23,10 @@ from ai_studio.generation.ffmpeg import (
 )
 from ai_studio.generation.loudness import loudness_envelope, mouth_levels
 from ai_studio.generation.render import escape_filter_value, render_video
+from ai_studio.generation.render_spec import RenderSpec
 from ai_studio.generation.types import (
     Cue,
     RenderResult,
-    RenderSpec,
     WordTiming,
     frame_size,
 )
