@@ -37,7 +37,8 @@ from ai_studio.generation.artifacts import DirectoryArtifactStore
 from ai_studio.generation.pipeline import GenerationRequest, PipelineResult, run_pipeline
 from ai_studio.generation.rig import rig_zip_bytes
 from ai_studio.generation.speech import get_provider
-from ai_studio.generation.speech.local import DEFAULT_VOICE, load_piper_voice
+from ai_studio.generation.speech.local import DEFAULT_VOICE
+from ai_studio.generation.speech.piper_engine import load_piper_voice
 from ai_studio.portraits import PortraitStyle, draw_portrait, draw_rig
 
 SCRIPT = (

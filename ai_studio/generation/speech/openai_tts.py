@@ -10,7 +10,7 @@ Word timings, per chunk:
     estimated (``timing_source`` "estimate"): the chunk's voiced part (its audio without leading
     and trailing silence) is shared among its words in proportion to their letters and digits,
     with a pause worth 6 characters after a sentence and 3 after a clause (see
-    :func:`~ai_studio.generation.speech.estimate_word_timings`).
+    :func:`~ai_studio.generation.speech.timing.estimate_word_timings`).
 """
 
 from __future__ import annotations
@@ -30,20 +30,11 @@ import numpy as np
 import openai
 
 from ..types import SpeechResult, WordTiming
-from . import (
-    PermanentSpeechError,
-    SpeechError,
-    TimeSpan,
-    TransientSpeechError,
-    VoiceInfo,
-    check_request,
-    estimate_word_timings,
-    fill_unmatched_timings,
-    script_words,
-    split_sentences,
-    voiced_span,
-    write_wav,
-)
+from .audio import voiced_span, write_wav
+from .errors import PermanentSpeechError, SpeechError, TransientSpeechError
+from .provider import VoiceInfo, check_request
+from .text import script_words, split_sentences
+from .timing import TimeSpan, estimate_word_timings, fill_unmatched_timings
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,8 @@ _lock = threading.Lock()
 
 @cache
 def _phonemizer():
+    # Imported here: piper loads onnxruntime (~9 MB), which every process importing the pipeline
+    # (a worker serving only the default queue, too) would otherwise carry without phonemizing.
     from piper.phonemize_espeak import EspeakPhonemizer
 
     return EspeakPhonemizer()

@@ -5,15 +5,9 @@ from itertools import pairwise
 
 import pytest
 
-from ai_studio.generation.speech import (
-    TimeSpan,
-    estimate_word_timings,
-    fill_unmatched_timings,
-    script_word_spans,
-    script_words,
-    split_sentences,
-)
 from ai_studio.generation.speech.openai_tts import align_transcribed_words
+from ai_studio.generation.speech.text import script_word_spans, script_words, split_sentences
+from ai_studio.generation.speech.timing import TimeSpan, estimate_word_timings, fill_unmatched_timings
 from ai_studio.generation.types import WordTiming
 
 SCRIPT = (

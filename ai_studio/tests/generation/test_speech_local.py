@@ -14,15 +14,10 @@ from ai_studio.generation.speech import (
     SpeechProvider,
     TransientSpeechError,
     get_provider,
-    script_words,
 )
-from ai_studio.generation.speech.local import (
-    DEFAULT_VOICE,
-    LOCAL_VOICES,
-    PIPER_CHUNK_CHARS,
-    LocalSpeechProvider,
-    load_piper_voice,
-)
+from ai_studio.generation.speech.local import DEFAULT_VOICE, LOCAL_VOICES, LocalSpeechProvider
+from ai_studio.generation.speech.piper_engine import PIPER_CHUNK_CHARS, load_piper_voice
+from ai_studio.generation.speech.text import script_words
 from ai_studio.generation.types import SpeechResult
 
 SCRIPT = (

