@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from .speech.text import SENTENCE_END
 from .types import CaptionStyle, Cue, WordTiming
 
 # libass loads every file in this folder as a font: the licence lives in licenses/ below it.
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_NAME = "DejaVu Sans"
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 # Horizontal room kept free on each side, and distance from the frame's edge, as shares of the
 # frame; the bottom margin keeps captions clear of the app buttons reels are watched under.
 _SIDE_MARGIN = 0.08
@@ -82,7 +82,7 @@ def _starts_new_cue(
     return (
         len(current) >= max_words
         or len(" ".join(w.text for w in current)) + 1 + len(word.text) > max_chars
-        or bool(_SENTENCE_END.search(previous.text))
+        or bool(SENTENCE_END.search(previous.text))
         or word.start - previous.end > max_gap
     )
 
@@ -112,11 +112,17 @@ def to_vtt(cues: Iterable[Cue]) -> str:
 
 def _timestamp(seconds: float, decimal_mark: str) -> str:
     """HH:MM:SS,mmm (SRT) or HH:MM:SS.mmm (WebVTT)."""
-    total_ms = max(0, round(seconds * 1000))
-    hours, rest = divmod(total_ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
+    hours, minutes, secs, ms = _clock(seconds, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_mark}{ms:03d}"
+
+
+def _clock(seconds: float, ticks_per_second: int) -> tuple[int, int, int, int]:
+    """Hours, minutes, seconds and ticks of ``seconds`` (at least 0) rounded to the nearest tick."""
+    total = max(0, round(seconds * ticks_per_second))
+    hours, rest = divmod(total, 3600 * ticks_per_second)
+    minutes, rest = divmod(rest, 60 * ticks_per_second)
+    secs, ticks = divmod(rest, ticks_per_second)
+    return hours, minutes, secs, ticks
 
 
 def _vtt_escape(text: str) -> str:
@@ -250,10 +256,7 @@ def _ass_header(style: CaptionStyle, width: int, height: int) -> str:
 
 def _ass_time(seconds: float) -> str:
     """H:MM:SS.cc, ASS's centisecond clock."""
-    total_cs = max(0, round(seconds * 100))
-    hours, rest = divmod(total_cs, 360_000)
-    minutes, rest = divmod(rest, 6000)
-    secs, cs = divmod(rest, 100)
+    hours, minutes, secs, cs = _clock(seconds, 100)
     return f"{hours}:{minutes:02d}:{secs:02d}.{cs:02d}"
 
 
