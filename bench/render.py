@@ -39,7 +39,7 @@ from ai_studio.generation.rig import rig_zip_bytes
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.speech.local import DEFAULT_VOICE
 from ai_studio.generation.speech.piper_engine import load_piper_voice
-from ai_studio.portraits import PortraitStyle, draw_portrait, draw_rig
+from ai_studio.seeding.portraits import PortraitStyle, draw_portrait, draw_rig
 
 SCRIPT = (
     "Tired of spending hours editing videos? Meet ReelMate, the fastest way to turn a few lines "

@@ -12,12 +12,18 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ai_studio.management import starter_catalog as starter
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
-from ai_studio.portraits import rig_zip
+from ai_studio.seeding import starter_catalog as starter
+from ai_studio.seeding.portraits import rig_zip
 from ai_studio.selectors.catalog import active_voices
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import templates as template_services
+from ai_studio.tasks import generate_voice_sample
+
+try:
+    from ai_studio.generation.speech.local import LOCAL_VOICES
+except ImportError:  # the offline speech engine is optional for seeding: offer a minimal list
+    LOCAL_VOICES = starter.FALLBACK_LOCAL_VOICES
 
 
 class Command(BaseCommand):
@@ -48,7 +54,7 @@ class Command(BaseCommand):
                           "language": "en-US", "gender": gender, "style": style, "description": description,
                           "sort_order": 20 + order},
             )
-        for order, (voice_id, info) in enumerate(_local_voices().items()):
+        for order, (voice_id, info) in enumerate(LOCAL_VOICES.items()):
             name, style, description, accent = starter.LOCAL_VOICE_DETAILS.get(
                 voice_id, (f"{info['label']} (offline)", "offline", "An offline voice.", ""))
             voices[voice_id], _ = AIVoice.objects.update_or_create(
@@ -84,19 +90,9 @@ class Command(BaseCommand):
         return len(starter.TEMPLATES)
 
     def _queue_samples(self) -> None:
-        from ai_studio.tasks import generate_voice_sample
-
         missing = list(active_voices().filter(sample_audio="").values_list("pk", flat=True))
         for voice_id in missing:
             generate_voice_sample.delay(voice_id)
         if missing:
             self.stdout.write(f"Queued {len(missing)} voice preview samples for the worker.")
 
-
-def _local_voices() -> dict:
-    """The offline voices the speech engine ships (a minimal list if the engine is not importable)."""
-    try:
-        from ai_studio.generation.speech.local import LOCAL_VOICES
-    except ImportError:
-        return starter.FALLBACK_LOCAL_VOICES
-    return LOCAL_VOICES

@@ -13,10 +13,10 @@ from PIL import Image, ImageDraw
 
 from ai_studio.generation.rig import Rig, RigError, read_rig, rig_zip_bytes
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.management import starter_catalog as starter
 from ai_studio.management.commands import seed_catalog
 from ai_studio.models import AIAvatar
-from ai_studio.portraits import rig_zip
+from ai_studio.seeding import starter_catalog as starter
+from ai_studio.seeding.portraits import rig_zip
 from ai_studio.services.catalog import set_avatar_portrait, set_avatar_rig
 from ai_studio.tests.catalog import uploads
 from ai_studio.tests.catalog.factories import AvatarFactory

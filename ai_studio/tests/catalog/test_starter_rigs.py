@@ -12,8 +12,8 @@ from PIL import Image
 
 from ai_studio.generation.rig import EYE_SHAPES, Rig, compose, read_rig, rig_zip_bytes
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.management.starter_catalog import AVATARS
-from ai_studio.portraits import MOUTH_INSIDE, PORTRAIT_SIZE, PortraitStyle, draw_portrait, draw_rig, rig_zip
+from ai_studio.seeding.portraits import MOUTH_INSIDE, PORTRAIT_SIZE, PortraitStyle, draw_portrait, draw_rig, rig_zip
+from ai_studio.seeding.starter_catalog import AVATARS
 
 STYLES = {avatar["slug"]: avatar["portrait"] for avatar in AVATARS}
 VISIBLE = 24  # levels (on any channel) a change needs to be seen at a glance

@@ -7,7 +7,7 @@ from ai_studio.generation.ffmpeg import probe
 from ai_studio.generation.pipeline import GenerationRequest, run_pipeline
 from ai_studio.generation.rig import rig_zip_bytes
 from ai_studio.generation.speech import get_provider
-from ai_studio.portraits import PortraitStyle, draw_portrait, draw_rig
+from ai_studio.seeding.portraits import PortraitStyle, draw_portrait, draw_rig
 
 STYLE = PortraitStyle(
     skin="#C68642",

@@ -2,7 +2,7 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from ai_studio.portraits import PortraitStyle, portrait_png, rig_zip
+from ai_studio.seeding.portraits import PortraitStyle, portrait_png, rig_zip
 from ai_studio.services.catalog import set_avatar_portrait, set_avatar_rig
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
 

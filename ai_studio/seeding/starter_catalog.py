@@ -1,7 +1,7 @@
 """The starter catalog a fresh install ships with (loaded by ``manage.py seed_catalog``)."""
 from __future__ import annotations
 
-from ai_studio.portraits import PortraitStyle
+from ai_studio.seeding.portraits import PortraitStyle
 
 # --- voices -----------------------------------------------------------------------------------
 # (voice id, name, gender, style, description). OpenAI voices are multilingual; listed as en-US.

@@ -1,9 +1,10 @@
 """Illustrated avatar portraits, drawn with Pillow (the starter catalog cannot download photos).
 
 Every portrait shares one face geometry, so the renderer knows where to animate the mouth:
-its centre is at ``MOUTH_CENTER`` (fractions of the portrait's width and height) and the closed
-mouth is ``MOUTH_WIDTH`` of the portrait's width wide. What varies is what makes people distinct:
-skin tone, hair style and colour, eyes, clothing, accessories and the background.
+its centre is at the renderer's own ``DEFAULT_MOUTH_CENTER`` (fractions of the portrait's width
+and height) and the closed mouth is ``MOUTH_WIDTH`` of the portrait's width wide. What varies is
+what makes people distinct: skin tone, hair style and colour, eyes, clothing, accessories and the
+background.
 
 :func:`draw_rig` draws the same portrait as a lip-sync rig: the base plus a sprite per mouth
 shape (``visemes.SHAPES``) and per eyelid state, each cut from the portrait redrawn with that
@@ -18,17 +19,17 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from .generation.rig import EYE_SHAPES, Rig, rig_zip_bytes, sprite_box
-from .generation.visemes import SHAPES
+from ai_studio.generation.mouth_flap import DEFAULT_MOUTH_CENTER
+from ai_studio.generation.rig import EYE_SHAPES, Rig, rig_zip_bytes, sprite_box
+from ai_studio.generation.visemes import SHAPES
 
-MOUTH_CENTER = (0.5, 0.72)  # the renderer's DEFAULT_MOUTH_CENTER
 MOUTH_WIDTH = 0.15  # within the renderer's own 0.17, so the animated mouth covers the drawn one
 PORTRAIT_SIZE = (600, 800)
 
 HAIR_STYLES = ("short", "buzz", "side_part", "long", "bob", "bun", "curly", "ponytail")
 CLOTHING_STYLES = ("crew", "vneck", "collar", "hoodie", "blazer")
 
-# Geometry on a 600x800 canvas (scaled for other sizes); the mouth lands on MOUTH_CENTER.
+# Geometry on a 600x800 canvas (scaled for other sizes); the mouth lands on DEFAULT_MOUTH_CENTER.
 _BASE_WIDTH, _BASE_HEIGHT = 600, 800
 _HEAD = (172, 252, 428, 640)
 _EYE_Y = 446
@@ -101,7 +102,7 @@ def draw_rig(style: PortraitStyle, size: tuple[int, int] = PORTRAIT_SIZE) -> Rig
     _features(canvas, style, mouth="rest", eyes="open")
     base = canvas.image.resize(size, Image.Resampling.LANCZOS).convert("RGBA")
 
-    mouth_anchor = _pixel((MOUTH_CENTER[0] * _BASE_WIDTH, MOUTH_CENTER[1] * _BASE_HEIGHT), size)
+    mouth_anchor = _pixel((DEFAULT_MOUTH_CENTER[0] * _BASE_WIDTH, DEFAULT_MOUTH_CENTER[1] * _BASE_HEIGHT), size)
     mouth_box = _sprite_box(mouth_anchor, _MOUTH_SPRITE, size)
     mouths = {shape: _face_crop(underlay, style, mouth_box, mouth=shape) for shape in SHAPES}
     eyes_anchor = _pixel((sum(_EYE_X) / 2, _EYE_Y), size)
@@ -497,12 +498,12 @@ _TEETH = (247, 245, 238, 255)
 _TEETH_SHADE = (214, 208, 200, 255)
 _TONGUE = (206, 96, 108, 255)
 _SEAM = (70, 30, 30, 255)  # where closed lips meet
-_LIP_LINE = MOUTH_CENTER[1] * _BASE_HEIGHT + 1  # where the lips meet; an open mouth opens around it
+_LIP_LINE = DEFAULT_MOUTH_CENTER[1] * _BASE_HEIGHT + 1  # where the lips meet; an open mouth opens around it
 
 
 @dataclass(frozen=True)
 class _MouthShape:
-    """A mouth other than the resting one, in base pixels around (MOUTH_CENTER x, _LIP_LINE)."""
+    """A mouth other than the resting one, in base pixels around (DEFAULT_MOUTH_CENTER x, _LIP_LINE)."""
 
     width: float  # half the opening's width
     up: float  # how far the opening reaches above the lip line (0 and down 0: lips pressed together)
@@ -546,8 +547,8 @@ _MOUTH_SHAPES = {
 
 
 def _mouth(canvas: _Canvas, style: PortraitStyle) -> None:
-    """A closed, gently smiling mouth centred on MOUTH_CENTER, MOUTH_WIDTH wide."""
-    cx, cy = MOUTH_CENTER[0] * _BASE_WIDTH, MOUTH_CENTER[1] * _BASE_HEIGHT
+    """A closed, gently smiling mouth centred on DEFAULT_MOUTH_CENTER, MOUTH_WIDTH wide."""
+    cx, cy = DEFAULT_MOUTH_CENTER[0] * _BASE_WIDTH, DEFAULT_MOUTH_CENTER[1] * _BASE_HEIGHT
     half = MOUTH_WIDTH * _BASE_WIDTH / 2
     lips = _lip_color(style)
     canvas.chord((cx - half * 0.8, cy - 12, cx + half * 0.8, cy + 14), 0, 180, fill=lips)  # lower lip
@@ -559,7 +560,7 @@ def _mouth(canvas: _Canvas, style: PortraitStyle) -> None:
 
 
 def _open_mouth(canvas: _Canvas, style: PortraitStyle, shape: _MouthShape) -> None:
-    cx, y = MOUTH_CENTER[0] * _BASE_WIDTH, _LIP_LINE
+    cx, y = DEFAULT_MOUTH_CENTER[0] * _BASE_WIDTH, _LIP_LINE
     lips = _lip_color(style)
     outer_width = shape.width + shape.corner
     outer_top = _curve(cx, y, outer_width, -(shape.up + shape.upper_lip), shape.roundness, bow=2.5)
@@ -586,7 +587,7 @@ def _open_mouth(canvas: _Canvas, style: PortraitStyle, shape: _MouthShape) -> No
 
 def _mouth_inside(canvas: _Canvas, shape: _MouthShape, opening_top, opening_bottom) -> None:
     """The dark inside with tongue and teeth, drawn on a copy of the area and pasted back through the opening."""
-    cx, y = MOUTH_CENTER[0] * _BASE_WIDTH, _LIP_LINE
+    cx, y = DEFAULT_MOUTH_CENTER[0] * _BASE_WIDTH, _LIP_LINE
     opening = opening_top + opening_bottom[::-1]
     inside = canvas.region(_bounds(opening, margin=2))
     inside.image.paste(MOUTH_INSIDE, (0, 0, *inside.image.size))
