@@ -7,8 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from campaigns.models import hex_color
-from reelmate.models import AspectRatio, TimeStampedModel
+from reelmate.models import AspectRatio, TimeStampedModel, hex_color
 
 
 class Gender(models.TextChoices):

@@ -8,19 +8,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
-from reelmate.models import AspectRatio
+from reelmate.api.fields import HexColorField
+from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.storage import presigned_url
 
 MAX_SCRIPT_CHARS = 4096
 MAX_METADATA_BYTES = 2048
-HEX_COLOR = r"^#[0-9A-Fa-f]{6}$"
 
 
 class CaptionStyleSerializer(serializers.Serializer):
     font_size = serializers.IntegerField(min_value=24, max_value=160, required=False)
-    text_color = serializers.RegexField(HEX_COLOR, required=False)
-    highlight_color = serializers.RegexField(HEX_COLOR, required=False)
-    outline_color = serializers.RegexField(HEX_COLOR, required=False)
+    text_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
+    highlight_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
+    outline_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
     position = serializers.ChoiceField(["top", "center", "bottom"], required=False)
     highlight_spoken_word = serializers.BooleanField(required=False)
     max_words_per_cue = serializers.IntegerField(min_value=1, max_value=8, required=False)
@@ -41,8 +41,7 @@ class GenerateVideoSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(Resolution.choices, required=False, default=Resolution.HD)
     captions = serializers.BooleanField(required=False, default=True)
     caption_style = CaptionStyleSerializer(required=False, default=dict)
-    background = serializers.RegexField(HEX_COLOR, required=False, allow_blank=True, default="",
-                                        error_messages={"invalid": "Use a #RRGGBB colour, e.g. #FF5A1F."})
+    background = HexColorField(required=False, allow_blank=True, default="")
     speed = serializers.FloatField(min_value=0.5, max_value=2.0, required=False, default=1.0)
     metadata = serializers.DictField(required=False, default=dict)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
-from reelmate.api.errors import Conflict, ServiceUnavailable
+from reelmate.errors import Conflict, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint:
 
     `fields` are validated model fields (avatar, voice, campaign, template, script, ...). With an
     Idempotency-Key, the same key and body return the first job; the same key with another body
-    is a 409.
+    is a Conflict.
     """
     if idempotency_key:
         existing = find_job_by_idempotency_key(owner, idempotency_key)
@@ -121,7 +121,7 @@ def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
 
 
 def delete_video(video: GeneratedVideo) -> None:
-    """Remove the stored files, then the record. If storage fails, nothing is deleted (503)."""
+    """Remove the stored files, then the record. If storage fails, nothing is deleted (Unavailable)."""
     from ai_studio.generation.artifacts import ArtifactError
     from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
@@ -130,8 +130,7 @@ def delete_video(video: GeneratedVideo) -> None:
         for key in video_keys(video).values():
             store.delete(key)
     except ArtifactError as error:
-        raise ServiceUnavailable(f"Storage is unavailable, the video was kept: {error.message}",
-                                 code="storage_unavailable")
+        raise Unavailable(f"Storage is unavailable, the video was kept: {error.message}", code="storage_unavailable")
     video.delete()
 
 
