@@ -8,6 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
+from ai_studio.selectors.catalog import active_avatars, active_voices, is_voice_available, templates_visible_to
+from ai_studio.services.jobs import video_keys
+from ai_studio.templating import TemplateError, render
+from campaigns.selectors import campaigns_for
 from reelmate.api.fields import HexColorField
 from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.storage import presigned_url
@@ -46,16 +50,12 @@ class GenerateVideoSerializer(serializers.Serializer):
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate_avatar_id(self, value):
-        from ai_studio.selectors.catalog import active_avatars
-
         avatar = active_avatars().filter(pk=value).first()
         if avatar is None:
             raise serializers.ValidationError("No active avatar with this id.")
         return avatar
 
     def validate_voice_id(self, value):
-        from ai_studio.selectors.catalog import active_voices, is_voice_available
-
         voice = active_voices().filter(pk=value).first()
         if voice is None:
             raise serializers.ValidationError("No active voice with this id.")
@@ -67,16 +67,12 @@ class GenerateVideoSerializer(serializers.Serializer):
     def validate_campaign_id(self, value):
         if value is None:
             return None
-        from campaigns.selectors import campaigns_for
-
         campaign = campaigns_for(self.context["request"].user).filter(pk=value).first()
         if campaign is None:
             raise serializers.ValidationError("No such campaign.")
         return campaign
 
     def validate_template_id(self, value):
-        from ai_studio.selectors.catalog import templates_visible_to
-
         template = templates_visible_to(self.context["request"].user).filter(pk=value).first()
         if template is None:
             raise serializers.ValidationError("No such template.")
@@ -97,8 +93,6 @@ class GenerateVideoSerializer(serializers.Serializer):
         if template is not None and script:
             raise serializers.ValidationError({"script": ["Send either a script or a template_id, not both."]})
         if template is not None:
-            from ai_studio.templating import TemplateError, render
-
             try:
                 script = render(template.body, template.variables, attrs.get("variables") or {})
             except TemplateError as error:
@@ -154,8 +148,6 @@ class GeneratedVideoSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VideoUrlsSerializer)
     def get_urls(self, video: GeneratedVideo) -> dict:
-        from ai_studio.services.jobs import video_keys
-
         title = (video.title or "reel").strip().replace("/", "-")[:80]
         urls = {role: presigned_url(key) for role, key in video_keys(video).items()}
         urls["download"] = presigned_url(video.video_key, download_as=f"{title}.mp4")

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from ai_studio import tasks
 from ai_studio.management import starter_catalog as starter
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
 from ai_studio.portraits import rig_zip
@@ -84,18 +85,16 @@ class Command(BaseCommand):
         return len(starter.TEMPLATES)
 
     def _queue_samples(self) -> None:
-        from ai_studio.tasks import generate_voice_sample
-
         missing = list(active_voices().filter(sample_audio="").values_list("pk", flat=True))
         for voice_id in missing:
-            generate_voice_sample.delay(voice_id)
+            tasks.generate_voice_sample.delay(voice_id)
         if missing:
             self.stdout.write(f"Queued {len(missing)} voice preview samples for the worker.")
 
 
 def _local_voices() -> dict:
     """The offline voices the speech engine ships (a minimal list if the engine is not importable)."""
-    try:
+    try:  # in the function: the seed must work without the speech engine's own dependencies
         from ai_studio.generation.speech.local import LOCAL_VOICES
     except ImportError:
         return starter.FALLBACK_LOCAL_VOICES

@@ -6,7 +6,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from ai_studio import templating
+from ai_studio import tasks, templating
+from ai_studio.generation.render import DEFAULT_MOUTH_CENTER
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate
 from ai_studio.portraits import MOUTH_CENTER, MOUTH_WIDTH, PortraitStyle, draw_portrait
 
@@ -52,8 +53,6 @@ def test_seeding_again_changes_nothing_and_keeps_the_portraits(seeded):
 
 
 def test_seeding_queues_samples_for_voices_that_lack_one(monkeypatch):
-    from ai_studio import tasks
-
     queued = []
     monkeypatch.setattr(tasks.generate_voice_sample, "delay", queued.append)
     call_command("seed_catalog", stdout=io.StringIO())
@@ -79,6 +78,4 @@ def test_the_mouth_is_drawn_where_the_renderer_animates_it():
 
 
 def test_the_renderer_uses_the_same_mouth_position():
-    from ai_studio.generation.render import DEFAULT_MOUTH_CENTER
-
     assert DEFAULT_MOUTH_CENTER == MOUTH_CENTER
