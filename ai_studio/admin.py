@@ -10,12 +10,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.html import format_html, format_html_join
 
-from ai_studio import templating
+from ai_studio import tasks, templating
 from ai_studio.generation import rig as rig_format
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, PromptTemplate, VideoGenerationJob
+from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, JobStatus, PromptTemplate, VideoGenerationJob
 from ai_studio.selectors.catalog import provider_voice_ids
 from ai_studio.services import catalog as catalog_services
+from ai_studio.services import jobs as job_services
 from ai_studio.services import templates as template_services
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
@@ -251,11 +252,9 @@ class AIVoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Generate missing preview samples (in the worker)")
     def generate_samples(self, request, queryset: QuerySet):
-        from ai_studio.tasks import generate_voice_sample
-
         missing = list(queryset.filter(sample_audio="").values_list("pk", flat=True))
         for voice_id in missing:
-            generate_voice_sample.delay(voice_id)
+            tasks.generate_voice_sample.delay(voice_id)
         self.message_user(request, f"{len(missing)} sample(s) queued; voices that have one were left alone.",
                           messages.SUCCESS)
 
@@ -341,9 +340,6 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 # --- generation -------------------------------------------------------------------------------
 @admin.action(description="Retry selected failed or canceled jobs")
 def retry_jobs(modeladmin, request, queryset: QuerySet):
-    from ai_studio.models import JobStatus
-    from ai_studio.services import jobs as job_services
-
     retryable = queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])
     retried = [job_services.retry_job(job) for job in retryable]
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)

@@ -7,8 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from campaigns.models import hex_color
-from reelmate.models import AspectRatio, TimeStampedModel
+from reelmate.models import AspectRatio, TimeStampedModel, hex_color
 
 
 class Gender(models.TextChoices):
@@ -18,30 +17,38 @@ class Gender(models.TextChoices):
 
 
 # --- Catalog ----------------------------------------------------------------------------------
-class VoiceProvider(models.TextChoices):
-    OPENAI = "openai", "OpenAI TTS"
-    LOCAL = "local", "Local (offline)"
+class CatalogItem(TimeStampedModel):
+    """What staff curate for users to pick: named, switched on or off, optionally premium, in their order."""
 
-
-class AIVoice(TimeStampedModel):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.CharField(max_length=300, blank=True)
-    provider = models.CharField(max_length=10, choices=VoiceProvider.choices)
-    provider_voice_id = models.CharField(max_length=100)
-    language = models.CharField(max_length=35, default="en-US", help_text="BCP-47 tag, e.g. en-US")
-    accent = models.CharField(max_length=50, blank=True)
     gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.NEUTRAL)
-    style = models.CharField(max_length=50, blank=True)
-    speaking_rate = models.FloatField(default=1.0, validators=[MinValueValidator(0.5), MaxValueValidator(2.0)])
-    sample_audio = models.FileField(upload_to="catalog/voice-samples/", blank=True)
     is_active = models.BooleanField(default=True)
     is_premium = models.BooleanField(default=False)
     sort_order = models.PositiveIntegerField(default=100)
 
     class Meta:
-        verbose_name, verbose_name_plural = "AI voice", "AI voices"
+        abstract = True
         ordering = ["sort_order", "name"]
+
+
+class VoiceProvider(models.TextChoices):
+    OPENAI = "openai", "OpenAI TTS"
+    LOCAL = "local", "Local (offline)"
+
+
+class AIVoice(CatalogItem):
+    description = models.CharField(max_length=300, blank=True)
+    provider = models.CharField(max_length=10, choices=VoiceProvider.choices)
+    provider_voice_id = models.CharField(max_length=100)
+    language = models.CharField(max_length=35, default="en-US", help_text="BCP-47 tag, e.g. en-US")
+    accent = models.CharField(max_length=50, blank=True)
+    style = models.CharField(max_length=50, blank=True)
+    speaking_rate = models.FloatField(default=1.0, validators=[MinValueValidator(0.5), MaxValueValidator(2.0)])
+    sample_audio = models.FileField(upload_to="catalog/voice-samples/", blank=True)
+
+    class Meta(CatalogItem.Meta):
+        verbose_name, verbose_name_plural = "AI voice", "AI voices"
         indexes = [models.Index(fields=["is_active", "sort_order"], name="voice_active_order")]
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_voice_id"], name="voice_unique_provider_id"),
@@ -56,11 +63,8 @@ class Framing(models.TextChoices):
     BOTTOM = "bottom", "Portrait anchored at the bottom"
 
 
-class AIAvatar(TimeStampedModel):
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True)
+class AIAvatar(CatalogItem):
     description = models.CharField(max_length=500, blank=True)
-    gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.NEUTRAL)
     age_range = models.CharField(max_length=20, blank=True, help_text="e.g. 25-34")
     style = models.CharField(max_length=50, blank=True, help_text="professional, casual, energetic, ...")
     tags = models.JSONField(default=list, blank=True)
@@ -76,13 +80,9 @@ class AIAvatar(TimeStampedModel):
     background_color = models.CharField(max_length=7, default="#101820", validators=[hex_color])
     default_voice = models.ForeignKey(AIVoice, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="default_for_avatars")
-    is_active = models.BooleanField(default=True)
-    is_premium = models.BooleanField(default=False)
-    sort_order = models.PositiveIntegerField(default=100)
 
-    class Meta:
+    class Meta(CatalogItem.Meta):
         verbose_name, verbose_name_plural = "AI avatar", "AI avatars"
-        ordering = ["sort_order", "name"]
         indexes = [models.Index(fields=["is_active", "sort_order"], name="avatar_active_order")]
 
     def __str__(self) -> str:

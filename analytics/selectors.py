@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from campaigns.models import Campaign
+from reelmate.celery import app as celery_app
 
 from .models import DailyViewer, ShareLink, VideoDailyStats
 
@@ -276,10 +277,8 @@ def celery_queue_depths() -> dict[str, int] | None:
 
 def active_worker_count() -> int | None:
     """Workers answering a ping within half a second; None when the broker cannot broadcast."""
-    from reelmate.celery import app
-
     try:
-        replies = app.control.inspect(timeout=0.5).ping()
+        replies = celery_app.control.inspect(timeout=0.5).ping()
     except Exception:  # the filesystem broker has no broadcast; an unreachable broker raises too
         logger.info("could not ping Celery workers", exc_info=True)
         return None

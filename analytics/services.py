@@ -55,6 +55,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from ai_studio.models import GeneratedVideo
+from reelmate.errors import NotFound
 from reelmate.storage import presigned_url
 
 from . import selectors
@@ -165,8 +166,10 @@ class TrackedEvent:
                    position_seconds=data["p"])
 
 
-class UnknownVideo(Exception):
+class UnknownVideo(NotFound):
     """An event names a video that does not exist, is not the caller's, or whose link was revoked."""
+
+    default_message = "Unknown video or share link; nothing was recorded."
 
 
 def ingest_player_events(*, events: list[dict], user) -> int:

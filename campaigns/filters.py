@@ -7,8 +7,8 @@ import django_filters
 from django.utils import timezone
 
 from reelmate.api.filters import SafeDateFilter
+from reelmate.queries import json_list_contains
 
-from . import selectors
 from .models import Campaign, CampaignStatus, Objective, Platform
 
 
@@ -33,10 +33,10 @@ class CampaignFilter(django_filters.FilterSet):
         fields = ["status", "objective"]
 
     def filter_platform(self, queryset, name, value):
-        return selectors.json_list_contains(queryset, "platforms", value)
+        return json_list_contains(queryset, "platforms", value)
 
     def filter_tag(self, queryset, name, value):
-        return selectors.json_list_contains(queryset, "tags", " ".join(value.split()).lower())
+        return json_list_contains(queryset, "tags", " ".join(value.split()).lower())
 
     # Whole-day bounds on the timestamp itself (not on its date), so the created_at index is usable.
     def filter_created_after(self, queryset, name, value):

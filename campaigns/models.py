@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 
-from reelmate.models import AspectRatio, TimeStampedModel
-
-hex_color = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a #RRGGBB colour, e.g. #FF5A1F.")
+from reelmate.models import AspectRatio, TimeStampedModel, hex_color
 
 
 class Objective(models.TextChoices):

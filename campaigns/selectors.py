@@ -1,11 +1,8 @@
 """Reads of campaigns: the owner's campaigns, with their video and job counts."""
 from __future__ import annotations
 
-import json
-
-from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from ai_studio.models import GeneratedVideo, JobStatus
 
@@ -64,14 +61,3 @@ def has_generation_history(campaign: Campaign) -> bool:
     """Whether any job or video points at the campaign (deleting it would detach them)."""
     return campaign.generation_jobs.exists() or campaign.generated_videos.exists()
 
-
-def json_list_contains(queryset: QuerySet, field: str, value: str) -> QuerySet:
-    """Rows whose JSON list ``field`` holds ``value``, on every database the project runs on.
-
-    PostgreSQL (and MySQL) answer ``contains`` natively. SQLite has no JSON containment lookup,
-    but stores the list as the text ``json.dumps`` wrote, so the quoted item is matched instead.
-    """
-    if connections[queryset.db].features.supports_json_field_contains:
-        return queryset.filter(**{f"{field}__contains": [value]})
-    alias = f"{field}_as_text"
-    return queryset.alias(**{alias: Cast(field, TextField())}).filter(**{f"{alias}__contains": json.dumps(value)})

@@ -5,14 +5,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reelmate.images import ImageUploadField
+from reelmate.api.fields import HexColorField, ImageUploadField
 from reelmate.models import AspectRatio
 from reelmate.storage import presigned_url
 
 from . import selectors, services
 from .models import Campaign, CampaignStatus, Objective, Platform
 
-HEX_COLOR = r"^#[0-9A-Fa-f]{6}$"
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 
@@ -32,10 +31,8 @@ class CampaignInputSerializer(serializers.Serializer):
     target_audience = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     call_to_action = serializers.CharField(max_length=120, required=False, allow_blank=True)
     call_to_action_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
-    brand_primary_color = serializers.RegexField(HEX_COLOR, required=False, allow_blank=True,
-                                                 error_messages={"invalid": "Use a #RRGGBB colour, e.g. #FF5A1F."})
-    brand_secondary_color = serializers.RegexField(HEX_COLOR, required=False, allow_blank=True,
-                                                   error_messages={"invalid": "Use a #RRGGBB colour, e.g. #FF5A1F."})
+    brand_primary_color = HexColorField(required=False, allow_blank=True)
+    brand_secondary_color = HexColorField(required=False, allow_blank=True)
     brand_logo = ImageUploadField(required=False, allow_null=True,
                                   help_text="PNG, JPEG or WebP; multipart upload. null removes the logo.")
     aspect_ratio = serializers.ChoiceField(choices=AspectRatio.choices, required=False)

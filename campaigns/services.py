@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from reelmate.api.errors import Conflict
+from reelmate.errors import Conflict
 
 from .models import ALLOWED_TRANSITIONS, Campaign, CampaignStatus
 from .selectors import has_generation_history
@@ -63,7 +63,7 @@ def update_campaign(campaign: Campaign, **fields) -> Campaign:
 
 
 def ensure_transition_allowed(campaign: Campaign, new_status: str) -> None:
-    """Raise 409 ``invalid_status_transition``, naming the statuses that may follow, if not allowed."""
+    """Raise Conflict ``invalid_status_transition``, naming the statuses that may follow, if not allowed."""
     if campaign.can_transition_to(new_status):
         return
     allowed = allowed_next_statuses(campaign)
@@ -83,7 +83,7 @@ def allowed_next_statuses(campaign: Campaign) -> list[str]:
 def delete_campaign(campaign: Campaign) -> None:
     """Delete an archived campaign (or one that never produced anything), keeping its jobs and videos.
 
-    Raises 409 ``campaign_not_archived`` for a campaign with generation history that is not
+    Raises Conflict ``campaign_not_archived`` for a campaign with generation history that is not
     archived, so that nobody detaches videos from a live campaign by accident.
     """
     if campaign.status != CampaignStatus.ARCHIVED and has_generation_history(campaign):

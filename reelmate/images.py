@@ -6,7 +6,7 @@ Content-Type); only PNG, JPEG and WebP pass. A file is rejected when it is large
 decompression bomb: a few kilobytes that would expand into gigabytes) or does not fully decode.
 
 The same checks serve the admin (``validate_image_upload`` → a form field error) and the API
-(``ImageUploadField`` → 400 field error, or 413 ``file_too_large`` for an oversized file).
+(``reelmate.api.fields.ImageUploadField`` → a field error, or ``file_too_large`` for an oversized file).
 """
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
-from rest_framework import serializers
-
-from reelmate.api.errors import PayloadTooLarge
 
 ALLOWED_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 THUMBNAIL_MAX_SIDE = 256
@@ -144,22 +141,3 @@ def validate_image_upload(file) -> ImageInfo:
         return inspect_image(file)
     except ImageRejected as error:
         raise DjangoValidationError(error.message, code=error.code) from error
-
-
-# --- DRF --------------------------------------------------------------------------------------
-class ImageUploadField(serializers.FileField):
-    """A multipart image upload. The validated value is the file, with ``.image_info`` attached.
-
-    An oversized file is 413 ``file_too_large`` (the request as a whole is refused), anything
-    else wrong with it is an ordinary 400 field error.
-    """
-
-    def to_internal_value(self, data):
-        file = super().to_internal_value(data)
-        try:
-            file.image_info = inspect_image(file)
-        except ImageTooLarge as error:
-            raise PayloadTooLarge(error.message, code="file_too_large") from error
-        except ImageRejected as error:
-            raise serializers.ValidationError(error.message, code=error.code) from error
-        return file

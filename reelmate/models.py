@@ -1,5 +1,10 @@
 """Small model building blocks shared by the apps."""
+from django.core.validators import RegexValidator
 from django.db import models
+
+HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+HEX_COLOR_MESSAGE = "Use a #RRGGBB colour, e.g. #FF5A1F."
+hex_color = RegexValidator(HEX_COLOR_PATTERN, HEX_COLOR_MESSAGE)
 
 
 class TimeStampedModel(models.Model):

@@ -1,5 +1,6 @@
 """Auth: registration, JWT pairs, refresh rotation with blacklist, logout, me, rate limits."""
 import pytest
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -117,8 +118,6 @@ def test_register_is_rate_limited_per_ip(api_client, settings):
 
 
 def test_access_token_lifetime_comes_from_jwt_expires_in(api_client, settings):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     user = UserFactory()
     token = AccessToken(obtain(api_client, user.email).json()["access"])
     lifetime = token["exp"] - token["iat"]

@@ -26,9 +26,9 @@ from ai_studio.serializers.catalog import (
     VoiceSerializer,
 )
 from ai_studio.services import templates as template_services
-from campaigns.selectors import json_list_contains
-from reelmate.api.errors import ApiError
 from reelmate.api.viewsets import OwnerScopedViewSet
+from reelmate.errors import PermissionDenied
+from reelmate.queries import json_list_contains
 
 
 # --- avatars and voices -----------------------------------------------------------------------
@@ -225,5 +225,5 @@ class PromptTemplateViewSet(OwnerScopedViewSet):
         if template is not None:
             return template
         if self._visible_template(pk):  # raises 404 for what the user cannot even see
-            raise ApiError("This template is read-only: duplicate it to make your own editable copy.",
-                           code="template_read_only", status_code=status.HTTP_403_FORBIDDEN)
+            raise PermissionDenied("This template is read-only: duplicate it to make your own editable copy.",
+                                   code="template_read_only")

@@ -12,9 +12,9 @@ from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import jobs_with_relations, videos_with_relations
 from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
-from reelmate.api.errors import ApiError
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
 from reelmate.api.viewsets import OwnerScopedViewSet
+from reelmate.errors import Invalid
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -51,7 +51,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key and len(key) > 255:
-            raise ApiError("Idempotency-Key must be at most 255 characters.", code="invalid_idempotency_key")
+            raise Invalid("Idempotency-Key must be at most 255 characters.", code="invalid_idempotency_key")
         submission = job_service.submit_job(
             owner=request.user, fields=serializer.to_job_fields(), idempotency_key=key,
             fingerprint=job_service.request_fingerprint(request.data),

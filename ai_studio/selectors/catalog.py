@@ -106,6 +106,7 @@ def cached_catalog_page(kind: str, request_url: str, build: Callable[[], dict]) 
 
 def provider_voice_ids(provider: str) -> set[str]:
     """The voice ids a speech provider really offers (what ``AIVoice.provider_voice_id`` may be)."""
+    # Imported here: each provider's module loads its engine (the openai SDK, Piper); only the one asked for.
     if provider == VoiceProvider.OPENAI:
         from ai_studio.generation.speech.openai_tts import OPENAI_VOICES
 

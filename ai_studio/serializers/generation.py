@@ -8,19 +8,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
-from reelmate.models import AspectRatio
+from ai_studio.selectors.catalog import active_avatars, active_voices, is_voice_available, templates_visible_to
+from ai_studio.services.jobs import video_keys
+from ai_studio.templating import TemplateError, render
+from campaigns.selectors import campaigns_for
+from reelmate.api.fields import HexColorField
+from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.storage import presigned_url
 
 MAX_SCRIPT_CHARS = 4096
 MAX_METADATA_BYTES = 2048
-HEX_COLOR = r"^#[0-9A-Fa-f]{6}$"
 
 
 class CaptionStyleSerializer(serializers.Serializer):
     font_size = serializers.IntegerField(min_value=24, max_value=160, required=False)
-    text_color = serializers.RegexField(HEX_COLOR, required=False)
-    highlight_color = serializers.RegexField(HEX_COLOR, required=False)
-    outline_color = serializers.RegexField(HEX_COLOR, required=False)
+    text_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
+    highlight_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
+    outline_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
     position = serializers.ChoiceField(["top", "center", "bottom"], required=False)
     highlight_spoken_word = serializers.BooleanField(required=False)
     max_words_per_cue = serializers.IntegerField(min_value=1, max_value=8, required=False)
@@ -41,22 +45,17 @@ class GenerateVideoSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(Resolution.choices, required=False, default=Resolution.HD)
     captions = serializers.BooleanField(required=False, default=True)
     caption_style = CaptionStyleSerializer(required=False, default=dict)
-    background = serializers.RegexField(HEX_COLOR, required=False, allow_blank=True, default="",
-                                        error_messages={"invalid": "Use a #RRGGBB colour, e.g. #FF5A1F."})
+    background = HexColorField(required=False, allow_blank=True, default="")
     speed = serializers.FloatField(min_value=0.5, max_value=2.0, required=False, default=1.0)
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate_avatar_id(self, value):
-        from ai_studio.selectors.catalog import active_avatars
-
         avatar = active_avatars().filter(pk=value).first()
         if avatar is None:
             raise serializers.ValidationError("No active avatar with this id.")
         return avatar
 
     def validate_voice_id(self, value):
-        from ai_studio.selectors.catalog import active_voices, is_voice_available
-
         voice = active_voices().filter(pk=value).first()
         if voice is None:
             raise serializers.ValidationError("No active voice with this id.")
@@ -68,16 +67,12 @@ class GenerateVideoSerializer(serializers.Serializer):
     def validate_campaign_id(self, value):
         if value is None:
             return None
-        from campaigns.selectors import campaigns_for
-
         campaign = campaigns_for(self.context["request"].user).filter(pk=value).first()
         if campaign is None:
             raise serializers.ValidationError("No such campaign.")
         return campaign
 
     def validate_template_id(self, value):
-        from ai_studio.selectors.catalog import templates_visible_to
-
         template = templates_visible_to(self.context["request"].user).filter(pk=value).first()
         if template is None:
             raise serializers.ValidationError("No such template.")
@@ -98,8 +93,6 @@ class GenerateVideoSerializer(serializers.Serializer):
         if template is not None and script:
             raise serializers.ValidationError({"script": ["Send either a script or a template_id, not both."]})
         if template is not None:
-            from ai_studio.templating import TemplateError, render
-
             try:
                 script = render(template.body, template.variables, attrs.get("variables") or {})
             except TemplateError as error:
@@ -155,8 +148,6 @@ class GeneratedVideoSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VideoUrlsSerializer)
     def get_urls(self, video: GeneratedVideo) -> dict:
-        from ai_studio.services.jobs import video_keys
-
         title = (video.title or "reel").strip().replace("/", "-")[:80]
         urls = {role: presigned_url(key) for role, key in video_keys(video).items()}
         urls["download"] = presigned_url(video.video_key, download_as=f"{title}.mp4")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from ai_studio.generation.rig import Rig, RigError, preview_png, read_rig
 from ai_studio.models import AIAvatar, AIVoice
 from ai_studio.selectors.catalog import CATALOG_VERSION_KEY, available_voice_providers
+from ai_studio.services import engine_requests
 from reelmate.images import ImageRejected, inspect_image, make_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -167,9 +168,7 @@ def generate_voice_sample(voice: AIVoice) -> bool:
         logger.warning("voice sample skipped: provider %s is not configured", voice.provider,
                        extra={"voice": voice.slug})
         return False
-    from ai_studio.services.execution import speech_provider_for  # loads the speech engine: only here
-
-    provider = speech_provider_for(voice.provider)
+    provider = engine_requests.speech_provider_for(voice)
     with tempfile.TemporaryDirectory(prefix="voice-sample-") as workdir:
         result = provider.synthesize(sample_sentence(voice), voice.provider_voice_id, Path(workdir),
                                      speed=voice.speaking_rate)

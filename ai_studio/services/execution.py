@@ -26,12 +26,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+# ai_studio.tasks imports this module too (a service and its task know each other): the module, not
+# its names, is imported here, so either may be imported first.
+from ai_studio import tasks
 from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
 from ai_studio.generation.errors import GenerationError
-from ai_studio.generation.pipeline import Canceled, GenerationRequest, PipelineResult, run_pipeline
-from ai_studio.generation.speech import get_provider
-from ai_studio.generation.types import CaptionStyle
+from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.services import engine_requests
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
 logger = logging.getLogger(__name__)
@@ -141,9 +143,10 @@ def execute_job(job_id) -> Outcome:
     store = DjangoStorageArtifactStore()
     try:
         result = run_pipeline(
-            _build_request(job, workdir, store), workdir=workdir, speech_provider=_speech_provider(job),
-            store=store, key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token, heartbeat),
-            render_preset=settings.RENDER_PRESET, render_crf=settings.RENDER_CRF,
+            engine_requests.generation_request(job, workdir, store), workdir=workdir,
+            speech_provider=engine_requests.speech_provider_for(job.voice), store=store,
+            key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token, heartbeat),
+            **engine_requests.render_options(),
         )
         return _complete(job, token, result)
     except Canceled:
@@ -192,45 +195,6 @@ def _not_claimed(job_id) -> Outcome:
         discard_job_files(job)
         return Outcome("failed")
     return Outcome("skipped")
-
-
-def _build_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
-    avatar, campaign = job.avatar, job.campaign
-    if not avatar.portrait:
-        raise GenerationError("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
-    try:
-        portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
-        rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
-        logo = None
-        if campaign is not None and campaign.brand_logo:
-            logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
-    except FileNotFoundError as error:
-        raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
-    style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
-                            if k in CaptionStyle.__dataclass_fields__})
-    background = job.background_color or (campaign.brand_primary_color if campaign else "") or avatar.background_color
-    return GenerationRequest(
-        script=job.script, voice_id=job.voice.provider_voice_id, portrait_path=portrait, speed=job.speed,
-        aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
-        caption_style=style, background_color=background,
-        accent_color=(campaign.brand_secondary_color or None) if campaign else None,
-        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language,
-    )
-
-
-def speech_provider_for(provider_name: str):
-    """Build a speech provider from settings (used by jobs and by voice samples)."""
-    if provider_name == "openai":
-        return get_provider(
-            "openai", api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL,
-            model=settings.OPENAI_TTS_MODEL, timeout=settings.OPENAI_TIMEOUT, max_retries=0,
-            word_timestamps=settings.OPENAI_WORD_TIMESTAMPS, transcribe_model=settings.OPENAI_TRANSCRIBE_MODEL,
-        )
-    return get_provider(provider_name)
-
-
-def _speech_provider(job: VideoGenerationJob):
-    return speech_provider_for(job.voice.provider or settings.SPEECH_DEFAULT_PROVIDER)
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -323,8 +287,6 @@ def requeue_stalled_jobs(*, queued_for: timedelta = timedelta(minutes=10)) -> in
 
     Sending a job twice is harmless: only one run can claim it.
     """
-    from ai_studio.tasks import run_generation_job
-
     now = timezone.now()
     lapsed = now - timedelta(seconds=settings.GENERATION_LEASE_SECONDS * 3)
     stalled = VideoGenerationJob.objects.filter(
@@ -333,6 +295,6 @@ def requeue_stalled_jobs(*, queued_for: timedelta = timedelta(minutes=10)) -> in
     ).values_list("pk", flat=True)[:500]
     count = 0
     for job_id in stalled:
-        run_generation_job.delay(str(job_id))
+        tasks.run_generation_job.delay(str(job_id))
         count += 1
     return count

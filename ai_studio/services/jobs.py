@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ai_studio import tasks
+from ai_studio.generation.artifacts import ArtifactError
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
-from reelmate.api.errors import Conflict, ServiceUnavailable
+from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+from ai_studio.services.execution import discard_job_files, lease_lapsed_before
+from ai_studio.services.templates import record_template_use
+from reelmate.errors import Conflict, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint:
 
     `fields` are validated model fields (avatar, voice, campaign, template, script, ...). With an
     Idempotency-Key, the same key and body return the first job; the same key with another body
-    is a 409.
+    is a Conflict.
     """
     if idempotency_key:
         existing = find_job_by_idempotency_key(owner, idempotency_key)
@@ -48,8 +53,6 @@ def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint:
                 owner=owner, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint, **fields
             )
             if job.template_id:
-                from ai_studio.services.templates import record_template_use
-
                 record_template_use(job.template)
             enqueue(job)
     except IntegrityError:
@@ -71,17 +74,13 @@ def _replay(existing: VideoGenerationJob, fingerprint: str) -> VideoGenerationJo
 
 def enqueue(job: VideoGenerationJob) -> None:
     """Send the job to the render queue after commit, so the worker always finds the row."""
-    from ai_studio.tasks import run_generation_job
-
     job_id = str(job.id)
-    transaction.on_commit(lambda: run_generation_job.delay(job_id))
+    transaction.on_commit(lambda: tasks.run_generation_job.delay(job_id))
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
     """Queued → canceled at once; processing → canceled by the worker at its next stage boundary,
     or at once if its worker is gone (its lease lapsed)."""
-    from ai_studio.services.execution import discard_job_files, lease_lapsed_before
-
     with transaction.atomic():
         job = VideoGenerationJob.objects.select_for_update().get(pk=job.pk)
         if job.status == JobStatus.QUEUED:
@@ -121,17 +120,13 @@ def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
 
 
 def delete_video(video: GeneratedVideo) -> None:
-    """Remove the stored files, then the record. If storage fails, nothing is deleted (503)."""
-    from ai_studio.generation.artifacts import ArtifactError
-    from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-
+    """Remove the stored files, then the record. If storage fails, nothing is deleted (Unavailable)."""
     store = DjangoStorageArtifactStore()
     try:
         for key in video_keys(video).values():
             store.delete(key)
     except ArtifactError as error:
-        raise ServiceUnavailable(f"Storage is unavailable, the video was kept: {error.message}",
-                                 code="storage_unavailable")
+        raise Unavailable(f"Storage is unavailable, the video was kept: {error.message}", code="storage_unavailable")
     video.delete()
 
 

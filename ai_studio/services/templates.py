@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db.models import F
 
 from ai_studio import templating
 from ai_studio.models import PromptTemplate
+from reelmate.errors import Invalid
 
 EDITABLE_FIELDS = ("name", "category", "description", "body", "variables", "tone", "target_duration_seconds",
                    "is_public")
@@ -65,7 +65,7 @@ def _apply_and_save(template: PromptTemplate, fields: dict) -> PromptTemplate:
     try:
         variables = templating.check_template(template.body, template.variables)
     except templating.TemplateDefinitionError as error:
-        raise ValidationError(error.errors) from error
+        raise Invalid(fields=error.errors) from error
     template.variables = [variable.as_dict() for variable in variables]
     template.full_clean()
     template.save()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,8 +23,5 @@ class EventIngestView(APIView):
     def post(self, request):
         serializer = EventBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            accepted = services.ingest_player_events(events=serializer.validated_data["events"], user=request.user)
-        except services.UnknownVideo:
-            raise exceptions.NotFound("Unknown video or share link; nothing was recorded.")
+        accepted = services.ingest_player_events(events=serializer.validated_data["events"], user=request.user)
         return Response({"accepted": accepted}, status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from analytics import services
 from analytics.models import DailyViewer, ProcessedEventBatch, VideoDailyStats
 from analytics.services import flush_event_buffer
+from analytics.tasks import flush_event_buffer as flush_task
 from reelmate.celery import app as celery_app
 
 from .factories import GeneratedVideoFactory, ShareLinkFactory
@@ -239,8 +240,6 @@ def test_the_flush_runs_every_five_seconds_on_beat():
 
 
 def test_the_flush_task_applies_the_buffer(api_client, link):
-    from analytics.tasks import flush_event_buffer as flush_task
-
     api_client.post(EVENTS_URL, {"events": [event(link, "view"), event(link, "share")]}, format="json")
 
     assert flush_task() == 2

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from analytics import services
+from reelmate.storage import presigned_url
 
 from .factories import CampaignFactory, GeneratedVideoFactory, ShareLinkFactory
 
@@ -178,8 +179,6 @@ def local_storage(settings, tmp_path):
 
 @pytest.fixture
 def local_video_url(local_storage):
-    from reelmate.storage import presigned_url
-
     return presigned_url(local_storage.save("reel.mp4", ContentFile(VIDEO_BYTES)))
 
 

@@ -2,14 +2,17 @@
 
     {"error": {"code": "validation_error", "message": "...", "fields": {"email": ["..."]}}}
 
-DRF exceptions go through `exception_handler`; error pages Django makes itself (unknown URL, a
-crash) are turned into this shape for `/api/` paths by `JsonApiErrorPagesMiddleware`, and left as
-Django's usual pages elsewhere.
+Domain errors (``reelmate.errors``) get their status here, in ``STATUS_FOR``, and nowhere else.
+DRF exceptions (request-shape validation in serializers, authentication) and Django's own
+(Http404, PermissionDenied, ValidationError from ``full_clean``) go through `exception_handler`
+too; error pages Django makes itself (unknown URL, a crash) are turned into this shape for
+`/api/` paths by `JsonApiErrorPagesMiddleware`, and left as Django's usual pages elsewhere.
 """
 from __future__ import annotations
 
-import logging
+import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,55 +21,50 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-logger = logging.getLogger(__name__)
+from reelmate import errors
 
+# The HTTP status of each kind of domain error; a subclass takes its nearest listed ancestor's.
+STATUS_FOR: dict[type[errors.ApplicationError], int] = {
+    errors.ApplicationError: status.HTTP_400_BAD_REQUEST,
+    errors.Invalid: status.HTTP_400_BAD_REQUEST,
+    errors.Unauthenticated: status.HTTP_401_UNAUTHORIZED,
+    errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    errors.LimitExceeded: status.HTTP_429_TOO_MANY_REQUESTS,
+    errors.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
 
-class ApiError(exceptions.APIException):
-    """An error with its own code and status, raised by services and views alike."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
-    default_detail = "The request could not be processed."
-
-    def __init__(self, message: str | None = None, *, code: str | None = None, status_code: int | None = None,
-                 fields: dict | None = None, headers: dict | None = None):
-        super().__init__(message or self.default_detail, code or self.default_code)
-        if status_code:
-            self.status_code = status_code
-        self.error_code = code or self.default_code
-        self.fields = fields or {}
-        self.headers = headers or {}
-
-
-class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state of the resource."
+# What django-ratelimit's own refusals (block=True) ask a client to wait: its rates are per minute.
+RATELIMITED_RETRY_AFTER_SECONDS = 60
 
 
-class ServiceUnavailable(ApiError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
-    default_detail = "A service this request needs is unavailable; try again shortly."
+def status_for(error: errors.ApplicationError) -> int:
+    return next(STATUS_FOR[kind] for kind in type(error).__mro__ if kind in STATUS_FOR)
 
 
-class RateLimited(ApiError):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "rate_limited"
-    default_detail = "Too many requests; slow down and retry after the time given in Retry-After."
+def headers_for(error: errors.ApplicationError, context: dict) -> dict[str, str]:
+    """Headers that the error's data implies."""
+    headers = {}
+    if isinstance(error, errors.LimitExceeded) and error.retry_after is not None:
+        headers["Retry-After"] = str(math.ceil(error.retry_after))
+    if isinstance(error, errors.Unauthenticated):
+        # As DRF does for its own 401s: name the scheme the view accepts.
+        view, request = context.get("view"), context.get("request")
+        challenge = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if challenge:
+            headers["WWW-Authenticate"] = challenge
+    return headers
 
 
-class PayloadTooLarge(ApiError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    body.update(extra or {})
     return {"error": body}
 
 
@@ -82,12 +80,12 @@ def _flatten(detail) -> list[str] | dict:
 
 
 def _translate(exc: Exception) -> Exception:
-    """Map Django and library exceptions onto API exceptions with the right status."""
+    """Map Django and library exceptions onto domain or DRF exceptions."""
     if isinstance(exc, Ratelimited):
         # django-ratelimit's block=True raises a PermissionDenied subclass; it means 429, not 403.
-        return RateLimited(headers={"Retry-After": "60"})
+        return errors.RateLimited(retry_after=RATELIMITED_RETRY_AFTER_SECONDS)
     if isinstance(exc, RequestDataTooBig):
-        return PayloadTooLarge()
+        return errors.TooLarge()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -101,14 +99,12 @@ def _translate(exc: Exception) -> Exception:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     exc = _translate(exc)
+    if isinstance(exc, errors.ApplicationError):
+        return _application_error_response(exc, context)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django logs it, JsonApiErrorPagesMiddleware answers JSON
-    if isinstance(exc, ApiError):
-        body = error_body(exc.error_code, str(exc.detail), exc.fields)
-        for name, value in exc.headers.items():
-            response[name] = value
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields}
@@ -121,6 +117,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+def _application_error_response(error: errors.ApplicationError, context: dict) -> Response:
+    set_rollback()  # as DRF does for the errors it handles: an atomic request is rolled back
+    status_code = status_for(error)
+    headers = headers_for(error, context)
+    if status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in headers:
+        status_code = status.HTTP_403_FORBIDDEN  # a 401 must name a scheme; DRF answers 403 without one
+    return Response(error_body(error.code, error.message, error.fields, error.extra), status=status_code,
+                    headers=headers)
+
+
 # --- Errors raised outside DRF views ----------------------------------------------------------
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
@@ -131,7 +137,7 @@ _PAGE_ERRORS = {
     403: ("permission_denied", "You do not have permission to do this."),
     404: ("not_found", "No such resource."),
     405: ("method_not_allowed", "This method is not allowed here."),
-    413: ("payload_too_large", "The request body is too large."),
+    413: (errors.TooLarge.default_code, errors.TooLarge.default_message),
 }
 
 
@@ -143,16 +149,14 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
         if declared > settings.MAX_REQUEST_BYTES:
             limit_mb = settings.MAX_REQUEST_BYTES / 1024 / 1024
-            return JsonResponse(error_body("payload_too_large", f"The request body is over {limit_mb:.0f} MB."),
-                                status=413)
+            message = f"The request body is over {limit_mb:.0f} MB."
+            return JsonResponse(error_body(errors.TooLarge.default_code, message), status=413)
         return self.get_response(request)
 
 

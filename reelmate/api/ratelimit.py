@@ -6,7 +6,7 @@ from functools import wraps
 from django.conf import settings
 from django_ratelimit.core import _split_rate, is_ratelimited
 
-from reelmate.api.errors import RateLimited
+from reelmate.errors import RateLimited
 
 
 def forwarded_client_ip(request) -> str:
@@ -27,7 +27,7 @@ def limit_per_ip(group: str, rate_setting: str):
             rate = getattr(settings, rate_setting)
             if is_ratelimited(request, group=group, key="ip", rate=rate, increment=True):
                 _count, period = _split_rate(rate)
-                raise RateLimited(headers={"Retry-After": str(int(period))})
+                raise RateLimited(retry_after=int(period))
             return method(self, request, *args, **kwargs)
 
         return wrapped

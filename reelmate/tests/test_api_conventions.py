@@ -1,5 +1,12 @@
 """API conventions every endpoint shares: error shape, trailing slashes, JSON 404/405, schema."""
+import re
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+
+from reelmate.logging import attach_request_id, bind_request_id, bind_task_request_id, current_request_id
+from reelmate.tests.test_user_isolation_structure import api_view_classes
 
 pytestmark = pytest.mark.django_db
 
@@ -61,18 +68,12 @@ def test_openapi_schema_and_offline_docs_are_served(api_client):
 
 
 def test_schema_generates_without_warnings():
-    from io import StringIO
-
-    from django.core.management import call_command
-
     errors = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO(), stderr=errors)
     assert errors.getvalue() == ""
 
 
 def test_a_task_carries_the_request_id_that_queued_it():
-    from reelmate.logging import attach_request_id, bind_request_id, bind_task_request_id, current_request_id
-
     token = bind_request_id("req-42")
     headers: dict = {}
     attach_request_id(headers=headers)
@@ -101,10 +102,6 @@ GARBAGE_QUERY = ("?ordering=zzz&page=abc&page_size=-3&campaign=99999999999999999
 
 
 def test_every_api_route_survives_options_and_garbage_query_parameters(auth_client):
-    import re
-
-    from reelmate.tests.test_user_isolation_structure import api_view_classes
-
     checked = 0
     for route, _view in api_view_classes():
         # Path parameters become well-formed ids that match nothing: 0 for numbers, a nil UUID otherwise.

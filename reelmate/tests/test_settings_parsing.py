@@ -1,6 +1,7 @@
 """Settings: duration parsing for JWT_EXPIRES_IN, and embedded vs configured environments."""
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -86,8 +87,6 @@ def test_production_refuses_a_weak_jwt_secret():
 
 
 def test_env_example_documents_every_variable_settings_read():
-    import re
-
     source = (ROOT / "reelmate" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', source))
     documented = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))

@@ -9,11 +9,12 @@ from django.core.management import BaseCommand, CommandError
 from tqdm import tqdm
 
 from ai_studio.generation.artifacts import DirectoryArtifactStore
-from ai_studio.generation.pipeline import GenerationRequest, run_pipeline
+from ai_studio.generation.errors import GenerationError
+from ai_studio.generation.pipeline import run_pipeline
 from ai_studio.generation.types import ASPECT_RATIOS, RESOLUTIONS
-from ai_studio.models import AIAvatar, AIVoice
+from ai_studio.models import AIAvatar, AIVoice, VideoGenerationJob
+from ai_studio.services import engine_requests
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-from ai_studio.services.execution import speech_provider_for
 
 
 class _ProgressBar:
@@ -49,22 +50,21 @@ class Command(BaseCommand):
         voice = (AIVoice.objects.filter(slug=options["voice"]).first() if options["voice"] else avatar.default_voice)
         if voice is None:
             raise CommandError(f"No voice called {options['voice']!r}.")
+        # Never saved: it holds the options in the fields from which the worker builds a job's request.
+        job = VideoGenerationJob(
+            avatar=avatar, voice=voice, script=script, speed=options["speed"], aspect_ratio=options["aspect"],
+            resolution=options["resolution"], captions_enabled=not options["no_captions"],
+            background_color=options["background"] or "",
+        )
         out = Path(options["out"]).resolve()
         workdir = Path(tempfile.mkdtemp(prefix="reel-cli-"))
         try:
-            store = DjangoStorageArtifactStore()
-            portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
-            rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
-            request = GenerationRequest(
-                script=script, voice_id=voice.provider_voice_id, portrait_path=portrait, speed=options["speed"],
-                aspect_ratio=options["aspect"], resolution=options["resolution"], captions=not options["no_captions"],
-                background_color=options["background"] or avatar.background_color, framing=avatar.framing,
-                rig_path=rig, language=voice.language,
-            )
+            request = engine_requests.generation_request(job, workdir, DjangoStorageArtifactStore())
             with tqdm(total=100, unit="%", bar_format="{desc:<22} {bar} {n_fmt}% {elapsed}") as bar:
                 result = run_pipeline(
-                    request, workdir=workdir / "work", speech_provider=speech_provider_for(voice.provider),
+                    request, workdir=workdir / "work", speech_provider=engine_requests.speech_provider_for(voice),
                     store=DirectoryArtifactStore(workdir / "out"), key_prefix="reel", reporter=_ProgressBar(bar),
+                    **engine_requests.render_options(),
                 )
                 bar.set_description("done", refresh=False)
                 bar.update(100 - bar.n)
@@ -73,6 +73,8 @@ class Command(BaseCommand):
             shutil.copyfile(files / "reel.mp4", out)
             for name, suffix in (("thumbnail.jpg", ".jpg"), ("captions.srt", ".srt"), ("captions.vtt", ".vtt")):
                 shutil.copyfile(files / name, out.with_suffix(suffix))
+        except GenerationError as error:
+            raise CommandError(f"{error.code}: {error.message}") from error
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         r = result.render

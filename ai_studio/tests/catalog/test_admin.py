@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.tests.factories import UserFactory
+from ai_studio import tasks
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate
 from ai_studio.tests.catalog import uploads
 from ai_studio.tests.catalog.factories import AvatarFactory, TemplateFactory, VoiceFactory
@@ -128,8 +129,6 @@ def test_a_sample_that_is_not_audio_is_refused(staff_browser):
 
 
 def test_generate_samples_action_queues_only_voices_without_one(staff_browser, monkeypatch):
-    from ai_studio import tasks
-
     queued = []
     monkeypatch.setattr(tasks.generate_voice_sample, "delay", queued.append)
     silent = VoiceFactory()

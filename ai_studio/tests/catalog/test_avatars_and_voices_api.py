@@ -2,6 +2,7 @@
 from urllib.request import urlopen
 
 import pytest
+from django.core.files.base import ContentFile
 
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
 
@@ -86,8 +87,6 @@ def test_an_avatars_default_voice_is_offered_only_if_it_is_available(auth_client
 
 
 def test_voice_items_have_a_sample_url_once_a_sample_exists(auth_client):
-    from django.core.files.base import ContentFile
-
     silent = VoiceFactory(slug="silent")
     sampled = VoiceFactory(slug="sampled")
     sampled.sample_audio.save("sample.wav", ContentFile(b"RIFF\0\0\0\0WAVEfmt "))

@@ -37,8 +37,8 @@ def test_an_openai_voice_speaks_through_the_openai_api(openai_server):
 
 def test_a_voice_with_a_sample_is_left_alone(monkeypatch):
     voice = VoiceFactory(sample_audio="catalog/voice-samples/uploaded.mp3")
-    monkeypatch.setattr("ai_studio.services.execution.speech_provider_for",
-                        lambda name: pytest.fail("no synthesis for a voice that has a sample"))
+    monkeypatch.setattr("ai_studio.services.engine_requests.speech_provider_for",
+                        lambda voice: pytest.fail("no synthesis for a voice that has a sample"))
     assert generate_voice_sample(voice.pk) is False
     voice.refresh_from_db()
     assert voice.sample_audio.name == "catalog/voice-samples/uploaded.mp3"
@@ -67,16 +67,16 @@ class FailingProvider:
 
 def test_a_transient_failure_is_raised_for_a_retry(monkeypatch):
     voice = VoiceFactory()
-    monkeypatch.setattr("ai_studio.services.execution.speech_provider_for",
-                        lambda name: FailingProvider(TransientSpeechError("speech_rate_limited", "slow down")))
+    monkeypatch.setattr("ai_studio.services.engine_requests.speech_provider_for",
+                        lambda voice: FailingProvider(TransientSpeechError("speech_rate_limited", "slow down")))
     with pytest.raises(TransientSpeechError):  # called directly, Celery's retry re-raises the cause
         generate_voice_sample(voice.pk)
 
 
 def test_a_permanent_failure_is_logged_and_dropped(monkeypatch, caplog):
     voice = VoiceFactory()
-    monkeypatch.setattr("ai_studio.services.execution.speech_provider_for",
-                        lambda name: FailingProvider(PermanentSpeechError("speech_unknown_voice", "who?")))
+    monkeypatch.setattr("ai_studio.services.engine_requests.speech_provider_for",
+                        lambda voice: FailingProvider(PermanentSpeechError("speech_unknown_voice", "who?")))
     assert generate_voice_sample(voice.pk) is False
     assert "speech_unknown_voice" in caplog.text
 

@@ -2,7 +2,7 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from ai_studio.generation.captions import parse_vtt
@@ -24,7 +24,5 @@ def test_the_cli_renders_a_reel_with_its_captions_and_thumbnail(avatar, voice, t
 
 
 def test_the_cli_names_an_unknown_avatar(tmp_path):
-    from django.core.management import CommandError
-
     with pytest.raises(CommandError, match="nobody"):
         call_command("generate_video", script="Hi.", avatar="nobody", out=str(tmp_path / "x.mp4"))

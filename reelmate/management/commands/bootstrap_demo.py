@@ -1,8 +1,15 @@
 """Make a fresh install usable: the starter catalog, a demo staff user, optionally a first reel."""
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
+
+from accounts.models import User
+from ai_studio.models import JobStatus, VideoGenerationJob
+from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+from ai_studio.services.demo import queue_demo_reel
 
 DEMO_EMAIL = "demo@reelmate.local"
 DEMO_PASSWORD = "reelmate-demo-2026"
@@ -28,8 +35,6 @@ class Command(BaseCommand):
             f"Demo staff user: {user.email} / {DEMO_PASSWORD}  (admin and API login)"))
 
     def _demo_user(self):
-        from accounts.models import User
-
         user, _ = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"name": "Demo Marketer"})
         user.is_staff = user.is_superuser = True
         user.set_password(DEMO_PASSWORD)
@@ -38,12 +43,6 @@ class Command(BaseCommand):
 
     def _queue_demo_reel(self, port: int) -> None:
         """Queue the demo reel, wait for the worker, copy the MP4 to var/demo-reel.mp4."""
-        import time
-
-        from ai_studio.models import JobStatus, VideoGenerationJob
-        from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-        from ai_studio.services.demo import queue_demo_reel
-
         job = queue_demo_reel(self._demo_user())
         self.stdout.write(f"Demo reel queued (job {job.id}); the worker is rendering it...")
         deadline = time.monotonic() + 600
