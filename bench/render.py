@@ -84,7 +84,7 @@ def _artifact_store(kind: str, workdir: Path, stack: ExitStack):
     """`s3`: Django's S3 storage on a loopback SeaweedFS, as in production; `dir`: local files."""
     if kind == "dir":
         return DirectoryArtifactStore(workdir / "artifacts")
-    from reelmate.testing.s3_server import S3Server
+    from testkit.s3_server import S3Server
 
     server = stack.enter_context(S3Server())
     os.environ.update(server.env())

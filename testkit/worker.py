@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from reelmate.testing import StartStop, group_pids, stop_process_group, with_parent_death_signal
+from testkit import StartStop, group_pids, stop_process_group, with_parent_death_signal
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -183,7 +183,7 @@ class CeleryWorker(StartStop):
         self.log_path = (Path(log_path) if log_path
                          else Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1]))
         self.ready_timeout = ready_timeout
-        self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[2]  # the project root
+        self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[1]  # the project root
         self.extra_args = tuple(extra_args)
         self.app = app or _celery_app()
         self._process: subprocess.Popen[bytes] | None = None

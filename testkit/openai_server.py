@@ -41,7 +41,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from reelmate.testing import StartStop
+from testkit import StartStop
 
 __all__ = [
     "SAMPLE_RATE",
