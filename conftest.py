@@ -8,7 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 
-pytest_plugins = ["reelmate.testing.fixtures"]
+pytest_plugins = ["testkit.fixtures"]
 
 @pytest.fixture(autouse=True)
 def _clean_cache():

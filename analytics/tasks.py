@@ -9,13 +9,15 @@ from . import services
 FLUSH_EVERY_SECONDS = 5.0
 
 
-@shared_task
+# The soft limit leaves the flush its time budget plus a batch in flight; the hard limit ends it
+# by the time its lock expires, so two flushes never overlap.
+@shared_task(soft_time_limit=services.FLUSH_TIME_BUDGET_SECONDS + 20, time_limit=services.FLUSH_LOCK_SECONDS)
 def flush_event_buffer() -> int:
     """Fold the Redis event buffer into the daily rollups; returns the number of events applied."""
     return services.flush_event_buffer().events
 
 
-@shared_task
+@shared_task(soft_time_limit=60, time_limit=90)  # one DELETE of two days' batch markers at most
 def prune_processed_event_batches() -> int:
     return services.prune_processed_batches()
 

@@ -36,6 +36,11 @@ from django.db import connection, connections
 from django.test.utils import setup_test_environment
 from rest_framework.test import APIClient
 
+from analytics import services
+from analytics.models import VideoDailyStats
+from analytics.tests.conftest import _clear_event_buffer
+from analytics.tests.factories import GeneratedVideoFactory, ShareLinkFactory
+
 EVENT_MIX = ["view", "play", "progress", "progress", "progress", "complete", "cta_click"]
 
 
@@ -107,11 +112,6 @@ def main() -> None:
         raise SystemExit("--threads needs PostgreSQL (DATABASE_URL): SQLite serialises writers anyway")
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        from analytics import services
-        from analytics.models import VideoDailyStats
-        from analytics.tests.conftest import _clear_event_buffer
-        from analytics.tests.factories import GeneratedVideoFactory, ShareLinkFactory
-
         total = options.requests * options.batch
         print(f"database: {connection.vendor}; buffer: {'Redis' if settings.REDIS_URL else 'none'}; "
               f"{options.requests} requests x {options.batch} events, {options.threads} thread(s)", flush=True)

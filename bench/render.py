@@ -26,6 +26,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Self
 
+import django
 import numpy as np
 from PIL import Image
 
@@ -40,6 +41,7 @@ from ai_studio.generation.speech import get_provider
 from ai_studio.generation.speech.local import DEFAULT_VOICE
 from ai_studio.generation.speech.piper_engine import load_piper_voice
 from ai_studio.seeding.portraits import PortraitStyle, draw_portrait, draw_rig
+from testkit.s3_server import S3Server
 
 SCRIPT = (
     "Tired of spending hours editing videos? Meet ReelMate, the fastest way to turn a few lines "
@@ -85,15 +87,12 @@ def _artifact_store(kind: str, workdir: Path, stack: ExitStack):
     """`s3`: Django's S3 storage on a loopback SeaweedFS, as in production; `dir`: local files."""
     if kind == "dir":
         return DirectoryArtifactStore(workdir / "artifacts")
-    from reelmate.testing.s3_server import S3Server
-
     server = stack.enter_context(S3Server())
     os.environ.update(server.env())
     os.environ.update(DJANGO_SETTINGS_MODULE="reelmate.settings", REELMATE_VAR_DIR=str(workdir / "var"),
                       LOG_LEVEL="WARNING")
-    import django
-
     django.setup()
+    # Imported only now: it needs Django set up, with the settings of the S3 server started above.
     from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
     return DjangoStorageArtifactStore()

@@ -1,7 +1,9 @@
 """The Celery app: JSON only, late acks, one task at a time per process, a separate `render` queue.
 
 Environment-dependent values (broker, time limits, visibility timeout) are `CELERY_*` names in
-`reelmate.settings`; the policy that never changes between environments is set here.
+`reelmate.settings`; the policy that never changes between environments is set here. Each task
+declares its own time limits (and retries) in its decorator; the CELERY_TASK_*TIME_LIMIT settings
+are the render task's, and the fallback only for Celery's built-in tasks.
 In the embedded default the broker is Celery's filesystem transport, so `make run` needs no Redis.
 """
 from __future__ import annotations
@@ -45,7 +47,7 @@ def register_periodic(name: str, task: str, schedule) -> None:
     app.conf.beat_schedule[name] = {"task": task, "schedule": schedule}
 
 
-@app.task(name="reelmate.ping")
+@app.task(name="reelmate.ping", soft_time_limit=5, time_limit=10)
 def ping(value: str = "pong") -> str:
     """A round trip used by the worker test and for smoke-checking a deployment."""
     return value

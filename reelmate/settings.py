@@ -140,6 +140,8 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A generation job's limits (ai_studio.tasks.run_generation_job declares them; other tasks declare
+# short ones of their own). Read by Celery too, as the default for its built-in tasks.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=720)
 # An unacknowledged message is handed to another worker after this many seconds (acks_late):

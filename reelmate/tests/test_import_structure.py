@@ -2,8 +2,7 @@
 
 Every import counts: at module level, inside a function, under ``TYPE_CHECKING``. The app code
 is accounts, campaigns, ai_studio (without the plain-Python engine, ``ai_studio/generation``),
-analytics and reelmate (without the test peers, ``reelmate/testing``); tests and migrations are
-not app code.
+analytics and reelmate; tests, migrations and the dev-only ``testkit`` are not app code.
 
 - Domain modules (services, selectors, tasks, models, and ``reelmate.errors``) speak the
   domain, not HTTP: neither they nor any app module they import reaches DRF or ``reelmate.api``.
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first: a module may import from its own package and from packages before it.
 LAYERS = ("reelmate", "accounts", "campaigns", "ai_studio", "analytics")
-NOT_APP_CODE = ("ai_studio.generation", "reelmate.testing")
+NOT_APP_CODE = ("ai_studio.generation",)
 NOT_APP_CODE_PARTS = {"tests", "migrations"}
 
 # reelmate also holds the project itself, which puts every app together.

@@ -9,6 +9,7 @@ from ai_studio.models import AIVoice
 from ai_studio.services.catalog import sample_sentence
 from ai_studio.tasks import generate_voice_sample
 from ai_studio.tests.catalog.factories import VoiceFactory
+from reelmate.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,41 @@ def test_a_transient_failure_is_raised_for_a_retry(monkeypatch):
                         lambda voice: FailingProvider(TransientSpeechError("speech_rate_limited", "slow down")))
     with pytest.raises(TransientSpeechError):  # called directly, Celery's retry re-raises the cause
         generate_voice_sample(voice.pk)
+
+
+@pytest.fixture
+def run_like_a_worker(monkeypatch):
+    """Run the task eagerly, retries included, recording failures as a worker does.
+
+    The suite makes eager tasks raise (task_eager_propagates), which would raise the first retry
+    instead of running it; here every run, retries too, is traced without raising. The backoff's
+    countdown is skipped: eager retries run at once.
+    """
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    return lambda task, *args: task.apply(args=args)
+
+
+def test_a_transient_failure_is_retried_and_then_succeeds(openai_server, run_like_a_worker):
+    voice = VoiceFactory(name="Nova", provider="openai", provider_voice_id="nova")
+    openai_server.fail_next(status=429, times=2, path="/audio/speech")
+
+    result = run_like_a_worker(generate_voice_sample, voice.pk)
+
+    assert (result.state, result.get()) == ("SUCCESS", True)
+    assert [r.status for r in openai_server.requests_to("/audio/speech")] == [429, 429, 200]
+    assert stored_wav_seconds(voice) > 1.0
+
+
+def test_transient_failures_are_given_up_after_three_retries(openai_server, run_like_a_worker):
+    voice = VoiceFactory(provider="openai", provider_voice_id="nova")
+    openai_server.fail_always(status=503, path="/audio/speech")
+
+    result = run_like_a_worker(generate_voice_sample, voice.pk)
+
+    assert result.state == "FAILURE" and isinstance(result.result, TransientSpeechError)
+    assert len(openai_server.requests_to("/audio/speech")) == 4  # the first run and three retries
+    voice.refresh_from_db()
+    assert not voice.sample_audio
 
 
 def test_a_permanent_failure_is_logged_and_dropped(monkeypatch, caplog):

@@ -17,6 +17,7 @@ from ai_studio.generation.captions import parse_srt, parse_vtt
 from ai_studio.generation.ffmpeg import extract_frame, probe
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.services.execution import artifact_prefix
+from ai_studio.tasks import run_generation_job
 from ai_studio.tests.catalog.factories import VoiceFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -198,3 +199,26 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_exactly_on
                                              ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt",
                                               "captions.vtt")}
     assert stored_keys(s3_server, f"users/{job.owner_id}") == stored_keys(s3_server, prefix)
+
+
+def test_a_job_over_its_soft_time_limit_fails_with_time_limit_exceeded(generate, auth_client, worker_factory,
+                                                                      s3_server, monkeypatch):
+    # The render task takes its limits from these settings when a process imports it, and Celery
+    # sends a task's declared limits along with each message: the publisher's values are the ones
+    # the worker enforces. In production every process reads the same environment; here this
+    # process publishes (through the API), so it gets the worker's values too.
+    limits = {"soft_time_limit": 1, "time_limit": 60}
+    worker_factory(env={"CELERY_TASK_SOFT_TIME_LIMIT": "1", "CELERY_TASK_TIME_LIMIT": "60"})
+    for name, seconds in limits.items():
+        monkeypatch.setattr(run_generation_job, name, seconds)
+    monkeypatch.setattr(run_generation_job, "_exec_options", None)  # Celery's cache of the options it sends
+    job_id = generate(script=" ".join([SCRIPT] * 4), resolution="1080p").json()["id"]
+
+    final = wait_for(auth_client, job_id)["last"]
+
+    assert final["status"] == "failed"
+    assert final["error"]["code"] == "time_limit_exceeded"
+    assert "longer than 1 s" in final["error"]["message"]
+    job = VideoGenerationJob.objects.get(pk=job_id)
+    assert job.attempts == 1 and final["video"] is None
+    assert stored_keys(s3_server, artifact_prefix(job)) == set()

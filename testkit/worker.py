@@ -25,13 +25,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import quote
 
-from reelmate.testing import StartStop, group_pids, stop_process_group, with_parent_death_signal
+from celery import Celery
+from django.conf import settings
+from django.db import connections
 
-if TYPE_CHECKING:
-    from celery import Celery
+from reelmate.celery import app as reelmate_app
+from testkit import StartStop, group_pids, stop_process_group, with_parent_death_signal
 
 __all__ = ["CeleryWorker", "TaskEvents", "database_url", "purge_broker", "worker_environment"]
 
@@ -67,16 +69,8 @@ MIRRORED_SETTINGS = (
 )
 
 
-def _celery_app() -> Celery:
-    from reelmate.celery import app
-
-    return app
-
-
 def database_url(alias: str = "default") -> str:
     """A DATABASE_URL for the database this process is connected to (the test database, in tests)."""
-    from django.db import connections
-
     config = connections[alias].settings_dict
     engine, name = config["ENGINE"], str(config["NAME"])
     if engine.endswith("sqlite3"):
@@ -109,13 +103,10 @@ def worker_environment(*, extra: Mapping[str, str] | None = None) -> dict[str, s
     Built from the *current* Django settings, so overrides made before the worker starts (the
     session-wide S3 storage, `openai_server`, `settings.X = ...`) reach the worker too.
     """
-    from django.conf import settings
-
-    app = _celery_app()
-    if app.conf.broker_url != settings.CELERY_BROKER_URL:
+    if reelmate_app.conf.broker_url != settings.CELERY_BROKER_URL:
         # The test process publishes with reelmate.celery.app; the worker consumes
         # settings.CELERY_BROKER_URL. If they differ, tasks would silently go nowhere.
-        raise RuntimeError(f"reelmate.celery.app publishes to {app.conf.broker_url!r} but settings say "
+        raise RuntimeError(f"reelmate.celery.app publishes to {reelmate_app.conf.broker_url!r} but settings say "
                            f"{settings.CELERY_BROKER_URL!r}")
     env = dict(os.environ)
     env.update({name: _env_value(getattr(settings, name, None)) for name in MIRRORED_SETTINGS})
@@ -143,7 +134,7 @@ def purge_broker(app: Celery | None = None) -> None:
     reserved sit in kombu's `unacked` hash and would be restored into a queue later, so they
     are dropped too.
     """
-    app = app or _celery_app()
+    app = app or reelmate_app
     app.control.purge()
     with app.connection_for_write() as connection:
         if connection.transport.driver_type == "redis":
@@ -183,9 +174,9 @@ class CeleryWorker(StartStop):
         self.log_path = (Path(log_path) if log_path
                          else Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1]))
         self.ready_timeout = ready_timeout
-        self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[2]  # the project root
+        self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[1]  # the project root
         self.extra_args = tuple(extra_args)
-        self.app = app or _celery_app()
+        self.app = app or reelmate_app
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
 
@@ -337,7 +328,7 @@ class TaskEvents:
     """
 
     def __init__(self, app: Celery | None = None, *, ready_timeout: float = 10.0) -> None:
-        self.app = app or _celery_app()
+        self.app = app or reelmate_app
         self.ready_timeout = ready_timeout
         self.events: list[dict[str, Any]] = []
         self._condition = threading.Condition()

@@ -1,6 +1,6 @@
 """pytest plugin: real S3, a local OpenAI-compatible API and real Celery workers for the suite.
 
-Registered from the root conftest (`pytest_plugins = ["reelmate.testing.fixtures"]`).
+Registered from the root conftest (`pytest_plugins = ["testkit.fixtures"]`).
 
 * `s3_server` (session): SeaweedFS on loopback, started once per session.
 * `s3_storage` (session, autouse): Django's default storage is S3Storage on that server for the
@@ -22,9 +22,9 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 
 from reelmate.settings import s3_storage_backend
-from reelmate.testing.openai_server import FakeOpenAIServer
-from reelmate.testing.s3_server import S3Server
-from reelmate.testing.worker import (
+from testkit.openai_server import FakeOpenAIServer
+from testkit.s3_server import S3Server
+from testkit.worker import (
     CeleryWorker,
     TaskEvents,
     purge_broker,

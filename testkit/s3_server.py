@@ -32,7 +32,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reelmate.testing import StartStop, stop_process_group, with_parent_death_signal
+from testkit import StartStop, stop_process_group, with_parent_death_signal
 
 __all__ = ["S3Server", "reserve_ports", "weed_binary"]
 

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from openai import OpenAI
 
-from reelmate.testing.openai_server import SAMPLE_RATE
+from testkit.openai_server import SAMPLE_RATE
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Implements the two endpoints the generation engine uses, closely enough that the
 `openai` SDK talks to it unchanged (point `base_url` here):
 
 * `POST /v1/audio/speech` returns real audio: a mono 16-bit 24 kHz WAV (or raw `pcm`; `mp3`,
-  `flac`, `opus` and `aac` are encoded with the imageio-ffmpeg binary when it is installed) of a
+  `flac`, `opus` and `aac` are encoded with the imageio-ffmpeg binary, when it has one) of a
   speech-like voiced sound, one syllable-modulated harmonic "word" per input word with short
   pauses between words and longer ones at punctuation. The words and their timings are remembered.
 * `POST /v1/audio/transcriptions` (multipart) decodes the uploaded audio and returns `json`,
@@ -39,9 +39,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+import imageio_ffmpeg
 import numpy as np
 
-from reelmate.testing import StartStop
+from testkit import StartStop
 
 __all__ = [
     "SAMPLE_RATE",
@@ -243,10 +244,6 @@ def wav_bytes(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
 
 def _ffmpeg() -> str | None:
     try:
-        import imageio_ffmpeg
-    except ImportError:
-        return None
-    try:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except RuntimeError:
         return None
@@ -267,7 +264,7 @@ def _encode(samples: np.ndarray, response_format: str) -> bytes:
         return wav_bytes(samples)
     ffmpeg = _ffmpeg()
     if ffmpeg is None:
-        raise ApiError(400, f"The fake server cannot encode {response_format!r} (imageio-ffmpeg is not installed).",
+        raise ApiError(400, f"The fake server cannot encode {response_format!r} (imageio-ffmpeg has no ffmpeg binary).",
                        param="response_format")
     result = subprocess.run(
         [ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1",

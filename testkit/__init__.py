@@ -1,5 +1,8 @@
 """Test infrastructure built from real components: no mocks of boto3, OpenAI or Celery.
 
+Dev-only, like bench/: no product module imports it, and the Docker image leaves it out
+(.dockerignore). Its own tests are in testkit/tests/.
+
 * `s3_server.S3Server` — SeaweedFS on loopback with signature checking (a private bucket).
 * `openai_server.FakeOpenAIServer` — an OpenAI-compatible audio API returning real audio.
 * `worker.CeleryWorker` / `worker.TaskEvents` — a real worker process and its task events.

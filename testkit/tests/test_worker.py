@@ -1,8 +1,10 @@
-"""A real Celery worker process consumes what the app publishes, from the queues it listens on.
+"""The worker harness: a real Celery worker process consumes what the app publishes, from the
+queues it listens on, shares the test process's services, and leaves no process behind.
 
 Results are ignored project-wide (job state lives in the database), so the tests observe the
 worker through the broker: task events (`task-succeeded` carries the return value) and the
-per-task totals of `inspect().stats()`.
+per-task totals of `inspect().stats()`. The app's own configuration is tested in
+reelmate/tests/test_celery.py.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from reelmate.celery import app
-from reelmate.testing import group_pids
+from testkit import group_pids
 
 
 def waiting_messages(queue: str) -> int:
@@ -20,11 +22,6 @@ def waiting_messages(queue: str) -> int:
             return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
         except conn.channel_errors:  # Redis drops the key of an empty queue
             return 0
-
-
-def test_the_app_publishes_to_the_test_broker():
-    assert app.conf.broker_url == settings.CELERY_BROKER_URL
-    assert app.conf.broker_url.startswith("redis://")
 
 
 @pytest.mark.slow  # starts a worker process
@@ -65,11 +62,6 @@ def test_a_render_queue_task_is_consumed_by_a_render_worker(worker_factory, task
     # The default-queue message is still waiting: this worker listens on `render` only.
     assert waiting_messages("default") == 1
     assert not task_events.of_type("task-received", uuid=on_default.id)
-
-
-def test_generation_jobs_are_routed_to_the_render_queue():
-    route = app.amqp.router.route({}, "ai_studio.tasks.run_generation_job")
-    assert route["queue"].name == "render"
 
 
 @pytest.mark.slow  # starts a worker process

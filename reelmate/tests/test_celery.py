@@ -1,0 +1,84 @@
+"""The Celery app's own configuration: where it publishes, where generation jobs go, and the
+policy (time limits, retries) each task declares for itself.
+
+The worker harness that runs real worker processes is tested in testkit/tests/test_worker.py.
+"""
+from __future__ import annotations
+
+import pytest
+from celery import Task
+from django.conf import settings
+
+from ai_studio.generation.speech import TransientSpeechError
+from analytics import services as analytics_services
+from reelmate.celery import app
+
+RENDER_TASK = "ai_studio.tasks.run_generation_job"
+VOICE_SAMPLE_TASK = "ai_studio.tasks.generate_voice_sample"
+FLUSH_TASK = "analytics.tasks.flush_event_buffer"
+SHORT_TASKS = (
+    VOICE_SAMPLE_TASK,
+    FLUSH_TASK,
+    "ai_studio.tasks.requeue_stalled_jobs",
+    "analytics.tasks.prune_processed_event_batches",
+    "reelmate.ping",
+)
+
+
+@pytest.fixture(scope="module")
+def tasks() -> dict[str, Task]:
+    """The project's tasks, registered as a worker registers them (each app's tasks module)."""
+    app.loader.import_default_modules()
+    return {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+
+
+def test_the_app_publishes_to_the_test_broker():
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL
+    assert app.conf.broker_url.startswith("redis://")
+
+
+def test_generation_jobs_are_routed_to_the_render_queue():
+    route = app.amqp.router.route({}, "ai_studio.tasks.run_generation_job")
+    assert route["queue"].name == "render"
+
+
+def test_every_task_of_the_project_has_its_policy_specified_here(tasks):
+    # A task that declares no limits inherits the render task's (Celery's global default, from the
+    # same settings), which the short-task test below refuses: a new task must state its own.
+    assert set(tasks) == {RENDER_TASK, *SHORT_TASKS}
+
+
+@pytest.mark.parametrize("name", [RENDER_TASK, *SHORT_TASKS])
+def test_each_task_has_a_soft_limit_below_its_hard_limit_below_redelivery(tasks, name):
+    task = tasks[name]
+    assert 0 < task.soft_time_limit < task.time_limit
+    # A task still running when its message is handed to another worker would run twice.
+    assert task.time_limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+
+def test_the_render_task_has_the_generation_limits_from_settings(tasks):
+    task = tasks[RENDER_TASK]
+    assert (task.soft_time_limit, task.time_limit) == (
+        settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT)
+    assert task.max_retries is None  # the service bounds attempts (GENERATION_MAX_ATTEMPTS)
+
+
+@pytest.mark.parametrize("name", SHORT_TASKS)
+def test_short_tasks_are_stopped_within_minutes_not_at_the_render_limit(tasks, name):
+    assert tasks[name].time_limit <= 300 < settings.CELERY_TASK_SOFT_TIME_LIMIT
+
+
+def test_a_voice_sample_has_time_for_a_speech_request_and_its_transcription(tasks):
+    assert tasks[VOICE_SAMPLE_TASK].soft_time_limit > 2 * settings.OPENAI_TIMEOUT
+
+
+def test_a_voice_sample_retries_transient_speech_failures_with_jittered_backoff(tasks):
+    task = tasks[VOICE_SAMPLE_TASK]
+    assert task.autoretry_for == (TransientSpeechError,)
+    assert (task.retry_backoff, task.retry_backoff_max, task.retry_jitter, task.max_retries) == (30, 120, True, 3)
+
+
+def test_the_event_flush_gets_its_time_budget_and_ends_before_its_lock_expires(tasks):
+    task = tasks[FLUSH_TASK]
+    assert task.soft_time_limit > analytics_services.FLUSH_TIME_BUDGET_SECONDS
+    assert task.time_limit <= analytics_services.FLUSH_LOCK_SECONDS
