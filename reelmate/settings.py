@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "reelmate.api.filters.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
