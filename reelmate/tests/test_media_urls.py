@@ -10,40 +10,39 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.files.base import ContentFile
 
-from ai_studio.portraits import portrait_png
+from ai_studio.models import GeneratedVideo
 from ai_studio.services.catalog import set_avatar_portrait
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
-from ai_studio.tests.generation_api.conftest import STYLE
+from ai_studio.tests.catalog.uploads import image_bytes
 from ai_studio.tests.generation_api.factories import completed_job_with_video
 from campaigns.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def use_embedded_storage(settings, folder) -> None:
-    """The embedded default's storage (signed local files), as settings.py configures it, in `folder`."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "reelmate.storage.SignedFileSystemStorage", "OPTIONS": {"location": folder, "base_url": "/media/"}}}
-    settings.USING_S3 = False
-
-
 @pytest.fixture(params=["s3", "embedded"])
-def storage_mode(request, settings, tmp_path) -> str:
+def storage_mode(request) -> str:
     """The session's S3 storage, or the embedded default in a temporary folder."""
     if request.param == "embedded":
-        use_embedded_storage(settings, tmp_path)
+        request.getfixturevalue("embedded_storage")
     return request.param
 
 
-def make_media(owner) -> dict:
-    """One of each thing that carries media: an avatar, a voice, a campaign, a finished job and video."""
-    voice = VoiceFactory()
+def make_media(owner, ids: dict | None = None) -> dict:
+    """One of each thing that carries media, all with their files: an avatar, a voice, a campaign, and
+    a finished job with its video. `ids` may choose their primary keys (by those names)."""
+    ids = ids or {}
+    voice = VoiceFactory(pk=ids.get("voice"))
     voice.sample_audio.save("sample.wav", ContentFile(b"RIFF sample"), save=True)
-    avatar = AvatarFactory(default_voice=voice)
-    set_avatar_portrait(avatar, ContentFile(portrait_png(STYLE), name="face.png"))
-    campaign = CampaignFactory(owner=owner)
-    campaign.brand_logo.save("logo.png", ContentFile(portrait_png(STYLE)), save=True)
-    job, video = completed_job_with_video(owner=owner, avatar=avatar, voice=voice, campaign=campaign)
+    avatar = AvatarFactory(pk=ids.get("avatar"), default_voice=voice)
+    set_avatar_portrait(avatar, ContentFile(image_bytes(size=(256, 320)), name="face.png"))
+    campaign = CampaignFactory(pk=ids.get("campaign"), owner=owner)
+    campaign.brand_logo.save("logo.png", ContentFile(image_bytes()), save=True)
+    job, video = completed_job_with_video(pk=ids.get("job"), owner=owner, avatar=avatar, voice=voice,
+                                          campaign=campaign)
+    if ids.get("video"):  # the factory picks a random UUID
+        GeneratedVideo.objects.filter(pk=video.pk).update(id=ids["video"])
+        video = GeneratedVideo.objects.get(pk=ids["video"])
     return {"avatar": avatar, "voice": voice, "campaign": campaign, "job": job, "video": video}
 
 
@@ -102,9 +101,8 @@ def test_every_media_url_in_every_response_is_absolute(auth_client, media, stora
             assert url.startswith(f"{settings.PUBLIC_BASE_URL}/media-signed/"), (where, url)
 
 
-def test_embedded_media_urls_follow_the_public_base_url_and_still_open(auth_client, user, settings, tmp_path,
-                                                                       client):
-    use_embedded_storage(settings, tmp_path)
+def test_embedded_media_urls_follow_the_public_base_url_and_still_open(auth_client, user, settings,
+                                                                       embedded_storage, client):
     settings.PUBLIC_BASE_URL = "https://api.reelmate.example"
     media = make_media(user)
 
