@@ -1,7 +1,6 @@
 """Campaign request and response shapes (validation of the shape only; rules live in services)."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -105,6 +104,7 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True)
     platforms = serializers.ListField(child=serializers.ChoiceField(choices=Platform.choices))
     tags = serializers.ListField(child=serializers.CharField())
+    call_to_action_url = serializers.URLField(allow_blank=True, read_only=True)
 
     class Meta:
         model = Campaign
@@ -116,7 +116,7 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_brand_logo_url(self, campaign: Campaign) -> str | None:
         return presigned_url(campaign.brand_logo.name) if campaign.brand_logo else None
 

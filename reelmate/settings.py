@@ -49,7 +49,13 @@ require_strong_secret("SECRET_KEY (or SESSION_SECRET)", SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 PORT = env.int("PORT", default=5001)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
+# The origin clients reach this server at: share links and the embedded storage's signed media URLs
+# are built on it (also in workers, which have no request), so they work from FRONTEND_URL's origin.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://localhost:{PORT}")
+if not re.fullmatch(r"https?://[^/?#]+(/[^?#]*)?", PUBLIC_BASE_URL):
+    raise environ.ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an absolute http(s) URL such as https://api.example.com, not {PUBLIC_BASE_URL!r}."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -241,7 +247,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "reelmate.api.filters.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

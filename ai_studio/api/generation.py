@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -45,7 +45,9 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
     serializer_class = GenerateVideoSerializer
 
     @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={202: GenerationJobSerializer}, tags=["generation"])
+                   responses={202: GenerationJobSerializer, 409: OpenApiResponse(
+                       description="`idempotency_key_reused`: the key came with another body before.")},
+                   tags=["generation"])
     def create(self, request):
         serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -86,13 +88,15 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
     def get_base_queryset(self):
         return jobs_with_relations()
 
-    @extend_schema(request=None, responses={200: GenerationJobSerializer}, tags=["generation"])
+    @extend_schema(request=None, responses={200: GenerationJobSerializer, 409: OpenApiResponse(
+        description="`job_not_cancelable`: the job has already finished.")}, tags=["generation"])
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         job = job_service.cancel_job(self.get_object())
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(request=None, responses={202: GenerationJobSerializer}, tags=["generation"])
+    @extend_schema(request=None, responses={202: GenerationJobSerializer, 409: OpenApiResponse(
+        description="`job_not_retryable`: only failed or canceled jobs can be retried.")}, tags=["generation"])
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         job = job_service.retry_job(self.get_object())
@@ -105,6 +109,8 @@ class GeneratedVideoFilter(CampaignAndCreatedFilter):
         fields = ["campaign"]
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, 503: OpenApiResponse(
+    description="`storage_unavailable`: the files could not be deleted, so the video was kept.")}))
 class GeneratedVideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                             OwnerScopedViewSet):
     """Finished reels with fresh presigned URLs on every read; DELETE removes the stored files too."""

@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStatus, LipSync, PromptTemplate, Resolution, VideoGenerationJob
 from ai_studio.selectors.catalog import active_avatars, active_voices, is_voice_available, templates_visible_to
 from ai_studio.services.jobs import video_keys
 from ai_studio.templating import TemplateError, render
@@ -130,14 +130,15 @@ class VideoUrlsSerializer(serializers.Serializer):
     audio = serializers.URLField()
     captions_srt = serializers.URLField()
     captions_vtt = serializers.URLField()
+    download = serializers.URLField(help_text="The video, saved by browsers as `<title>.mp4`.")
 
 
 class GeneratedVideoSerializer(serializers.ModelSerializer):
     """A finished reel; `urls` are fresh presigned URLs on every read."""
 
     urls = serializers.SerializerMethodField()
-    job_id = serializers.UUIDField(read_only=True)
-    campaign_id = serializers.IntegerField(read_only=True)
+    job_id = serializers.UUIDField(read_only=True, allow_null=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = GeneratedVideo
@@ -160,8 +161,10 @@ class GenerationJobSerializer(serializers.ModelSerializer):
     video = serializers.SerializerMethodField()
     avatar_id = serializers.IntegerField(read_only=True)
     voice_id = serializers.IntegerField(read_only=True)
-    campaign_id = serializers.IntegerField(read_only=True)
-    template_id = serializers.IntegerField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    template_id = serializers.IntegerField(read_only=True, allow_null=True)
+    lip_sync = serializers.ChoiceField(choices=LipSync.choices, allow_blank=True, read_only=True,
+                                       help_text="How the mouth followed the voice; empty until the job completes.")
 
     class Meta:
         model = VideoGenerationJob

@@ -60,6 +60,32 @@ def headers_for(error: errors.ApplicationError, context: dict) -> dict[str, str]
     return headers
 
 
+# The shape above as an OpenAPI schema: the one `Error` component every error response refers to
+# (see reelmate.api.schema).
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error the API answers, whatever its status.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Machine-readable: `validation_error`, `not_found`, "
+                                                          "`not_authenticated`, `rate_limited`, `conflict`..."},
+                "message": {"type": "string", "description": "For people."},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {},
+                    "description": "With `validation_error` (and some conflicts): each invalid field's messages, "
+                                   "a list of strings, or the same shape again for a nested field.",
+                },
+            },
+            "required": ["code", "message"],
+        },
+    },
+    "required": ["error"],
+}
+
+
 def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if fields:
