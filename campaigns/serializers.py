@@ -117,7 +117,8 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = (
             "id", "name", "description", "objective", "platforms", "target_audience", "call_to_action",
-            "call_to_action_url", "brand_name", "product_name", "product_description", "key_benefit", "brand_voice", "brand_primary_color", "brand_secondary_color", "brand_logo_url",
+            "call_to_action_url", "brand_name", "product_name", "product_description", "key_benefit", "brand_voice",
+            "brand_primary_color", "brand_secondary_color", "brand_logo_url",
             "aspect_ratio", "budget", "currency", "start_date", "end_date", "tags", "status",
             "allowed_next_statuses", "stats", "created_at", "updated_at",
         )

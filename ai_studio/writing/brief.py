@@ -40,6 +40,8 @@ def detect_brand_names(text: str) -> list[str]:
 
 
 def names_to_keep(text: str, given: list[str]) -> list[str]:
-    """The names a translation of ``text`` must keep: those given that it contains, and those detected."""
-    found = [name for name in given if name and name in text]
-    return list(dict.fromkeys([*found, *detect_brand_names(text)]))
+    """The names a translation of ``text`` must keep: those given that it contains, and those detected
+    (unless part of a given one: "TrailFlex" in "TrailFlex 2")."""
+    found = list(dict.fromkeys(name for name in given if name and name in text))
+    return found + [name for name in detect_brand_names(text)
+                    if not any(name in kept for kept in found)]
