@@ -558,12 +558,7 @@ class FakeOpenAIServer(StartStop):
 
     # --- endpoints ----------------------------------------------------------------------------
     def _speech(self, body: dict[str, Any]) -> tuple[bytes, str]:
-        model = body.get("model")
-        if not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if model not in TTS_MODELS:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+        model = _known_model(body.get("model"), TTS_MODELS)
         text = body.get("input")
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "Missing required parameter: 'input'.", param="input",
@@ -606,12 +601,7 @@ class FakeOpenAIServer(StartStop):
         return audio, content_type
 
     def _transcription(self, form: dict[str, Any], files: dict[str, UploadedFile]) -> tuple[bytes, str]:
-        model = form.get("model")
-        if not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if model not in TRANSCRIBE_MODELS:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+        model = _known_model(form.get("model"), TRANSCRIBE_MODELS)
         upload = files.get("file")
         if upload is None or not upload.data:
             raise ApiError(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
@@ -666,14 +656,8 @@ class FakeOpenAIServer(StartStop):
             payload["segments"] = [segment] if text else []
         return _json_bytes(payload), "application/json"
 
-
     def _chat_completion(self, body: dict[str, Any], scripted: ChatScript | None) -> tuple[bytes, str]:
-        model = body.get("model")
-        if not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if model not in CHAT_MODELS:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+        model = _known_model(body.get("model"), CHAT_MODELS)
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise ApiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
@@ -695,6 +679,16 @@ class FakeOpenAIServer(StartStop):
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }), "application/json"
+
+
+def _known_model(model: Any, known: frozenset[str]) -> str:
+    """The model asked for, if the endpoint has it (a 400 without one, a 404 for another)."""
+    if not model:
+        raise ApiError(400, "you must provide a model parameter", param="model")
+    if model not in known:
+        raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                       code="model_not_found")
+    return model
 
 
 def _message_text(index: int, message: Any) -> str:

@@ -46,7 +46,7 @@ WRITER_ERRORS = {
 }
 DRAFT_EXAMPLE = {
     "source": "model", "language": "en-US",
-    "word_budget": {"target": 45, "min": 36, "max": 54, "words_per_second": 3.01},
+    "word_budget": {"target": 45, "min": 36, "max": 54, "words_per_second": 3.02},
     "voice_id": 7, "model": "gpt-4o-mini", "prompt_version": 2, "notice": "",
     "variants": [{
         "hook": "Wet socks on mile three? Not anymore.",

@@ -60,6 +60,11 @@ def templates_visible_to(user) -> QuerySet[PromptTemplate]:
     return PromptTemplate.objects.filter(visible)
 
 
+def system_templates() -> QuerySet[PromptTemplate]:
+    """The templates staff curate for everyone (no owner)."""
+    return PromptTemplate.objects.filter(owner__isnull=True)
+
+
 def get_visible_template(user, template_id) -> PromptTemplate | None:
     """A template the user may read and use, or None (also for another user's private template)."""
     return _first(templates_visible_to(user), template_id)

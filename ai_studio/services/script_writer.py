@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from ai_studio import templating
 from ai_studio.generation.speech.espeak_engine import ESPEAK_VOICE_NAMES
 from ai_studio.models import AIVoice, PromptTemplate, VoiceProvider, WriterPurpose
-from ai_studio.selectors.catalog import active_voices, get_active_voice, get_visible_template, speaking
+from ai_studio.selectors.catalog import (
+    active_voices,
+    get_active_voice,
+    get_visible_template,
+    speaking,
+    system_templates,
+)
 from ai_studio.services.language_model import CODES, ask_for_json, writer_available
 from ai_studio.writing import checks, pacing, prompts
 from ai_studio.writing.brief import Brief, names_to_keep
@@ -98,6 +104,22 @@ def engine_of(voice: AIVoice | None) -> str:
 
 
 # --- drafts -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _DraftRequest:
+    """What a draft is written from, resolved and checked."""
+
+    user: object
+    brief: Brief
+    template: PromptTemplate | None
+    tone: str
+    seconds: int
+    language: str
+    count: int
+    voice: AIVoice | None
+    budget: pacing.WordBudget
+    variables: dict[str, str]
+
+
 def draft_scripts(*, user, campaign: Campaign, template_id: int | None = None, tone: str = "",
                   target_duration_seconds: int = 30, language: str = "", variants: int = 3,
                   voice_id: int | None = None, speed: float = 1.0, variables: dict[str, str] | None = None) -> Drafts:
@@ -121,31 +143,31 @@ def draft_scripts(*, user, campaign: Campaign, template_id: int | None = None, t
                       code="brief_incomplete", fields={"campaign_id": ["The campaign has no product or brand name."]})
     budget = pacing.WordBudget.for_duration(target_duration_seconds,
                                             pacing.words_per_second(engine_of(voice), language, speed))
-    if writer_available():
-        return _drafts_from_model(user, brief, template, tone, target_duration_seconds, language, variants, voice,
-                                  budget, variables or {})
-    return _drafts_from_templates(user, brief, template, tone, target_duration_seconds, language, variants, voice,
-                                  budget, variables or {})
+    request = _DraftRequest(user=user, brief=brief, template=template, tone=tone, seconds=target_duration_seconds,
+                            language=language, count=variants, voice=voice, budget=budget,
+                            variables=dict(variables or {}))
+    return _drafts_from_model(request) if writer_available() else _drafts_from_templates(request)
 
 
-def _drafts_from_model(user, brief: Brief, template: PromptTemplate | None, tone: str, seconds: int,
-                       language: str, count: int, voice: AIVoice | None, budget: pacing.WordBudget,
-                       variables: dict[str, str]) -> Drafts:
+def _drafts_from_model(request: _DraftRequest) -> Drafts:
+    budget, template = request.budget, request.template
     requirements = {
-        "language": language, "variants": count, "tone": tone, "target_duration_seconds": seconds,
+        "language": request.language, "variants": request.count, "tone": request.tone,
+        "target_duration_seconds": request.seconds,
         "word_budget": {"target": budget.target, "min": budget.minimum, "max": budget.maximum},
     }
     template_data = None
     if template is not None:
         template_data = {"name": template.name, "body": template.body, "tone": template.tone,
-                         "variables": template.variables, "values": variables}
+                         "variables": template.variables, "values": request.variables}
     answer = ask_for_json(
-        user=user, purpose=WriterPurpose.DRAFT, schema_name="script_drafts", schema=prompts.DRAFT_SCHEMA,
-        document=prompts.draft_document(brief.as_data(), template_data, requirements),
-        check=lambda content: checks.check_drafts(content, count=count, budget=budget, names=brief.names),
+        user=request.user, purpose=WriterPurpose.DRAFT, schema_name="script_drafts", schema=prompts.DRAFT_SCHEMA,
+        document=prompts.draft_document(request.brief.as_data(), template_data, requirements),
+        check=lambda content: checks.check_drafts(content, count=request.count, budget=budget,
+                                                  names=request.brief.names),
     )
     return Drafts(
-        source="model", language=language, budget=budget, voice=voice, model=answer.model,
+        source="model", language=request.language, budget=budget, voice=request.voice, model=answer.model,
         prompt_version=answer.prompt_version,
         variants=[ScriptVariant(variant.hook, variant.body, variant.call_to_action, variant.script,
                                 variant.word_count, budget.seconds_for(variant.word_count),
@@ -155,34 +177,35 @@ def _drafts_from_model(user, brief: Brief, template: PromptTemplate | None, tone
     )
 
 
-def _drafts_from_templates(user, brief: Brief, template: PromptTemplate | None, tone: str, seconds: int,
-                           language: str, count: int, voice: AIVoice | None, budget: pacing.WordBudget,
-                           variables: dict[str, str]) -> Drafts:
-    if template is not None:  # the user's choice, in whatever language it is written
+def _drafts_from_templates(request: _DraftRequest) -> Drafts:
+    if request.template is not None:  # the user's choice, in whatever language it is written
         try:
-            filled = [fill(_option(template), brief, variables)]
+            filled = [fill(_option(request.template), request.brief, request.variables)]
         except UnfilledVariables as missing:
             raise Invalid(code="template_variables_missing", fields={"variables": {
                 name: ["Neither the brief nor the template fills this; give a value."] for name in missing.names
             }}) from None
         notice = "No language model is configured on this server: this is your template, filled from the brief."
     else:
-        if pacing.primary_language(language) != "en":
-            raise Unavailable(f"{CODES['writer_unavailable']} Drafting in {language} needs it: the system "
-                              f"templates are in English. Choose one of your own templates in {language}, or "
-                              f"draft in English.", code="writer_unavailable")
-        options = [_option(row) for row in PromptTemplate.objects.filter(owner__isnull=True)]
-        filled = best_filled(options, brief, tone=tone, target_seconds=seconds, count=count, given=variables)
+        if pacing.primary_language(request.language) != "en":
+            raise Unavailable(f"{CODES['writer_unavailable']} Drafting in {request.language} needs it: the system "
+                              f"templates are in English. Choose one of your own templates in {request.language}, "
+                              f"or draft in English.", code="writer_unavailable")
+        options = [_option(row) for row in system_templates()]
+        filled = best_filled(options, request.brief, tone=request.tone, target_seconds=request.seconds,
+                             count=request.count, given=request.variables)
         if not filled:
             raise Invalid("No system template can be filled from this brief: add a key benefit and a call to "
                           "action to the campaign, or give the template's variables.", code="brief_incomplete")
         notice = ("No language model is configured on this server: these are the system templates that best "
                   "match the brief, filled from it.")
+        if len(filled) < request.count:
+            notice += f" Only {len(filled)} of them fit the brief."
     defaulted = sorted({name for item in filled for name in item.defaulted})
     if defaulted:
         notice += f" Check the values the templates' defaults gave: {', '.join(defaulted)}."
-    return Drafts(source="template", language=language, budget=budget, voice=voice, notice=notice,
-                  variants=[_template_variant(item, budget) for item in filled])
+    return Drafts(source="template", language=request.language, budget=request.budget, voice=request.voice,
+                  notice=notice, variants=[_template_variant(item, request.budget) for item in filled])
 
 
 def _template_variant(filled: FilledTemplate, budget: pacing.WordBudget) -> ScriptVariant:
