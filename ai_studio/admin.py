@@ -1,4 +1,5 @@
-"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates."""
+"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates;
+and the script writer's instructions (versioned) and its calls to the language model (tokens per user)."""
 from __future__ import annotations
 
 import zipfile
@@ -7,16 +8,29 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ai_studio import tasks, templating
 from ai_studio.generation import rig as rig_format
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, JobStatus, PromptTemplate, VideoGenerationJob
+from ai_studio.models import (
+    AIAvatar,
+    AIVoice,
+    GeneratedVideo,
+    JobStatus,
+    LanguageModelCall,
+    PromptTemplate,
+    VideoGenerationJob,
+    WriterPrompt,
+)
 from ai_studio.selectors.catalog import provider_voice_ids
+from ai_studio.selectors.script_writer import active_writer_prompt
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
+from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
@@ -377,3 +391,94 @@ class GeneratedVideoAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- script writer ----------------------------------------------------------------------------
+class WriterPromptAdminForm(forms.ModelForm):
+    class Meta:
+        model = WriterPrompt
+        fields = ("name", "text", "notes", "is_active")
+
+
+@admin.register(WriterPrompt)
+class WriterPromptAdmin(admin.ModelAdmin):
+    """Versions are never edited: staff add a new one (prefilled from the one they start from); the
+    latest active version of each purpose is the one the writer uses."""
+
+    form = WriterPromptAdminForm
+    list_display = ("__str__", "name", "version", "is_active", "in_use", "notes", "created_by", "created_at")
+    list_filter = ("name", "is_active")
+    search_fields = ("text", "notes")
+    list_select_related = ("created_by",)
+    actions = ("activate_versions", "deactivate_versions")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A saved version stays as it was used; only whether it is active (and its notes) change.
+        return ("name", "version", "text", "new_version_link", "created_by", "created_at") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "text", "notes", "is_active")
+        return ("name", "version", "new_version_link", "text", "notes", "is_active", "created_by", "created_at")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        source = WriterPrompt.objects.filter(pk=request.GET.get("copy_from") or None).first()
+        if source is not None:
+            initial.update(name=source.name, text=source.text)
+        return initial
+
+    @admin.action(description="Activate selected versions")
+    def activate_versions(self, request, queryset: QuerySet):
+        changed = language_model_services.set_prompt_versions_active(queryset, active=True)
+        self.message_user(request, f"{changed} activated; the latest active version is used.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected versions (the latest active one left is used)")
+    def deactivate_versions(self, request, queryset: QuerySet):
+        changed = language_model_services.set_prompt_versions_active(queryset, active=False)
+        self.message_user(request, f"{changed} deactivated.", messages.SUCCESS)
+
+    @admin.display(description="Used now", boolean=True)
+    def in_use(self, prompt: WriterPrompt) -> bool:
+        active = active_writer_prompt(prompt.name)
+        return active is not None and active.pk == prompt.pk
+
+    @admin.display(description="Change it")
+    def new_version_link(self, prompt: WriterPrompt) -> str:
+        url = reverse("admin:ai_studio_writerprompt_add") + f"?copy_from={prompt.pk}"
+        return format_html('<a class="button" href="{}">Write a new version from this one</a>', url)
+
+    def save_model(self, request, prompt: WriterPrompt, form, change):
+        if change:
+            return super().save_model(request, prompt, form, change)
+        saved = language_model_services.publish_prompt_version(
+            name=prompt.name, text=prompt.text, notes=prompt.notes, is_active=prompt.is_active,
+            created_by=request.user)
+        prompt.pk, prompt.version, prompt.created_at = saved.pk, saved.version, saved.created_at
+
+
+@admin.register(LanguageModelCall)
+class LanguageModelCallAdmin(admin.ModelAdmin):
+    """Every call to the language model, with its tokens, per user: what per-user limits count."""
+
+    list_display = ("created_at", "user", "purpose", "model", "prompt", "prompt_tokens", "completion_tokens",
+                    "total_tokens", "success", "error_code", "latency_ms")
+    list_filter = ("purpose", "success", "model", "error_code", "created_at")
+    search_fields = ("user__email", "error_code")
+    list_select_related = ("user", "prompt")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in LanguageModelCall._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # recorded by the script writer
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # totals of what the filters select, above the list
+            totals = changelist.queryset.aggregate(calls=Count("pk"), tokens=Coalesce(Sum("total_tokens"), 0))
+            response.context_data["subtitle"] = f"{totals['calls']} calls, {totals['tokens']:,} tokens"
+        return response

@@ -41,7 +41,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "owner_link", "status", "objective", "start_date", "end_date", "videos", "jobs",
                     "created_at")
     list_filter = ("status", "objective", ("owner", admin.RelatedOnlyFieldListFilter), "created_at")
-    search_fields = ("name", "description", "owner__email", "owner__name")
+    search_fields = ("name", "description", "brand_name", "product_name", "owner__email", "owner__name")
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
     date_hierarchy = "created_at"

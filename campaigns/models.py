@@ -48,6 +48,15 @@ class Campaign(TimeStampedModel):
     platforms = models.JSONField(default=list, blank=True)  # a list of Platform values
     target_audience = models.TextField(blank=True, max_length=2000)
     call_to_action = models.CharField(max_length=120, blank=True)
+    # The brief a script is written from (``ai_studio.services.script_writer``), with the fields above.
+    brand_name = models.CharField(max_length=100, blank=True)
+    product_name = models.CharField(max_length=120, blank=True)
+    product_description = models.TextField(blank=True, max_length=2000,
+                                           help_text="What the product is and does, in a few sentences.")
+    key_benefit = models.CharField(max_length=200, blank=True,
+                                   help_text="The one benefit a video should land, e.g. “dry feet on any trail”.")
+    brand_voice = models.CharField(max_length=200, blank=True,
+                                   help_text="How the brand sounds, e.g. “playful, confident, no jargon”.")
     call_to_action_url = models.URLField(blank=True)
     brand_primary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
     brand_secondary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])

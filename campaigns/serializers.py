@@ -29,6 +29,13 @@ class CampaignInputSerializer(serializers.Serializer):
                                       max_length=len(Platform.choices))
     target_audience = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     call_to_action = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    brand_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    product_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    product_description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    key_benefit = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                        help_text="The one benefit a video should land.")
+    brand_voice = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                        help_text="How the brand sounds, e.g. “playful, confident, no jargon”.")
     call_to_action_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
     brand_primary_color = HexColorField(required=False, allow_blank=True)
     brand_secondary_color = HexColorField(required=False, allow_blank=True)
@@ -110,7 +117,8 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = (
             "id", "name", "description", "objective", "platforms", "target_audience", "call_to_action",
-            "call_to_action_url", "brand_primary_color", "brand_secondary_color", "brand_logo_url",
+            "call_to_action_url", "brand_name", "product_name", "product_description", "key_benefit", "brand_voice",
+            "brand_primary_color", "brand_secondary_color", "brand_logo_url",
             "aspect_ratio", "budget", "currency", "start_date", "end_date", "tags", "status",
             "allowed_next_statuses", "stats", "created_at", "updated_at",
         )

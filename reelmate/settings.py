@@ -249,7 +249,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Per-user scopes (DRF ScopedRateThrottle): "scripts" for the script writer, which calls a language model.
+    "DEFAULT_THROTTLE_RATES": {"scripts": env("SCRIPT_WRITER_RATE", default="60/hour")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if DEBUG:
@@ -284,6 +285,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "JobStatusEnum": "ai_studio.models.JobStatus",
         "JobStageEnum": "ai_studio.models.JobStage",
+        "DraftSourceEnum": "ai_studio.serializers.scripts.DRAFT_SOURCES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -322,6 +324,17 @@ GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default
 # A running job renews its lease every third of this; a job whose lease lapsed (its worker died)
 # can be claimed by another worker.
 GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
+
+# --- Script writer (OpenAI chat API) ----------------------------------------------------------
+OPENAI_SCRIPT_MODEL = env("OPENAI_SCRIPT_MODEL", default="gpt-4o-mini")
+# Seconds one call may take, and the whole request (every retry included): below gunicorn's 30 s.
+OPENAI_SCRIPT_TIMEOUT = env.float("OPENAI_SCRIPT_TIMEOUT", default=20.0)
+SCRIPT_WRITER_DEADLINE_SECONDS = env.float("SCRIPT_WRITER_DEADLINE_SECONDS", default=25.0)
+# Calls per request: transient failures and answers that fail the checks are retried up to this.
+SCRIPT_WRITER_MAX_ATTEMPTS = env.int("SCRIPT_WRITER_MAX_ATTEMPTS", default=3)
+# Transient failures are retried after base * 2^(attempt-1) seconds (capped), with jitter.
+SCRIPT_WRITER_RETRY_BASE_SECONDS = env.float("SCRIPT_WRITER_RETRY_BASE_SECONDS", default=1.0)
+SCRIPT_WRITER_RETRY_MAX_SECONDS = env.float("SCRIPT_WRITER_RETRY_MAX_SECONDS", default=4.0)
 
 # --- Security (production) --------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

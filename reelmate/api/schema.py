@@ -20,7 +20,7 @@ class AutoSchema(openapi.AutoSchema):
 
     They follow from what the view is: authenticated (401), restricted beyond sign-in (403), about
     one object or a page of a list (404), taking a body or query parameters (400; 413 and 415 with
-    a body), rate-limited by `limit_per_ip` (429). What a service decides (a 409, a 503) cannot be
+    a body), rate-limited by `limit_per_ip` or a DRF throttle (429). What a service decides (a 409, a 503) cannot be
     derived: views declare those with `@extend_schema(responses={409: OpenApiResponse(...)})`, and
     get the error body here. Every error response is the one `Error` component.
     """
@@ -67,6 +67,9 @@ class AutoSchema(openapi.AutoSchema):
             errors["415"] = "`unsupported_media_type`: send one of the request body's content types."
         if getattr(self._handler(), "rate_limit_setting", None):
             errors["429"] = ("`rate_limited`: too many requests from your address; retry after the `Retry-After` "
+                             "header's seconds.")
+        elif self.view.get_throttles():
+            errors["429"] = ("`rate_limited`: too many requests from your account; retry after the `Retry-After` "
                              "header's seconds.")
         return errors
 

@@ -147,7 +147,8 @@ def test_every_error_response_in_the_schema_is_the_one_error_shape(api_client):
         if "requestBody" in operation:
             assert {"400", "413", "415"} <= set(responses), name
     rate_limited = {name for name, operation in operations if "429" in operation["responses"]}
-    assert rate_limited == {"POST /api/auth/register", "POST /api/auth/token", "POST /api/analytics/events"}
+    assert rate_limited == {"POST /api/auth/register", "POST /api/auth/token", "POST /api/analytics/events",
+                            "POST /api/ai-studio/scripts/draft", "POST /api/ai-studio/scripts/translate"}
     assert all(operation["responses"]["429"]["headers"]["Retry-After"]["required"]
                for name, operation in operations if name in rate_limited)
     assert len(operations) > 30
