@@ -131,8 +131,9 @@ class GenerateVideoSerializer(serializers.Serializer):
                                      help_text="A hook shown large at the top for the opening seconds.")
     end_card = EndCardField(required=False, default=None)
     scenes = SceneSerializer(many=True, required=False, min_length=1, max_length=MAX_SCENES, help_text=(
-        "The script split into scenes, each showing a media item of the campaign (`campaign_id` required) from "
-        "its first word; the script is the scenes' texts joined by spaces. Instead of `script`/`template_id`."))
+        f"The script split into 1-{MAX_SCENES} scenes, each showing a media item of the campaign (`campaign_id` "
+        "required) from its first word; the script is the scenes' texts joined by spaces. Instead of "
+        "`script`/`template_id`."))
     media_id = serializers.UUIDField(required=False, help_text=(
         "One media item of the campaign (`campaign_id` required) shown for the whole reel, with a `script` or "
         "a template: shorthand for one scene holding the whole script."))

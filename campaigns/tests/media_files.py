@@ -42,6 +42,14 @@ def clip_bytes(*, seconds: float = 1.0, size: tuple[int, int] = (160, 120), rate
         return final.read_bytes()
 
 
+def audio_only_mp4_bytes() -> bytes:
+    """An MP4 container holding one AAC stream and no video (an .m4a)."""
+    with tempfile.TemporaryDirectory(prefix="test-audio-") as scratch:
+        target = Path(scratch) / "voice.m4a"
+        _ffmpeg("-f", "lavfi", "-i", "sine=f=440:duration=1", "-c:a", "aac", "-f", "mp4", str(target))
+        return target.read_bytes()
+
+
 def clip_upload(name="clip.mp4", content_type="video/mp4", **kwargs) -> SimpleUploadedFile:
     container = "mov" if name.endswith(".mov") else "mp4"
     return SimpleUploadedFile(name, clip_bytes(container=container, **kwargs), content_type=content_type)
