@@ -120,8 +120,7 @@ def inspect_clip(file) -> MediaInfo:
         with Image.open(first_frame) as frame:
             width, height = frame.size
         if width > MAX_CLIP_SIDE or height > MAX_CLIP_SIDE:
-            raise MediaRejected(f"The video is {width}x{height} pixels; at most {MAX_CLIP_SIDE} pixels on either "
-                                "side are accepted.")
+            raise MediaRejected(_too_large_frames_message(width, height))
         with first_frame.open("rb") as frame_file:
             thumbnail = make_thumbnail(frame_file)
     file.seek(0)
@@ -146,6 +145,8 @@ def _read_clip(path: str, first_frame: Path) -> str:
     # fmt: off
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-xerror",
+        # A frame over this many pixels is refused before it is decoded (as Pillow does with images).
+        "-max_pixels", str(MAX_CLIP_SIDE * MAX_CLIP_SIDE),
         "-protocol_whitelist", "file", "-f", "mov", "-i", path,
         "-map", "0:v:0", "-frames:v", "1", "-update", "1", "-q:v", "2", "-y", str(first_frame),
         "-map", "0:v:0", "-c", "copy", "-f", "null", "-",
@@ -159,8 +160,15 @@ def _read_clip(path: str, first_frame: Path) -> str:
     if completed.returncode != 0 or not first_frame.is_file():
         if "matches no streams" in completed.stderr:
             raise MediaRejected("The file holds no video.")
+        if "exceeds specified max pixel count" in completed.stderr:
+            raise MediaRejected(_too_large_frames_message())
         raise MediaRejected("The video could not be read; it is damaged or incomplete.")
     return completed.stderr.split("Stream mapping:", 1)[0]
+
+
+def _too_large_frames_message(width: int | None = None, height: int | None = None) -> str:
+    size = f"{width}x{height} pixels" if width else "too large"
+    return f"The video's frames are {size}; at most {MAX_CLIP_SIDE} pixels on either side are accepted."
 
 
 def _check_codec(input_description: str) -> None:

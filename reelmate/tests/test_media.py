@@ -29,8 +29,14 @@ def test_a_clip_of_exactly_the_limit_is_accepted():
 
 
 def test_a_clip_wider_than_the_limit_is_refused():
-    with pytest.raises(MediaRejected, match=f"at most {MAX_CLIP_SIDE} pixels"):
+    with pytest.raises(MediaRejected, match=f"frames are {MAX_CLIP_SIDE + 64}x16 pixels; at most {MAX_CLIP_SIDE}"):
         inspect_media(clip(seconds=0.5, size=(MAX_CLIP_SIDE + 64, 16), rate=2))
+
+
+def test_frames_of_more_pixels_than_the_limit_allows_are_refused_before_they_are_decoded():
+    # 4160x4160 is over 4096x4096 pixels: the decoder refuses to open, as Pillow refuses a decompression bomb.
+    with pytest.raises(MediaRejected, match=f"frames are too large; at most {MAX_CLIP_SIDE} pixels"):
+        inspect_media(clip(seconds=0.2, size=(MAX_CLIP_SIDE + 64, MAX_CLIP_SIDE + 64), rate=5))
 
 
 def test_the_thumbnail_is_a_small_jpeg_of_the_first_frame():
