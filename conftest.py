@@ -44,6 +44,13 @@ def staff_user(db):
 
 
 @pytest.fixture
+def staff_browser(client, staff_user):
+    """A Django test client logged in to the admin as staff."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def auth_client(user) -> APIClient:
     return client_for(user)
 

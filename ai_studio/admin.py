@@ -32,6 +32,7 @@ from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
 from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
+from campaigns.models import CampaignMedia
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
 
@@ -359,19 +360,52 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 
+# The job's JSON fields that the change page shows in words instead (see the display methods).
+_JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_list"}
+
+
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "lip_sync", "error_code",
-                    "attempts", "total_seconds", "created_at")
-    list_filter = ("status", "stage", "speech_provider", "lip_sync", "aspect_ratio", "resolution", "error_code")
-    search_fields = ("id", "owner__email", "title", "script", "error_message")
+    list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
+                    "error_code", "attempts", "total_seconds", "created_at")
+    list_filter = ("status", "stage", "layout", "speech_provider", "lip_sync", "aspect_ratio", "resolution",
+                   "error_code")
+    search_fields = ("id", "owner__email", "title", "script", "headline", "error_message")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     actions = [retry_jobs]
-    readonly_fields = [field.name for field in VideoGenerationJob._meta.fields]
+    readonly_fields = [_JOB_FIELDS_SHOWN_READABLY.get(field.name, field.name)
+                       for field in VideoGenerationJob._meta.fields]
+    exclude = ("media",)  # the scenes show it, in order
 
     def has_add_permission(self, request):
         return False  # jobs are created through the API or the CLI
+
+    @admin.display(description="End card")
+    def end_card_summary(self, job: VideoGenerationJob) -> str:
+        if not job.end_card:
+            return "None"
+        return f"“{job.end_card['text']}” for {job.end_card['seconds']:g} s" if job.end_card["text"] else \
+            f"Logo and brand colour only, for {job.end_card['seconds']:g} s"
+
+    @admin.display(description="Scenes")
+    def scene_list(self, job: VideoGenerationJob) -> str:
+        if not job.scenes:
+            return "None: the avatar alone."
+        media = {str(item.pk): item for item in job.media.all()}
+        return format_html("<ol>{}</ol>", format_html_join(
+            "", "<li>{} <q>{}</q></li>", ((_scene_media_link(media.get(scene["media_id"])), scene["text"])
+                                          for scene in job.scenes)))
+
+
+def _scene_media_link(media: CampaignMedia | None) -> str:
+    if media is None:
+        return "(deleted media)"
+    label = f"{media.get_kind_display()} {media.name or media.pk}"
+    thumbnail = (format_html('<img src="{}" alt="" style="height:40px;vertical-align:middle;border-radius:4px"> ',
+                             presigned_url(media.thumbnail.name)) if media.thumbnail else "")
+    url = reverse("admin:campaigns_campaignmedia_change", args=[media.pk])
+    return format_html('<a href="{}">{}{}</a>', url, thumbnail, label)
 
 
 @admin.register(GeneratedVideo)

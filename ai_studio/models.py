@@ -163,6 +163,17 @@ class LipSync(models.TextChoices):
     LOUDNESS = "loudness", "Mouth follows the voice's loudness (no rig)"
 
 
+class Layout(models.TextChoices):
+    """How a reel fills the frame (the engine's ``layouts``); a job without one gets the engine's default."""
+
+    PRESENTER = "presenter", "Presenter: the avatar large over the brand colour"
+    PRODUCT = "product", "Product: the campaign's media fills the frame, the avatar in a corner"
+    CARD = "card", "Card: the avatar on a card"
+
+
+MAX_HEADLINE_CHARS = 120
+
+
 class VideoGenerationJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs")
@@ -183,6 +194,19 @@ class VideoGenerationJob(models.Model):
     background_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
     speed = models.FloatField(default=1.0, validators=[MinValueValidator(0.5), MaxValueValidator(2.0)])
     metadata = models.JSONField(default=dict, blank=True)
+
+    layout = models.CharField(max_length=10, choices=Layout.choices, blank=True,
+                              help_text="Blank: the engine's default for the aspect ratio.")
+    headline = models.CharField(max_length=MAX_HEADLINE_CHARS, blank=True,
+                                help_text="Hook text shown large at the top for the opening seconds.")
+    # {} = none; else {"text": "Shop now", "seconds": 2.0}, shown after the speech.
+    end_card = models.JSONField(default=dict, blank=True)
+    # [{"text": "...", "media_id": "<uuid>"}]: the script split into scenes, each showing a campaign
+    # media item; the script is their texts joined by spaces. Empty: the avatar alone.
+    scenes = models.JSONField(default=list, blank=True)
+    # The media items the scenes show (the scenes keep their order and texts): a media item cannot be
+    # deleted while an unfinished job needs it.
+    media = models.ManyToManyField("campaigns.CampaignMedia", blank=True, related_name="generation_jobs")
 
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)

@@ -1,15 +1,17 @@
-"""Campaign request and response shapes (validation of the shape only; rules live in services)."""
+"""Campaign and media-library request and response shapes (validation of the shape only; rules live in services)."""
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reelmate.api.fields import HexColorField, ImageUploadField
+from reelmate.api.fields import HexColorField, ImageUploadField, MediaUploadField
+from reelmate.media import MAX_CLIP_SECONDS, VIDEO_CODECS
 from reelmate.models import AspectRatio
 from reelmate.storage import presigned_url
 
 from . import selectors, services
-from .models import Campaign, CampaignStatus, Objective, Platform
+from .models import Campaign, CampaignMedia, CampaignStatus, Objective, Platform
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -136,3 +138,35 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(CampaignStatsSerializer)
     def get_stats(self, campaign: Campaign) -> dict:
         return selectors.campaign_stats(campaign)
+
+
+# --- media libraries --------------------------------------------------------------------------
+class MediaUploadSerializer(serializers.Serializer):
+    """What a client sends to add to a campaign's media library: one file, multipart."""
+
+    file = MediaUploadField(help_text=(
+        "An image (PNG, JPEG or WebP, as for portraits) or a video clip (MP4 or MOV; "
+        f"{', '.join(VIDEO_CODECS.values())}; at most {MAX_CLIP_SECONDS} s). The type is read from the content, "
+        "not the file name."
+    ))
+
+
+class CampaignMediaSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The file; presigned, time-limited.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="A JPEG of at most 256 px (a clip's first frame); presigned, time-limited.")
+
+    class Meta:
+        model = CampaignMedia
+        fields = ("id", "campaign_id", "kind", "name", "content_type", "width", "height", "duration_seconds",
+                  "size_bytes", "url", "thumbnail_url", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, media: CampaignMedia) -> str:
+        return presigned_url(media.file.name)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, media: CampaignMedia) -> str | None:
+        return presigned_url(media.thumbnail.name) if media.thumbnail else None

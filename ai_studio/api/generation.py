@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +20,28 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description="Repeat a request safely: the same key and body return the same job; another body is a 409.",
 )
+
+
+GENERATE_VIDEO_EXAMPLES = [
+    OpenApiExample("A script", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "title": "Spring teaser",
+        "script": "Meet Rocket Shoes: light, fast and made for spring. Tap the link to get yours.",
+        "layout": "presenter", "headline": "New: Rocket Shoes", "end_card": True,
+    }),
+    OpenApiExample("Scenes showing the campaign's media", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "layout": "product", "headline": "Spring drop",
+        "scenes": [
+            {"text": "Meet Rocket Shoes.", "media_id": "5b0f2a3e-8c1d-4e59-9a57-0d6f8d7c2b11"},
+            {"text": "Light, fast and made for spring.", "media_id": "0c6d4f1a-2b3e-4d5f-8a9b-1c2d3e4f5a6b"},
+        ],
+        "end_card": {"text": "rocket.shoes", "seconds": 3},
+    }),
+    OpenApiExample("One product shot for the whole reel", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "layout": "product",
+        "media_id": "5b0f2a3e-8c1d-4e59-9a57-0d6f8d7c2b11",
+        "script": "Meet Rocket Shoes: light, fast and made for spring.",
+    }),
+]
 
 
 class CampaignAndCreatedFilter(django_filters.FilterSet):
@@ -47,7 +69,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
     @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={202: GenerationJobSerializer, 409: OpenApiResponse(
                        description="`idempotency_key_reused`: the key came with another body before.")},
-                   tags=["generation"])
+                   tags=["generation"], examples=GENERATE_VIDEO_EXAMPLES)
     def create(self, request):
         serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

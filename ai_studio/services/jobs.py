@@ -19,6 +19,7 @@ from ai_studio.selectors.generation import find_job_by_idempotency_key
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.execution import discard_job_files, lease_lapsed_before
 from ai_studio.services.templates import record_template_use
+from campaigns.models import CampaignMedia
 from reelmate.errors import Conflict, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -39,19 +40,23 @@ def request_fingerprint(body: dict) -> str:
 def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint: str) -> Submission:
     """Create a queued job and enqueue it once the transaction commits.
 
-    `fields` are validated model fields (avatar, voice, campaign, template, script, ...). With an
-    Idempotency-Key, the same key and body return the first job; the same key with another body
-    is a Conflict.
+    `fields` are validated model fields (avatar, voice, campaign, template, script, ...), and ``media``:
+    the campaign media items the scenes show. With an Idempotency-Key, the same key and body return
+    the first job; the same key with another body is a Conflict.
     """
     if idempotency_key:
         existing = find_job_by_idempotency_key(owner, idempotency_key)
         if existing is not None:
             return Submission(_replay(existing, fingerprint), created=False)
+    fields = dict(fields)
+    media = fields.pop("media", [])
     try:
         with transaction.atomic():
+            _lock_media([item.pk for item in media])
             job = VideoGenerationJob.objects.create(
                 owner=owner, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint, **fields
             )
+            job.media.set(media)
             if job.template_id:
                 record_template_use(job.template)
             enqueue(job)
@@ -70,6 +75,15 @@ def _replay(existing: VideoGenerationJob, fingerprint: str) -> VideoGenerationJo
         raise Conflict("This Idempotency-Key was already used with a different request body.",
                        code="idempotency_key_reused")
     return existing
+
+
+def _lock_media(media_ids) -> None:
+    """Lock the media rows a job is about to need, until the transaction ends: a concurrent delete
+    (which locks them too) then sees the job, or the job sees them gone (Conflict ``media_deleted``)."""
+    ids = set(media_ids)
+    if ids and len(list(CampaignMedia.objects.select_for_update().filter(pk__in=ids))) < len(ids):
+        raise Conflict("A media item this reel shows has been deleted from the campaign's library.",
+                       code="media_deleted")
 
 
 def enqueue(job: VideoGenerationJob) -> None:
@@ -108,6 +122,7 @@ def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise Conflict(f"Only failed or canceled jobs can be retried; this one is {job.status}.",
                            code="job_not_retryable")
+        _lock_media({scene["media_id"] for scene in job.scenes})
         job.status, job.stage, job.progress = JobStatus.QUEUED, JobStage.QUEUED, 0
         job.error_code = job.error_message = ""
         job.cancel_requested = False

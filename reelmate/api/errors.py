@@ -168,22 +168,31 @@ _PAGE_ERRORS = {
 
 
 class RequestBodyLimitMiddleware:
-    """Refuse a body whose declared size is over MAX_REQUEST_BYTES before reading any of it
-    (Django's own limits skip multipart files, which it would stream to disk first)."""
+    """Refuse a body whose declared size is over the limit before reading any of it (Django's own
+    limits skip multipart files, which it would stream to disk first).
+
+    The limit is MAX_REQUEST_BYTES, unless the view's class declares its own with a
+    ``request_body_limit()`` class method (the media library's upload, which takes video clips).
+    The check runs once the URL is resolved and before any view reads the body.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_limit = getattr(getattr(view_func, "cls", None), "request_body_limit", None)
+        limit = view_limit() if view_limit is not None else settings.MAX_REQUEST_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        if declared > settings.MAX_REQUEST_BYTES:
-            limit_mb = settings.MAX_REQUEST_BYTES / 1024 / 1024
-            message = f"The request body is over {limit_mb:.0f} MB."
+        if declared > limit:
+            message = f"The request body is over {limit / 1024 / 1024:.0f} MB."
             return JsonResponse(error_body(errors.TooLarge.default_code, message), status=413)
-        return self.get_response(request)
+        return None
 
 
 class JsonApiErrorPagesMiddleware:

@@ -35,7 +35,8 @@ PROJECT_MODULES = {
 UPWARD_EDGES_ALLOWED = {
     ("campaigns.selectors", "ai_studio.models"):
         "a campaign's `stats` (API and admin) count its jobs per JobStatus and its videos; the counts are "
-        "annotated in one query, so they are read where campaigns are read",
+        "annotated in one query, so they are read where campaigns are read. A media item may not be deleted while "
+        "a queued or processing job (JobStatus) needs it",
 }
 
 DOMAIN_KINDS = {"services", "selectors", "tasks", "models"}

@@ -83,8 +83,14 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", served_app, config=schem
 
 @schema.hook
 def before_generate_path_parameters(context, strategy):
-    """A detail route's `{id}` is sometimes one of the signed-in user's objects, not only a random value."""
+    """A route's object id is sometimes one of the signed-in user's objects, not only a random value
+    (in a media library's routes, `{campaign_pk}` is then the user's campaign)."""
     path = context.operation.path
+    if "{campaign_pk}" in path:
+        owned = {"campaign_pk": st.just(str(OWNED_IDS["campaign"]))}
+        if "{id}" in path:
+            owned["id"] = st.uuids().map(str)
+        return st.one_of(strategy, st.fixed_dictionaries(owned))
     names = next((names for prefix, names in IDS_BY_PATH.items() if path.startswith(prefix)), None)
     if names is None or "{id}" not in path:
         return strategy
