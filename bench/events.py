@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reelmate.settings")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
+os.environ.setdefault("DEBUG", "true")  # a benchmark on a development machine: the development key will do
 
 import django
 

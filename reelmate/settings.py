@@ -1,9 +1,11 @@
 """ReelMate settings: every value comes from the environment (or a `.env` file), read here only.
 
-With nothing set, the project runs on an embedded default: SQLite, local media files, Celery's
-filesystem broker and an in-process cache, DEBUG on. Setting DATABASE_URL / REDIS_URL / S3 keys
-switches the same code to PostgreSQL, Redis and S3-compatible storage (Supabase Storage in
-production). `.env.example` documents every variable.
+With DEBUG=true and nothing else set (what `make run` does), the project runs on an embedded
+default: SQLite, local media files, Celery's filesystem broker and an in-process cache. DEBUG is
+off unless explicitly enabled, and then a strong SECRET_KEY is required: a server started with
+neither refuses to start. Setting DATABASE_URL / REDIS_URL / S3 keys switches the same code to
+PostgreSQL, Redis and S3-compatible storage (Supabase Storage in production). `.env.example`
+documents every variable.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ def parse_duration(value: str) -> timedelta:
 
 
 # --- Core -------------------------------------------------------------------------------------
-DEBUG = env.bool("DEBUG", default=not env.bool("PRODUCTION", default=False))
+# Fails closed: off unless enabled, so a forgotten setting cannot sign tokens with DEV_SECRET_KEY.
+DEBUG = env.bool("DEBUG", default=False)
 DEV_SECRET_KEY = "insecure-dev-key-change-me"
 SECRET_KEY = env("SECRET_KEY", default=env("SESSION_SECRET", default="")) or (DEV_SECRET_KEY if DEBUG else "")
 
@@ -41,7 +44,8 @@ def require_strong_secret(name: str, value: str) -> None:
     if not DEBUG and (len(value) < 32 or value == DEV_SECRET_KEY or value.startswith("change-me")):
         raise environ.ImproperlyConfigured(
             f"Set {name} to a random value of at least 32 characters when DEBUG is off "
-            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or DEBUG=true on a development machine (make run does)."
         )
 
 

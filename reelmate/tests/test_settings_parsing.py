@@ -44,8 +44,25 @@ def settings_in_subprocess(env: dict) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def test_nothing_set_gives_the_embedded_default():
-    values = settings_in_subprocess({})
+def test_nothing_set_refuses_to_start_instead_of_using_the_published_key():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({})
+    assert "SECRET_KEY" in failure.value.stderr
+    assert "DEBUG=true" in failure.value.stderr  # the message names the development way out too
+
+
+@pytest.mark.parametrize(("env", "debug"), [
+    ({"SECRET_KEY": "k" * 40}, False),
+    ({"SECRET_KEY": "k" * 40, "PRODUCTION": "false"}, False),  # the old shortcut no longer turns DEBUG on
+    ({"SECRET_KEY": "k" * 40, "DEBUG": "false"}, False),
+    ({"DEBUG": "true"}, True),
+])
+def test_debug_is_off_unless_explicitly_enabled(env, debug):
+    assert settings_in_subprocess(env)["debug"] is debug
+
+
+def test_debug_alone_gives_the_embedded_default():
+    values = settings_in_subprocess({"DEBUG": "true"})
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["cache"].endswith("LocMemCache")
     assert values["broker"] == "filesystem://"
@@ -84,6 +101,16 @@ def test_production_refuses_a_weak_jwt_secret():
     with pytest.raises(subprocess.CalledProcessError) as failure:
         settings_in_subprocess({"DEBUG": "false", "SECRET_KEY": "s" * 40, "JWT_SECRET": "jwt"})
     assert "JWT_SECRET" in failure.value.stderr
+
+
+@pytest.mark.parametrize("target", ["run", "seed", "migrate", "web", "worker", "beat", "lint"])
+def test_the_make_targets_that_start_the_app_enable_debug_unless_it_is_set(target):
+    dry_run = subprocess.run(["make", "--dry-run", "--always-make", target], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    starts_the_app = [line for line in dry_run if re.search(r"manage\.py|celery|bin/run-stack", line)]
+    assert starts_the_app
+    assert all(line.startswith("DEBUG=${DEBUG:-true} ") for line in starts_the_app), starts_the_app
+    assert 'export DEBUG="${DEBUG:-true}"' in (ROOT / "bin" / "run-stack").read_text()
 
 
 def test_env_example_documents_every_variable_settings_read():
