@@ -9,6 +9,7 @@ documents every variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -294,9 +295,22 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_AUTH = env("RATELIMIT_AUTH", default="10/m")
 RATELIMIT_EVENTS = env("RATELIMIT_EVENTS", default="600/m")
-# Behind a proxy, the client address comes from X-Forwarded-For (set TRUST_X_FORWARDED_FOR).
+# The client address (per-IP limits, analytics bounds) is REMOTE_ADDR, unless REMOTE_ADDR is one
+# of TRUSTED_PROXIES (addresses or CIDR networks): then it is the rightmost X-Forwarded-For entry
+# that is not a trusted proxy (reelmate.api.ratelimit.client_ip). TRUST_X_FORWARDED_FOR=true
+# without TRUSTED_PROXIES (the earlier switch) trusts proxies on loopback and private networks.
+PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip" if TRUST_X_FORWARDED_FOR else "REMOTE_ADDR"
+TRUSTED_PROXIES = [network.strip() for network in env.list(
+    "TRUSTED_PROXIES", default=PRIVATE_NETWORKS if TRUST_X_FORWARDED_FOR else []) if network.strip()]
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise environ.ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_network!r} is not an IP address or network (e.g. 10.0.0.0/8, 2001:db8::/32)."
+        ) from None
+RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.client_ip"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
 
 # --- CORS -------------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_access_token_lifetime_comes_from_jwt_expires_in(api_client, settings):
 
 def test_behind_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(api_client, settings):
     settings.RATELIMIT_AUTH = "2/m"
-    settings.RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip"
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's REMOTE_ADDR
     user = UserFactory()
     statuses = [
         api_client.post("/api/auth/token", {"email": user.email, "password": "wrong"}, format="json",

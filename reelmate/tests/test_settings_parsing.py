@@ -36,7 +36,8 @@ def settings_in_subprocess(env: dict) -> dict:
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'],"
         "'broker': s.CELERY_BROKER_URL, 'storage': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG,"
         "'access': s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(),"
-        "'endpoint': s.S3_ENDPOINT_URL, 'bucket': s.STORAGE_BUCKET_NAME, 'speech': s.SPEECH_DEFAULT_PROVIDER}))"
+        "'endpoint': s.S3_ENDPOINT_URL, 'bucket': s.STORAGE_BUCKET_NAME, 'speech': s.SPEECH_DEFAULT_PROVIDER,"
+        "'proxies': s.TRUSTED_PROXIES}))"
     )
     base = {"PATH": os.environ["PATH"], "REELMATE_VAR_DIR": "/tmp/reelmate-settings-test"}
     output = subprocess.run([sys.executable, "-c", code], env=base | env, cwd=ROOT, capture_output=True,
@@ -111,6 +112,27 @@ def test_the_make_targets_that_start_the_app_enable_debug_unless_it_is_set(targe
     assert starts_the_app
     assert all(line.startswith("DEBUG=${DEBUG:-true} ") for line in starts_the_app), starts_the_app
     assert 'export DEBUG="${DEBUG:-true}"' in (ROOT / "bin" / "run-stack").read_text()
+
+
+STRONG = {"SECRET_KEY": "k" * 40}
+
+
+@pytest.mark.parametrize(("env", "proxies"), [
+    ({}, []),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::/32,192.0.2.7"}, ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]),
+    # The earlier switch alone: proxies on loopback and private networks.
+    ({"TRUST_X_FORWARDED_FOR": "true"},
+     ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]),
+    ({"TRUST_X_FORWARDED_FOR": "true", "TRUSTED_PROXIES": "192.0.2.0/24"}, ["192.0.2.0/24"]),
+])
+def test_trusted_proxies(env, proxies):
+    assert settings_in_subprocess(STRONG | env)["proxies"] == proxies
+
+
+def test_a_trusted_proxy_that_is_not_an_address_refuses_to_start():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess(STRONG | {"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"})
+    assert "TRUSTED_PROXIES: 'proxy.internal'" in failure.value.stderr
 
 
 def test_env_example_documents_every_variable_settings_read():
