@@ -66,7 +66,7 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.logout(refresh=serializer.validated_data["refresh"])
+        services.logout(refresh=serializer.validated_data["refresh"], access=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -73,3 +73,22 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class RevokedAccessToken(models.Model):
+    """An access token refused before it expires, because its user logged out with it.
+
+    Access tokens are checked by signature alone, so without this a token would keep working for
+    its whole lifetime (JWT_EXPIRES_IN, 7 days by default) after a logout. Rows are needed only
+    until the token would have expired; a beat task deletes them then (``accounts.tasks``).
+    """
+
+    jti = models.CharField("token id", max_length=255, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revoked_at"]
+
+    def __str__(self) -> str:
+        return self.jti

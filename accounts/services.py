@@ -1,4 +1,4 @@
-"""Accounts: registration and logout.
+"""Accounts: registration, logout (with access-token revocation) and the cleanup of expired tokens.
 
 Registration does not tell whether an address already has an account (see README, "Accounts"):
 a valid request gets the same answer after the same work either way (one password hash), and
@@ -6,16 +6,21 @@ only a new address gets an account.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from reelmate.errors import Invalid, Unauthenticated
 
-from .models import User, UserManager
+from .models import RevokedAccessToken, User, UserManager
 
 
 def register_user(*, email: str, password: str, name: str = "") -> User | None:
@@ -39,9 +44,29 @@ def register_user(*, email: str, password: str, name: str = "") -> User | None:
         return None
 
 
-def logout(*, refresh: str) -> None:
-    """Blacklist a refresh token so it can no longer mint access tokens."""
+def logout(*, refresh: str, access: AccessToken | None = None) -> None:
+    """End a session: blacklist its refresh token and revoke the access token the request used.
+
+    The refresh token can then no longer mint access tokens, and the access token is refused
+    until it would have expired (``accounts.authentication``).
+    """
     try:
         RefreshToken(refresh).blacklist()
     except TokenError as error:
         raise Unauthenticated(str(error), code="token_not_valid")
+    if access is not None:
+        revoke_access_token(access)
+
+
+def revoke_access_token(access: AccessToken) -> None:
+    expires_at = datetime.fromtimestamp(access["exp"], tz=UTC)
+    RevokedAccessToken.objects.get_or_create(jti=access[api_settings.JTI_CLAIM],
+                                             defaults={"expires_at": expires_at})
+
+
+def flush_expired_tokens() -> int:
+    """Forget tokens that have expired anyway: simplejwt's outstanding and blacklisted refresh tokens
+    (its ``flushexpiredtokens``) and revoked access tokens. Returns how many revoked ones went."""
+    call_command("flushexpiredtokens", verbosity=0)
+    deleted, _ = RevokedAccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -201,3 +201,11 @@ def test_behind_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(api_clie
         for attempt in range(3)
     ]
     assert statuses == [401, 401, 429]
+
+
+def test_a_garbage_access_token_is_401_token_not_valid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer abc.def.ghi")
+    response = api_client.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["error"] == {"code": "token_not_valid",
+                                        "message": "Given token not valid for any token type"}
