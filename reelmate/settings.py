@@ -314,6 +314,18 @@ for _network in TRUSTED_PROXIES:
 RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.client_ip"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
 
+# --- Analytics: what public event ingest may cost ----------------------------------------------
+# New viewer ids counted a day per client address and per video (its share link). Beyond either
+# bound an event still counts (views, plays, clicks...) but its viewer stays anonymous: no new
+# unique viewer and no watch time, so made-up viewer ids cannot inflate the audience.
+ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY = env.int("ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY", default=200)
+ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY = env.int("ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY", default=20_000)
+# Events waiting in Redis for the flush; a batch that would go over is refused (429, Retry-After).
+ANALYTICS_EVENT_BUFFER_MAX = env.int("ANALYTICS_EVENT_BUFFER_MAX", default=200_000)
+# Days the per-viewer rows are kept (exact distinct viewers across days and videos); reports count
+# older days from their daily rollups.
+ANALYTICS_VIEWER_RETENTION_DAYS = env.int("ANALYTICS_VIEWER_RETENTION_DAYS", default=90)
+
 # --- CORS -------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
