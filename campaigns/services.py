@@ -93,6 +93,10 @@ def delete_campaign(campaign: Campaign) -> None:
         )
     logo = campaign.brand_logo.name
     with transaction.atomic():
+        # Locked first: a job completing right now holds the campaign while it stores its video, so
+        # the SET NULL below waits for that video and empties its campaign too, instead of the delete
+        # failing on it (or the job failing on the deleted campaign).
+        list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True))
         campaign.delete()  # jobs and videos: campaign -> NULL (on_delete=SET_NULL)
     if logo:
         _delete_file_after_commit(logo)
