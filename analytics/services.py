@@ -55,6 +55,7 @@ which also serialises the viewer bookkeeping for that row, so concurrent writers
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import time
@@ -241,14 +242,18 @@ def ingest_player_events(*, events: list[dict], user, client_ip: str) -> int:
 
 
 def admit_viewers_from(client_ip: str, viewer_hashes: set[str]) -> set[str]:
-    """Which of these viewers may count as viewers when sent from `client_ip` today: those it sent
-    before today, and new ones while it has sent fewer than ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY.
+    """Which of these viewers may count as viewers when sent from `client_ip` today: those it already
+    sent today, and new ones while it has sent fewer than ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY.
 
-    Counted in the default cache (a marker per viewer and a counter per address and day), so it
-    holds across requests and processes; a lost cache entry only forgets, never over-counts.
+    Counted in the default cache (a marker per viewer, a counter per address and day; the counter
+    is incremented atomically, so parallel requests cannot overshoot it together). An IPv6 /64 is
+    one address, as for the per-IP rate limits. An evicted entry errs a little either way (a
+    forgotten viewer counts against the bound again, a forgotten counter restarts); the per-video
+    bound, in the database, is exact.
     """
-    address = salted_hmac("reelmate.analytics.ip", client_ip).hexdigest()[:24]  # no raw addresses in the cache
-    scope = f"analytics:ip-viewers:{address}:{timezone.localdate().isoformat()}"
+    address = ipaddress.ip_network(client_ip if ":" not in client_ip else f"{client_ip}/64", strict=False)
+    hashed = salted_hmac("reelmate.analytics.ip", str(address)).hexdigest()[:24]  # no raw addresses in the cache
+    scope = f"analytics:ip-viewers:{hashed}:{timezone.localdate().isoformat()}"
     marker = {viewer: f"{scope}:{viewer}" for viewer in viewer_hashes}
     seen = cache.get_many(list(marker.values()))
     admitted = {viewer for viewer, key in marker.items() if key in seen}

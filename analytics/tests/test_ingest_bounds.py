@@ -70,6 +70,14 @@ def test_each_address_has_its_own_bound(api_client, link, settings):
     assert today(link.video).unique_viewers == 4
 
 
+def test_an_ipv6_slash_64_is_one_address(api_client, link, settings):
+    settings.ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY = 2
+    for host in range(1, 4):  # a client picks a new address of its /64 for every request
+        send(api_client, link, *[("view", f"{host}-{n}") for n in range(2)], ip=f"2001:db8:7:7::{host:x}")
+    send(api_client, link, ("view", "next-door"), ip="2001:db8:7:8::1")
+    assert today(link.video).unique_viewers == 3
+
+
 def test_behind_a_trusted_proxy_the_bound_is_per_forwarded_client(api_client, link, settings):
     settings.ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY = 1
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
