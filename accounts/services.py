@@ -45,17 +45,18 @@ def register_user(*, email: str, password: str, name: str = "") -> User | None:
 
 
 def logout(*, refresh: str, access: AccessToken | None = None) -> None:
-    """End a session: blacklist its refresh token and revoke the access token the request used.
+    """End a session: revoke the access token the request used and blacklist its refresh token.
 
-    The refresh token can then no longer mint access tokens, and the access token is refused
-    until it would have expired (``accounts.authentication``).
+    The access token is then refused until it would have expired (``accounts.authentication``),
+    even if the refresh token turns out invalid (``Unauthenticated``), and the refresh token can no
+    longer mint access tokens.
     """
+    if access is not None:
+        revoke_access_token(access)
     try:
         RefreshToken(refresh).blacklist()
     except TokenError as error:
         raise Unauthenticated(str(error), code="token_not_valid")
-    if access is not None:
-        revoke_access_token(access)
 
 
 def revoke_access_token(access: AccessToken) -> None:

@@ -46,6 +46,13 @@ def test_the_access_token_used_to_log_out_is_refused_afterwards():
     assert logout(client, refresh).status_code == 401  # nor can it log out again
 
 
+def test_a_logout_with_a_bad_refresh_token_is_401_but_still_revokes_the_access_token():
+    client, _ = session(UserFactory())
+    response = client.post("/api/auth/logout", {"refresh": "garbage"}, format="json")
+    assert response.status_code == 401
+    assert client.get("/api/auth/me").status_code == 401
+
+
 def test_logging_out_ends_that_session_only():
     user = UserFactory()
     phone, phone_refresh = session(user)
