@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5001
+# The development targets run with DEBUG on unless the environment says otherwise: the settings
+# default to DEBUG off (fail closed), and the embedded default has no SECRET_KEY.
+DEV := DEBUG=$${DEBUG:-true}
 
 .DEFAULT_GOAL := help
 .PHONY: help install run web worker beat migrate seed test lint format bench clean
@@ -21,38 +24,38 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt | $(BI
 install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 
 migrate: install  ## apply database migrations
-	$(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
 seed: migrate  ## load the starter catalog and the demo staff user (idempotent)
-	$(BIN)/python manage.py bootstrap_demo
+	$(DEV) $(BIN)/python manage.py bootstrap_demo
 
 run: seed  ## set up, then serve the API on $(PORT) with a worker (Ctrl-C stops both)
-	PORT=$(PORT) ./bin/run-stack
+	$(DEV) PORT=$(PORT) ./bin/run-stack
 
 web: install  ## the web server only
-	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	$(DEV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 worker: install  ## a Celery worker for both queues (default, render)
-	$(BIN)/celery -A reelmate worker -Q default,render --concurrency 1 --loglevel INFO
+	$(DEV) $(BIN)/celery -A reelmate worker -Q default,render --concurrency 1 --loglevel INFO
 
 beat: install  ## the Celery beat scheduler
-	$(BIN)/celery -A reelmate beat --loglevel INFO --schedule var/celerybeat-schedule
+	$(DEV) $(BIN)/celery -A reelmate beat --loglevel INFO --schedule var/celerybeat-schedule
 
 test: install  ## the whole test suite (PostgreSQL and Redis on 127.0.0.1)
 	$(BIN)/pytest
 
 lint: install  ## ruff + Django system checks + migrations up to date
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py check
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEV) $(BIN)/python manage.py check
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff format .
 
 bench: install  ## benchmarks (run by hand; they print their figures)
-	$(BIN)/python bench/render.py
-	$(BIN)/python bench/visemes.py
-	$(BIN)/python bench/events.py
+	$(DEV) $(BIN)/python bench/render.py
+	$(DEV) $(BIN)/python bench/visemes.py
+	$(DEV) $(BIN)/python bench/events.py
 
 clean:  ## remove local state (SQLite db, media, broker queue)
 	rm -rf var

@@ -10,20 +10,34 @@ from rest_framework_simplejwt import views as jwt_views
 from reelmate.api.ratelimit import limit_per_ip
 
 from . import services
-from .serializers import LogoutSerializer, RegisterSerializer, TokenPairSerializer, UserSerializer
+from .models import UserManager
+from .serializers import (
+    LogoutSerializer,
+    RegisterSerializer,
+    RegistrationAcceptedSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+
+REGISTRATION_ACCEPTED = ("Sign in with this address and password. If the address already had an account, "
+                         "its own password still applies and nothing was changed.")
 
 
 class RegisterView(APIView):
+    """A new address gets an account; the answer is the same whether or not the address had one."""
+
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, tags=["auth"])
+    @extend_schema(request=RegisterSerializer, responses={202: RegistrationAcceptedSerializer}, tags=["auth"])
     @limit_per_ip("auth-register", "RATELIMIT_AUTH")
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.register_user(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        services.register_user(**serializer.validated_data)
+        email = UserManager.canonical_email(serializer.validated_data["email"])
+        return Response(RegistrationAcceptedSerializer({"email": email, "detail": REGISTRATION_ACCEPTED}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):
@@ -55,7 +69,7 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.logout(refresh=serializer.validated_data["refresh"])
+        services.logout(refresh=serializer.validated_data["refresh"], access=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

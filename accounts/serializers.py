@@ -16,6 +16,13 @@ class RegisterSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
+class RegistrationAcceptedSerializer(serializers.Serializer):
+    """The same for a new and a taken address, so registering cannot be used to find accounts."""
+
+    email = serializers.EmailField(help_text="The address, as it is stored (lower case).")
+    detail = serializers.CharField()
+
+
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 

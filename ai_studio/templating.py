@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,49}"
 PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME_PATTERN + r")\s*\}\}")
-_ANY_DOUBLE_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _VARIABLE_NAME = re.compile(r"^" + NAME_PATTERN + r"$")
-_WORD = re.compile(r"\S*[^\W_]\S*")  # a whitespace-separated token with a letter or digit in it
+# A word is a whitespace-separated token with a letter or digit in it. Tokens come from str.split()
+# (the same whitespace as the regex \s) and each is searched for one such character: linear time.
+# A single pattern for the token (\S*[^\W_]\S*) backtracks quadratically on a long run of
+# punctuation or underscores.
+_WORD_CHARACTER = re.compile(r"[^\W_]")
 
 MAX_VARIABLES = 20
 DEFAULT_MAX_LENGTH = 200
@@ -155,10 +158,9 @@ def check_template(body: str, variables) -> list[Variable]:
         errors.update(error.errors)
         parsed = None
     body_problems: list[str] = []
-    if not _WORD.search(body or ""):
+    if not _WORD_CHARACTER.search(body or ""):
         body_problems.append("The script has no words.")
-    malformed = [match.group(0) for match in _ANY_DOUBLE_BRACES.finditer(body or "")
-                 if not PLACEHOLDER.fullmatch(match.group(0))]
+    malformed = [braced for braced in _double_braced(body or "") if not PLACEHOLDER.fullmatch(braced)]
     if malformed:
         body_problems.append(
             f"{', '.join(dict.fromkeys(malformed))}: placeholders are {{{{name}}}}, a name made of letters, digits "
@@ -174,6 +176,18 @@ def check_template(body: str, variables) -> list[Variable]:
     if errors:
         raise TemplateDefinitionError(errors)
     return parsed
+
+
+def _double_braced(body: str):
+    """Each ``{{...}}`` in ``body`` (up to the first ``}}`` after its ``{{``), left to right, in linear time
+    (a lazy regex would rescan to the end from every ``{{`` once no ``}}`` follows: quadratic)."""
+    start = body.find("{{")
+    while start != -1:
+        end = body.find("}}", start + 2)
+        if end == -1:
+            return
+        yield body[start:end + 2]
+        start = body.find("{{", end + 2)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -222,7 +236,8 @@ def _tidy(script: str) -> str:
 
 
 def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Whitespace-separated tokens with at least one letter or digit (``—`` or ``_`` alone is no word)."""
+    return sum(1 for token in text.split() if _WORD_CHARACTER.search(token))
 
 
 def estimate_duration(text: str, words_per_minute: float = WORDS_PER_MINUTE) -> float:

@@ -82,6 +82,7 @@ class DailyViewer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["video", "date", "viewer_hash"], name="dailyviewer_unique_viewer_day"),
         ]
+        indexes = [models.Index(fields=["date"], name="dailyviewer_date")]  # pruning by age
 
     def __str__(self) -> str:
         return f"{self.viewer_hash} on {self.date}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
@@ -107,21 +107,42 @@ def _in_period(queryset: QuerySet, period: Period | None) -> QuerySet:
     return queryset if period is None else queryset.filter(date__range=(period.start, period.end))
 
 
+def viewer_rows_kept_from() -> date:
+    """The first day whose per-viewer rows are kept (ANALYTICS_VIEWER_RETENTION_DAYS); earlier ones are pruned."""
+    return timezone.localdate() - timedelta(days=settings.ANALYTICS_VIEWER_RETENTION_DAYS)
+
+
+def _unique_viewers(videos: QuerySet, period: Period | None, by: str | None = None) -> int | Counter:
+    """Unique viewers of `videos` in the period, in total or per `by` ("date" or "video").
+
+    Distinct across days and videos where the per-viewer rows are kept; days before
+    `viewer_rows_kept_from()` add their daily rollups' unique viewers (a viewer who came back on
+    another of those days, or watched another of the videos, counts again there).
+    """
+    kept_from = viewer_rows_kept_from()
+    rows = _in_period(DailyViewer.objects.filter(video__in=videos, date__gte=kept_from), period)
+    rollups = _in_period(VideoDailyStats.objects.filter(video__in=videos, date__lt=kept_from), period)
+    if by is None:
+        return (rows.values("viewer_hash").distinct().count()
+                + (rollups.aggregate(viewers=Sum("unique_viewers"))["viewers"] or 0))
+    counts = Counter(dict(rows.values(by).annotate(viewers=Count("viewer_hash", distinct=True))
+                          .order_by().values_list(by, "viewers")))
+    counts.update(dict(rollups.values(by).annotate(viewers=Sum("unique_viewers")).order_by()
+                       .values_list(by, "viewers")))
+    return counts
+
+
 def audience_totals(*, videos: QuerySet, period: Period | None = None) -> dict:
     """Totals over `videos` (all time when `period` is None); viewers are distinct across them all."""
     sums = _in_period(VideoDailyStats.objects.filter(video__in=videos), period).aggregate(**_counter_sums())
-    viewers = (_in_period(DailyViewer.objects.filter(video__in=videos), period)
-               .values("viewer_hash").distinct().count())
-    return _audience_metrics(sums, viewers)
+    return _audience_metrics(sums, _unique_viewers(videos, period))
 
 
 def audience_daily(*, videos: QuerySet, period: Period) -> list[dict]:
     """One entry per day of the period, days without events included (as zeros)."""
     sums_by_day = {row["date"]: row for row in _in_period(VideoDailyStats.objects.filter(video__in=videos), period)
                    .values("date").annotate(**_counter_sums()).order_by()}
-    viewers_by_day = dict(_in_period(DailyViewer.objects.filter(video__in=videos), period)
-                          .values("date").annotate(viewers=Count("viewer_hash", distinct=True))
-                          .order_by().values_list("date", "viewers"))
+    viewers_by_day = _unique_viewers(videos, period, by="date")
     return [{"date": day, **_audience_metrics(sums_by_day.get(day, {}), viewers_by_day.get(day, 0))}
             for day in period.days()]
 
@@ -152,9 +173,7 @@ def top_videos_by_views(*, videos: QuerySet, period: Period, limit: int) -> list
     """The most viewed of `videos` in the period (ties: most plays, then newest), with their totals."""
     stats = _in_period(VideoDailyStats.objects.filter(video__in=videos), period)
     sums_by_video = {row["video"]: row for row in stats.values("video").annotate(**_counter_sums()).order_by()}
-    viewers_by_video = dict(_in_period(DailyViewer.objects.filter(video__in=videos), period)
-                            .values("video").annotate(viewers=Count("viewer_hash", distinct=True))
-                            .order_by().values_list("video", "viewers"))
+    viewers_by_video = _unique_viewers(videos, period, by="video")
     ranked = sorted(videos.order_by("-created_at"), key=lambda video: (
         -(sums_by_video.get(video.pk, {}).get("views") or 0), -(sums_by_video.get(video.pk, {}).get("plays") or 0)))
     return [{"video": video, **_audience_metrics(sums_by_video.get(video.pk, {}), viewers_by_video.get(video.pk, 0))}

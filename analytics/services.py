@@ -18,12 +18,29 @@ recorded) and hands `TrackedEvent`s to `track_events`:
   Buffered events survive a Redis restart only if Redis persists them (appendonly yes).
 * Without REDIS_URL (the embedded default) ingest writes the rollups directly.
 
+What public ingest may cost
+---------------------------
+Anyone with a share link can send events, so what a sender can add is bounded:
+
+* New viewer ids: at most ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY distinct viewer ids a day from one
+  client address (counted in the cache at ingest), and at most ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY
+  new viewers a day for one video (its share link; exact, under the rollup's row lock). Beyond a
+  bound the events are still counted - views, plays, clicks, completes - but their viewer stays
+  anonymous: not a new unique viewer, no watch time. Refusing them would lose real views from a
+  crowd behind one address (an office, a mobile carrier's NAT); counting them as viewers would let
+  made-up viewer ids inflate the audience. Viewers already counted that day stay recognised.
+* The Redis buffer: at most ANALYTICS_EVENT_BUFFER_MAX events wait for the flush; a batch that would
+  go over is refused whole (429 `event_buffer_full`, Retry-After) rather than grow Redis unbounded.
+* Per-viewer rows (`DailyViewer`) are kept ANALYTICS_VIEWER_RETENTION_DAYS days, then pruned by beat.
+
 Rollups and their definitions
 -----------------------------
 * views, plays, completes, cta_clicks, shares, downloads: the number of events of that type.
-* unique viewers: distinct viewer ids that sent a view, play, progress or complete event. Exact:
-  one `DailyViewer` row per (video, day, viewer). Over a period (or a campaign), reports count
-  distinct viewers across it, not the sum of the daily figures.
+* unique viewers: distinct viewer ids that sent a view, play, progress or complete event (within
+  the bounds above). Exact: one `DailyViewer` row per (video, day, viewer). Over a period (or a
+  campaign), reports count distinct viewers across it, not the sum of the daily figures - for the
+  days whose viewer rows are kept; earlier days add their daily figures (a returning viewer counts
+  again there).
 * watch seconds: for each viewer and day, the furthest position reached in the video (progress
   events carry it; complete means the end), capped at the video's duration, summed over viewers.
   Re-watching adds nothing and skipping ahead counts as watched up to where the viewer got: a
@@ -38,16 +55,18 @@ which also serialises the viewer bookkeeping for that row, so concurrent writers
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import time
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -55,7 +74,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from ai_studio.models import GeneratedVideo
-from reelmate.errors import NotFound
+from reelmate.errors import NotFound, RateLimited
 from reelmate.storage import presigned_url
 
 from . import selectors
@@ -74,6 +93,11 @@ FLUSH_BATCH_SIZE = 2000  # below Lua's unpack() limit; one transaction per batch
 FLUSH_TIME_BUDGET_SECONDS = 20.0
 FLUSH_LOCK_SECONDS = 60
 PROCESSED_BATCH_RETENTION = timedelta(days=2)
+BUFFER_FULL_RETRY_AFTER_SECONDS = 10  # two flushes (every 5 s) drain thousands of events
+VIEWER_PRUNE_BATCH_SIZE = 5000
+VIEWER_PRUNE_TIME_BUDGET_SECONDS = 60.0
+# Cached "viewers seen from this address today" live a day and an hour: the key names the day.
+_IP_VIEWERS_SECONDS = 25 * 3600
 
 _QUEUE_KEY = "reelmate:analytics:events"
 _PENDING_BATCHES_KEY = "reelmate:analytics:pending-batches"
@@ -90,6 +114,12 @@ redis.call('RPUSH', KEYS[2], unpack(events))
 redis.call('LTRIM', KEYS[1], #events, -1)
 redis.call('SADD', KEYS[3], ARGV[1])
 return #events
+"""
+# Append the batch unless the queue would then hold more than ARGV[1] events (one atomic step, so
+# concurrent senders cannot overshoot together). Returns the new length, or -1 when refused.
+_PUSH_UNLESS_FULL_SCRIPT = """
+if redis.call('LLEN', KEYS[1]) + #ARGV - 1 > tonumber(ARGV[1]) then return -1 end
+return redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
 """
 _RELEASE_LOCK_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -132,7 +162,10 @@ def download_filename(video: GeneratedVideo) -> str:
 def start_download(*, video: GeneratedVideo, user) -> str:
     """Count a download by `user` and return a short-lived URL that saves the MP4 under a real name."""
     download = TrackedEvent.now(video_id=video.pk, type=EventType.DOWNLOAD, viewer_hash=viewer_hash(f"user:{user.pk}"))
-    track_events([download])
+    try:
+        track_events([download])
+    except EventBufferFull:
+        record_events([download])  # an owner's download is never refused for the buffer's sake
     return presigned_url(video.video_key, expire=DOWNLOAD_URL_SECONDS, download_as=download_filename(video))
 
 
@@ -172,10 +205,22 @@ class UnknownVideo(NotFound):
     default_message = "Unknown video or share link; nothing was recorded."
 
 
-def ingest_player_events(*, events: list[dict], user) -> int:
+class EventBufferFull(RateLimited):
+    """The Redis buffer holds ANALYTICS_EVENT_BUFFER_MAX events already; the batch was not recorded."""
+
+    default_code = "event_buffer_full"
+    default_message = "Too many events are waiting to be counted; send the batch again after Retry-After."
+
+    def __init__(self):
+        super().__init__(retry_after=BUFFER_FULL_RETRY_AFTER_SECONDS)
+
+
+def ingest_player_events(*, events: list[dict], user, client_ip: str) -> int:
     """Record validated player events (each with `share_token` or `video_id`); all or nothing.
 
     `video_id` is accepted only for the caller's own videos; anonymous viewers use share tokens.
+    Viewer ids new today beyond what `client_ip` may bring are recorded anonymous (see module doc).
+    Raises `EventBufferFull` when the buffer cannot take the batch.
     """
     tokens = {event["share_token"] for event in events if event.get("share_token")}
     video_ids = {event["video_id"] for event in events if event.get("video_id")}
@@ -191,22 +236,60 @@ def ingest_player_events(*, events: list[dict], user) -> int:
         )
         for event in events
     ]
-    track_events(tracked)
+    admitted = admit_viewers_from(client_ip, {event.viewer_hash for event in tracked})
+    track_events([event if event.viewer_hash in admitted else replace(event, viewer_hash="") for event in tracked])
     return len(tracked)
 
 
+def admit_viewers_from(client_ip: str, viewer_hashes: set[str]) -> set[str]:
+    """Which of these viewers may count as viewers when sent from `client_ip` today: those it already
+    sent today, and new ones while it has sent fewer than ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY.
+
+    Counted in the default cache (a marker per viewer, a counter per address and day; the counter
+    is incremented atomically, so parallel requests cannot overshoot it together). An IPv6 /64 is
+    one address, as for the per-IP rate limits. An evicted entry errs a little either way (a
+    forgotten viewer counts against the bound again, a forgotten counter restarts); the per-video
+    bound, in the database, is exact.
+    """
+    address = ipaddress.ip_network(client_ip if ":" not in client_ip else f"{client_ip}/64", strict=False)
+    hashed = salted_hmac("reelmate.analytics.ip", str(address)).hexdigest()[:24]  # no raw addresses in the cache
+    scope = f"analytics:ip-viewers:{hashed}:{timezone.localdate().isoformat()}"
+    marker = {viewer: f"{scope}:{viewer}" for viewer in viewer_hashes}
+    seen = cache.get_many(list(marker.values()))
+    admitted = {viewer for viewer, key in marker.items() if key in seen}
+    new = sorted(viewer_hashes - admitted)
+    if not new:
+        return admitted
+    counter = f"{scope}:count"
+    try:
+        total = cache.incr(counter, len(new))
+    except ValueError:  # the address's first new viewers today (or its counter was evicted)
+        total = len(new) if cache.add(counter, len(new), timeout=_IP_VIEWERS_SECONDS) else cache.incr(counter, len(new))
+    room = max(0, settings.ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY - (total - len(new)))
+    welcome = new[:room]
+    cache.set_many({marker[viewer]: 1 for viewer in welcome}, timeout=_IP_VIEWERS_SECONDS)
+    return admitted | set(welcome)
+
+
 def track_events(events: list[TrackedEvent]) -> None:
-    """Buffer events in Redis when configured (falling back to a direct write), else write them."""
+    """Buffer events in Redis when configured (falling back to a direct write), else write them.
+
+    Raises `EventBufferFull` if the buffer would hold more than ANALYTICS_EVENT_BUFFER_MAX events.
+    """
     if not events:
         return
     buffer = _event_buffer()
     if buffer is not None:
         try:
-            buffer.rpush(_QUEUE_KEY, *(event.to_json() for event in events))
-            return
+            queued = buffer.eval(_PUSH_UNLESS_FULL_SCRIPT, 1, _QUEUE_KEY, settings.ANALYTICS_EVENT_BUFFER_MAX,
+                                 *(event.to_json() for event in events))
         except redis.RedisError:
             logger.warning("analytics event buffer unavailable; writing %d events directly", len(events),
                            exc_info=True)
+        else:
+            if queued < 0:
+                raise EventBufferFull()
+            return
     record_events(events)
 
 
@@ -243,7 +326,8 @@ def _apply_day_tally(video_id: str, day: date, tally: _DayTally) -> None:
     # The row lock serialises every writer of this (video, day), so the viewer rows read below
     # cannot change until this transaction ends.
     stats, _ = VideoDailyStats.objects.select_for_update().get_or_create(video_id=video_id, date=day)
-    new_viewers, watch_gain = _advance_viewers(video_id, day, tally.furthest_position)
+    room = max(0, settings.ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY - stats.unique_viewers)
+    new_viewers, watch_gain = _advance_viewers(video_id, day, tally.furthest_position, room)
     increments = {name: F(name) + amount for name, amount in tally.counters.items()}
     if new_viewers:
         increments["unique_viewers"] = F("unique_viewers") + new_viewers
@@ -253,8 +337,9 @@ def _apply_day_tally(video_id: str, day: date, tally: _DayTally) -> None:
         VideoDailyStats.objects.filter(pk=stats.pk).update(**increments)
 
 
-def _advance_viewers(video_id: str, day: date, furthest_position: dict[str, float]) -> tuple[int, float]:
-    """Insert first-time viewers and move returning ones further; returns (new viewers, watch seconds gained)."""
+def _advance_viewers(video_id: str, day: date, furthest_position: dict[str, float], room: int) -> tuple[int, float]:
+    """Insert first-time viewers (at most `room`; the rest stay anonymous) and move returning ones
+    further; returns (new viewers, watch seconds gained)."""
     hashes = list(furthest_position)
     known: dict[str, DailyViewer] = {}
     for start in range(0, len(hashes), _DB_CHUNK):
@@ -262,7 +347,7 @@ def _advance_viewers(video_id: str, day: date, furthest_position: dict[str, floa
         for viewer in DailyViewer.objects.filter(video_id=video_id, date=day, viewer_hash__in=chunk):
             known[viewer.viewer_hash] = viewer
     first_timers = [DailyViewer(video_id=video_id, date=day, viewer_hash=viewer, max_position_seconds=position)
-                    for viewer, position in furthest_position.items() if viewer not in known]
+                    for viewer, position in furthest_position.items() if viewer not in known][:room]
     DailyViewer.objects.bulk_create(first_timers, batch_size=_DB_CHUNK)
     watch_gain = sum(viewer.max_position_seconds for viewer in first_timers)
     moved_on = []
@@ -357,4 +442,19 @@ def _mark_batch_processed(batch_id: str, event_count: int) -> bool:
 def prune_processed_batches(*, older_than: timedelta = PROCESSED_BATCH_RETENTION) -> int:
     """Markers are only needed until their batch is deleted from Redis, seconds after commit."""
     deleted, _ = ProcessedEventBatch.objects.filter(processed_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def prune_daily_viewers(*, batch_size: int = VIEWER_PRUNE_BATCH_SIZE,
+                        time_budget_seconds: float = VIEWER_PRUNE_TIME_BUDGET_SECONDS) -> int:
+    """Delete per-viewer rows of days before the retention period, a batch at a time, until none is
+    left or the time budget is spent (the next run goes on). Returns how many rows were deleted."""
+    expired = DailyViewer.objects.filter(date__lt=selectors.viewer_rows_kept_from())
+    deadline = time.monotonic() + time_budget_seconds
+    deleted = 0
+    while time.monotonic() < deadline:
+        batch = list(expired.values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            break
+        deleted += DailyViewer.objects.filter(pk__in=batch).delete()[0]
     return deleted

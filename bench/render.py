@@ -91,6 +91,7 @@ def _artifact_store(kind: str, workdir: Path, stack: ExitStack):
     os.environ.update(server.env())
     os.environ.update(DJANGO_SETTINGS_MODULE="reelmate.settings", REELMATE_VAR_DIR=str(workdir / "var"),
                       LOG_LEVEL="WARNING")
+    os.environ.setdefault("DEBUG", "true")  # a benchmark on a development machine: the development key will do
     django.setup()
     # Imported only now: it needs Django set up, with the settings of the S3 server started above.
     from ai_studio.services.artifact_storage import DjangoStorageArtifactStore

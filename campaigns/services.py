@@ -96,6 +96,10 @@ def delete_campaign(campaign: Campaign) -> None:
             code="campaign_not_archived",
         )
     with transaction.atomic():
+        # Locked first: a job completing right now holds the campaign while it stores its video, so
+        # the SET NULL below waits for that video and empties its campaign too, instead of the delete
+        # failing on it (or the job failing on the deleted campaign).
+        list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True))
         media = _locked(CampaignMedia.objects.filter(campaign=campaign))
         if media_in_use([item.pk for item in media]):
             raise Conflict("Reels that are still being made use this campaign's media; delete the campaign once "

@@ -1,12 +1,15 @@
 """ReelMate settings: every value comes from the environment (or a `.env` file), read here only.
 
-With nothing set, the project runs on an embedded default: SQLite, local media files, Celery's
-filesystem broker and an in-process cache, DEBUG on. Setting DATABASE_URL / REDIS_URL / S3 keys
-switches the same code to PostgreSQL, Redis and S3-compatible storage (Supabase Storage in
-production). `.env.example` documents every variable.
+With DEBUG=true and nothing else set (what `make run` does), the project runs on an embedded
+default: SQLite, local media files, Celery's filesystem broker and an in-process cache. DEBUG is
+off unless explicitly enabled, and then a strong SECRET_KEY is required: a server started with
+neither refuses to start. Setting DATABASE_URL / REDIS_URL / S3 keys switches the same code to
+PostgreSQL, Redis and S3-compatible storage (Supabase Storage in production). `.env.example`
+documents every variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +34,8 @@ def parse_duration(value: str) -> timedelta:
 
 
 # --- Core -------------------------------------------------------------------------------------
-DEBUG = env.bool("DEBUG", default=not env.bool("PRODUCTION", default=False))
+# Fails closed: off unless enabled, so a forgotten setting cannot sign tokens with DEV_SECRET_KEY.
+DEBUG = env.bool("DEBUG", default=False)
 DEV_SECRET_KEY = "insecure-dev-key-change-me"
 SECRET_KEY = env("SECRET_KEY", default=env("SESSION_SECRET", default="")) or (DEV_SECRET_KEY if DEBUG else "")
 
@@ -41,7 +45,8 @@ def require_strong_secret(name: str, value: str) -> None:
     if not DEBUG and (len(value) < 32 or value == DEV_SECRET_KEY or value.startswith("change-me")):
         raise environ.ImproperlyConfigured(
             f"Set {name} to a random value of at least 32 characters when DEBUG is off "
-            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or DEBUG=true on a development machine (make run does)."
         )
 
 
@@ -237,7 +242,8 @@ MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=MAX_IMAGE_UPLOAD_BYTES 
 
 # --- REST framework, JWT, OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's bearer tokens, minus the access tokens a logout revoked.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.RevocableJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -303,10 +309,35 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_AUTH = env("RATELIMIT_AUTH", default="10/m")
 RATELIMIT_EVENTS = env("RATELIMIT_EVENTS", default="600/m")
-# Behind a proxy, the client address comes from X-Forwarded-For (set TRUST_X_FORWARDED_FOR).
+# The client address (per-IP limits, analytics bounds) is REMOTE_ADDR, unless REMOTE_ADDR is one
+# of TRUSTED_PROXIES (addresses or CIDR networks): then it is the rightmost X-Forwarded-For entry
+# that is not a trusted proxy (reelmate.api.ratelimit.client_ip). TRUST_X_FORWARDED_FOR=true
+# without TRUSTED_PROXIES (the earlier switch) trusts proxies on loopback and private networks.
+PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip" if TRUST_X_FORWARDED_FOR else "REMOTE_ADDR"
+TRUSTED_PROXIES = [network.strip() for network in env.list(
+    "TRUSTED_PROXIES", default=PRIVATE_NETWORKS if TRUST_X_FORWARDED_FOR else []) if network.strip()]
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise environ.ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_network!r} is not an IP address or network (e.g. 10.0.0.0/8, 2001:db8::/32)."
+        ) from None
+RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.client_ip"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
+
+# --- Analytics: what public event ingest may cost ----------------------------------------------
+# New viewer ids counted a day per client address and per video (its share link). Beyond either
+# bound an event still counts (views, plays, clicks...) but its viewer stays anonymous: no new
+# unique viewer and no watch time, so made-up viewer ids cannot inflate the audience.
+ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY = env.int("ANALYTICS_NEW_VIEWERS_PER_IP_PER_DAY", default=200)
+ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY = env.int("ANALYTICS_NEW_VIEWERS_PER_VIDEO_PER_DAY", default=20_000)
+# Events waiting in Redis for the flush; a batch that would go over is refused (429, Retry-After).
+ANALYTICS_EVENT_BUFFER_MAX = env.int("ANALYTICS_EVENT_BUFFER_MAX", default=200_000)
+# Days the per-viewer rows are kept (exact distinct viewers across days and videos); reports count
+# older days from their daily rollups.
+ANALYTICS_VIEWER_RETENTION_DAYS = env.int("ANALYTICS_VIEWER_RETENTION_DAYS", default=90)
 
 # --- CORS -------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])

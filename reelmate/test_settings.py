@@ -11,6 +11,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("OPENAI_API_KEY", "")
+# DEBUG is off by default; the in-process clients (Django's, schemathesis') call these hosts.
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 from reelmate.settings import *  # noqa: F403
 

@@ -24,7 +24,8 @@ to it unchanged (point `base_url` here):
 Errors use OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with the status the
 SDK maps to its exception classes (400 BadRequestError, 401 AuthenticationError, 404
 NotFoundError, 429 RateLimitError, 5xx InternalServerError). Tests script failures with
-`fail_next()` / `fail_always()` and slowness with `delay_next()`, and inspect `requests`.
+`fail_next()` / `fail_always()` and slowness with `delay_next()`, hold a request until they release
+it with `hold_next()`, and inspect `requests`.
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ __all__ = [
     "VOICES",
     "ChatAnswer",
     "FakeOpenAIServer",
+    "HeldRequest",
     "RecordedRequest",
     "UploadedFile",
     "WordTiming",
@@ -132,6 +134,33 @@ class RecordedRequest:
     status: int | None = None  # the status the server answered with
 
 
+class HeldRequest:
+    """A request `FakeOpenAIServer.hold_next()` keeps waiting until the test releases it.
+
+        held = server.hold_next(path="/audio/speech")
+        ...                       # something sends the request
+        held.wait_until_held()    # it has arrived and is waiting
+        ...                       # act while the client waits
+        held.release()            # now it is answered as usual
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout  # released by itself after this long, so no handler waits forever
+        self._arrived = threading.Event()
+        self._released = threading.Event()
+
+    def wait_until_held(self, timeout: float = 60.0) -> None:
+        if not self._arrived.wait(timeout):
+            raise AssertionError(f"no request arrived to be held within {timeout}s")
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _hold(self) -> None:
+        self._arrived.set()
+        self._released.wait(self.timeout)
+
+
 @dataclass
 class _Fault:
     status: int | None  # None: no error, only the delay
@@ -143,6 +172,7 @@ class _Fault:
     param: str | None = None
     delay: float = 0.0
     retry_after_ms: int | None = 10
+    hold: HeldRequest | None = None
 
     def matches(self, path: str) -> bool:
         return self.path is None or path == self.path or path.endswith(self.path)
@@ -469,6 +499,13 @@ class FakeOpenAIServer(StartStop):
         """Make the next `times` requests wait `seconds` before being answered normally (client timeouts)."""
         self._add_fault(_Fault(None, times, path, delay=seconds))
 
+    def hold_next(self, *, path: str | None = None, timeout: float = 120.0) -> HeldRequest:
+        """Keep the next request (to `path`, if given) waiting until `release()` on what this returns
+        (or `timeout` seconds), then answer it normally: to act while a client waits, without guessing delays."""
+        held = HeldRequest(timeout)
+        self._add_fault(_Fault(None, 1, path, hold=held))
+        return held
+
     def set_transcript(self, text: str | None) -> None:
         """Words to report for audio this server did not generate (None: guess, see module docs)."""
         with self._lock:
@@ -488,8 +525,12 @@ class FakeOpenAIServer(StartStop):
             self._chat_answers.extend(answers)
 
     def reset(self) -> None:
-        """Forget scripted failures and answers, recorded requests, remembered audio and any scripted transcript."""
+        """Forget scripted failures and answers, recorded requests, remembered audio and any scripted transcript;
+        release any held request."""
         with self._lock:
+            for fault in self._faults:
+                if fault.hold is not None:
+                    fault.hold.release()
             self._faults.clear()
             self._requests.clear()
             self._clips.clear()
@@ -899,6 +940,8 @@ class _Handler(BaseHTTPRequestHandler):
             fault = fake._take_fault(path)
             if fault is not None and fault.delay:
                 threading.Event().wait(fault.delay)
+            if fault is not None and fault.hold is not None:
+                fault.hold._hold()
             if fault is not None and fault.status is not None:
                 fake._give_back_chat_answer(chat_answer)
                 self._fail(record, fault)

@@ -1,5 +1,7 @@
 """Auth: registration, JWT pairs, refresh rotation with blacklist, logout, me, rate limits."""
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
@@ -17,19 +19,84 @@ def obtain(client, email, password=DEFAULT_PASSWORD):
     return client.post("/api/auth/token", {"email": email, "password": password}, format="json")
 
 
-def test_register_creates_a_user_and_returns_it(api_client):
+def test_register_creates_a_user_who_can_then_sign_in(api_client):
     response = register(api_client)
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert response.json()["email"] == "new@example.com"
     assert "password" not in response.json()
     assert User.objects.get(email="new@example.com").check_password("a-Strong-passphrase-42")
+    assert obtain(api_client, "new@example.com", "a-Strong-passphrase-42").status_code == 200
 
 
-def test_register_lowercases_the_email_and_rejects_a_duplicate(api_client):
-    assert register(api_client, email="Mixed@Example.com").status_code == 201
-    response = register(api_client, email="mixed@example.COM")
-    assert response.status_code == 400
-    assert "email" in response.json()["error"]["fields"]
+def test_register_answers_a_taken_address_exactly_like_a_new_one_and_changes_nothing(api_client):
+    existing = UserFactory(email="taken@example.com", name="Original")
+    new = register(api_client, email="fresh@example.com", name="Someone")
+    taken = register(api_client, email="TAKEN@example.com", name="Someone")
+    assert (taken.status_code, set(taken.json())) == (new.status_code, set(new.json())) == (202, {"email", "detail"})
+    assert taken.json()["detail"] == new.json()["detail"]
+    assert taken.json()["email"] == "taken@example.com"
+    existing.refresh_from_db()
+    assert (existing.name, existing.check_password(DEFAULT_PASSWORD)) == ("Original", True)
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The tests' fast hasher, counting the passwords it hashes."""
+
+    encoded = 0
+
+    def encode(self, password, salt):
+        CountingHasher.encoded += 1
+        return super().encode(password, salt)
+
+
+def test_register_does_the_same_hashing_work_for_a_taken_address(api_client, settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    UserFactory(email="taken@example.com")
+    work = {}
+    for email in ("fresh@example.com", "taken@example.com"):
+        CountingHasher.encoded = 0
+        assert register(api_client, email=email).status_code == 202
+        work[email] = CountingHasher.encoded
+    assert work == {"fresh@example.com": 1, "taken@example.com": 1}
+
+
+def test_a_weak_password_is_refused_whether_or_not_the_address_is_taken(api_client):
+    UserFactory(email="taken@example.com")
+    answers = [register(api_client, email=email, password="password123") for email in ("taken@example.com",
+                                                                                        "fresh@example.com")]
+    assert [answer.status_code for answer in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
+
+
+def test_register_lowercases_the_email_and_login_ignores_its_case(api_client):
+    assert register(api_client, email="Mixed@Example.com").status_code == 202
+    assert User.objects.get().email == "mixed@example.com"
+    for typed in ("mixed@example.com", "MIXED@EXAMPLE.COM", " Mixed@example.Com "):
+        assert obtain(api_client, typed, "a-Strong-passphrase-42").status_code == 200, typed
+
+
+def test_an_address_saved_with_capitals_is_stored_lower_case_and_signs_in_in_any_case(api_client):
+    UserFactory(email="Capital@Example.COM")
+    assert User.objects.get().email == "capital@example.com"
+    assert obtain(api_client, "CAPITAL@example.com").status_code == 200
+
+
+def test_the_database_refuses_an_address_with_capitals():
+    user = UserFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=user.pk).update(email="Sneaky@Example.com")
+
+
+def test_the_admin_stores_a_new_address_lower_case_and_refuses_a_case_variant(client, staff_user):
+    client.force_login(staff_user)
+    form = {"email": "Staffed@Example.com", "name": "", "password1": "a-Strong-passphrase-42",
+            "password2": "a-Strong-passphrase-42", "usable_password": "true"}
+    assert client.post("/admin/accounts/user/add/", form).status_code == 302
+    assert User.objects.filter(email="staffed@example.com").exists()
+    again = client.post("/admin/accounts/user/add/", form | {"email": "STAFFED@example.com"})
+    assert again.status_code == 200
+    assert "email" in again.context["adminform"].form.errors
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "12345678901"])
@@ -112,8 +179,8 @@ def test_login_is_rate_limited_per_ip_with_retry_after(api_client, settings):
 
 def test_register_is_rate_limited_per_ip(api_client, settings):
     settings.RATELIMIT_AUTH = "2/m"
-    assert register(api_client, email="a@example.com").status_code == 201
-    assert register(api_client, email="b@example.com").status_code == 201
+    assert register(api_client, email="a@example.com").status_code == 202
+    assert register(api_client, email="b@example.com").status_code == 202
     assert register(api_client, email="c@example.com").status_code == 429
 
 
@@ -126,7 +193,7 @@ def test_access_token_lifetime_comes_from_jwt_expires_in(api_client, settings):
 
 def test_behind_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(api_client, settings):
     settings.RATELIMIT_AUTH = "2/m"
-    settings.RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip"
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's REMOTE_ADDR
     user = UserFactory()
     statuses = [
         api_client.post("/api/auth/token", {"email": user.email, "password": "wrong"}, format="json",
@@ -134,3 +201,11 @@ def test_behind_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(api_clie
         for attempt in range(3)
     ]
     assert statuses == [401, 401, 429]
+
+
+def test_a_garbage_access_token_is_401_token_not_valid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer abc.def.ghi")
+    response = api_client.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["error"] == {"code": "token_not_valid",
+                                        "message": "Given token not valid for any token type"}

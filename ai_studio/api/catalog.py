@@ -2,9 +2,13 @@
 
 Avatar and voice lists are the same for every user, so their response bodies are cached per
 URL and catalog version (see ``selectors.catalog.cached_catalog_page``); staff edits bump the
-version. Templates are per user (system + public + own) and are not cached.
+version. The URL is reduced to the query parameters the list understands (its filters and
+pagination, sorted), so made-up parameters (``?x=1``, ``?x=2``...) share one entry instead of
+filling the cache. Templates are per user (system + public + own) and are not cached.
 """
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -68,12 +72,25 @@ class CachedCatalogViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
 
     def list(self, request):
-        return Response(selectors.cached_catalog_page(self.catalog_kind, request.build_absolute_uri(),
-                                                      lambda: self._list_body(request)))
+        url = self._canonical_url(request.build_absolute_uri())
+        return Response(selectors.cached_catalog_page(self.catalog_kind, url, lambda: self._list_body(request)))
 
     def _list_body(self, request) -> dict:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        # The body is shared by every URL with the same canonical form: its links must not echo the rest.
+        return {**body, "next": self._canonical_url(body["next"]), "previous": self._canonical_url(body["previous"])}
+
+    def _canonical_url(self, url: str | None) -> str | None:
+        """``url`` with only the query parameters this list reads (filters, page, page size), sorted."""
+        if url is None:
+            return None
+        known = {*self.filterset_class.base_filters, self.paginator.page_query_param,
+                 self.paginator.page_size_query_param}
+        parts = urlsplit(url)
+        query = sorted((name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+                       if name in known)
+        return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
 @extend_schema_view(list=extend_schema(summary="Active avatars", description="With presigned portrait and "

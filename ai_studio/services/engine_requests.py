@@ -18,7 +18,7 @@ from ai_studio.generation.speech import SpeechProvider, get_provider
 from ai_studio.generation.types import CaptionStyle, EndCard, SceneMedia
 from ai_studio.models import AIVoice, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-from campaigns.models import CampaignMedia
+from campaigns.models import Campaign, CampaignMedia
 
 
 def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
@@ -27,15 +27,13 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
 
     Raises ``GenerationError`` (permanent) when an input is missing.
     """
-    avatar, campaign = job.avatar, job.campaign
+    avatar = job.avatar
     if not avatar.portrait:
         raise GenerationError("avatar_portrait_missing", f"Avatar {avatar.name!r} has no portrait image.")
     try:
         portrait = store.download(avatar.portrait.name, workdir / f"portrait{Path(avatar.portrait.name).suffix}")
         rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
-        logo = None
-        if campaign is not None and campaign.brand_logo:
-            logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
+        campaign, logo = _branding(job, workdir, store)
         scenes = _scenes(job, workdir, store)
     except FileNotFoundError as error:
         raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
@@ -74,6 +72,31 @@ def _scenes(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifact
         paths[media_id] = store.download(name, workdir / f"scene-media-{number:02d}{Path(name).suffix}")
     return [SceneMedia(text=scene["text"], media_path=paths[scene["media_id"]], kind=media[scene["media_id"]].kind)
             for scene in job.scenes]
+
+
+def _branding(job: VideoGenerationJob, workdir: Path,
+              store: DjangoStorageArtifactStore) -> tuple[Campaign | None, Path | None]:
+    """The campaign whose colours and logo brand the video, and its logo, downloaded.
+
+    The campaign may have been deleted (when archived) or given another logo since the job was
+    loaded; either removes the logo file it named. Then the video is branded as the campaign is
+    now: with its new logo, or without a campaign at all. A logo missing while the campaign still
+    names it is an error (``FileNotFoundError``).
+    """
+    campaign = job.campaign
+    try:
+        return campaign, _download_logo(campaign, workdir, store)
+    except FileNotFoundError:
+        current = Campaign.objects.filter(pk=campaign.pk).first()
+        if current is not None and current.brand_logo.name == campaign.brand_logo.name:
+            raise
+        return current, _download_logo(current, workdir, store)
+
+
+def _download_logo(campaign: Campaign | None, workdir: Path, store: DjangoStorageArtifactStore) -> Path | None:
+    if campaign is None or not campaign.brand_logo:
+        return None
+    return store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
 
 
 def speech_provider_for(voice: AIVoice) -> SpeechProvider:

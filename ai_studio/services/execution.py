@@ -35,6 +35,7 @@ from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.services import engine_requests
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+from campaigns.models import Campaign
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ def _not_claimed(job_id) -> Outcome:
 def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
+        campaign_id = _current_campaign_id(job)
         updated = _owned(job, token).filter(cancel_requested=False).update(
             status=JobStatus.COMPLETED, stage=JobStage.DONE, progress=100, completed_at=now, updated_at=now,
             lease_token=None, error_code="", error_message="", speech_provider=result.speech.provider,
@@ -210,7 +212,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
         if updated:
             rendered = result.render
             GeneratedVideo.objects.create(
-                owner_id=job.owner_id, job=job, campaign_id=job.campaign_id, title=job.title,
+                owner_id=job.owner_id, job=job, campaign_id=campaign_id, title=job.title,
                 video_key=result.keys["video"], thumbnail_key=result.keys["thumbnail"],
                 audio_key=result.keys["audio"], captions_srt_key=result.keys["captions_srt"],
                 captions_vtt_key=result.keys["captions_vtt"], duration_seconds=rendered.duration,
@@ -226,6 +228,21 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
     if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
         return _cancel(job, token)
     return Outcome("skipped")  # our lease lapsed and another run owns the job (same keys)
+
+
+def _current_campaign_id(job: VideoGenerationJob) -> int | None:
+    """The job's campaign as it is now, locked until the transaction ends; None if it was deleted.
+
+    An archived campaign may be deleted while its job renders: the job's campaign becomes empty,
+    and so must its video's (README). The campaign is read again rather than taken from the claim,
+    and locked, so that a delete either finishes first (then None) or waits for the video and
+    empties its campaign too (``campaigns.services.delete_campaign`` locks the campaign first).
+    """
+    campaign_id = VideoGenerationJob.objects.filter(pk=job.pk).values_list("campaign_id", flat=True).first()
+    if campaign_id is None:
+        return None
+    return (Campaign.objects.select_for_update(no_key=True).filter(pk=campaign_id)
+            .values_list("pk", flat=True).first())
 
 
 CANCELED_MESSAGE = "Canceled by the user while processing."

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import services
-from reelmate.api.ratelimit import limit_per_ip
+from reelmate.api.ratelimit import client_ip, limit_per_ip
 
 from .serializers import EventBatchSerializer, EventsAcceptedSerializer
 
@@ -25,5 +25,6 @@ class EventIngestView(APIView):
     def post(self, request):
         serializer = EventBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        accepted = services.ingest_player_events(events=serializer.validated_data["events"], user=request.user)
+        accepted = services.ingest_player_events(events=serializer.validated_data["events"], user=request.user,
+                                                 client_ip=client_ip(request))
         return Response({"accepted": accepted}, status=status.HTTP_202_ACCEPTED)

@@ -140,4 +140,4 @@ def test_a_page_costs_the_same_number_of_queries_whatever_its_size(auth_client, 
         return len(captured)
 
     assert queries_for(2) == queries_for(12)
-    assert queries_for(12) <= 3  # the user, the count, the page
+    assert queries_for(12) <= 4  # the user, the access token's revocation check, the count, the page

@@ -138,6 +138,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if isinstance(detail, dict) and {"detail", "code"} <= detail.keys():  # simplejwt's token errors
+            detail, code = detail["detail"], str(detail["code"])
         body = error_body(code if isinstance(code, str) else "error", str(detail))
     response.data = body
     return response

@@ -21,6 +21,8 @@ SHORT_TASKS = (
     FLUSH_TASK,
     "ai_studio.tasks.requeue_stalled_jobs",
     "analytics.tasks.prune_processed_event_batches",
+    "analytics.tasks.prune_daily_viewers",
+    "accounts.tasks.flush_expired_tokens",
     "reelmate.ping",
 )
 

@@ -36,7 +36,8 @@ def settings_in_subprocess(env: dict) -> dict:
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'],"
         "'broker': s.CELERY_BROKER_URL, 'storage': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG,"
         "'access': s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(),"
-        "'endpoint': s.S3_ENDPOINT_URL, 'bucket': s.STORAGE_BUCKET_NAME, 'speech': s.SPEECH_DEFAULT_PROVIDER}))"
+        "'endpoint': s.S3_ENDPOINT_URL, 'bucket': s.STORAGE_BUCKET_NAME, 'speech': s.SPEECH_DEFAULT_PROVIDER,"
+        "'proxies': s.TRUSTED_PROXIES}))"
     )
     base = {"PATH": os.environ["PATH"], "REELMATE_VAR_DIR": "/tmp/reelmate-settings-test"}
     output = subprocess.run([sys.executable, "-c", code], env=base | env, cwd=ROOT, capture_output=True,
@@ -44,8 +45,25 @@ def settings_in_subprocess(env: dict) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def test_nothing_set_gives_the_embedded_default():
-    values = settings_in_subprocess({})
+def test_nothing_set_refuses_to_start_instead_of_using_the_published_key():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({})
+    assert "SECRET_KEY" in failure.value.stderr
+    assert "DEBUG=true" in failure.value.stderr  # the message names the development way out too
+
+
+@pytest.mark.parametrize(("env", "debug"), [
+    ({"SECRET_KEY": "k" * 40}, False),
+    ({"SECRET_KEY": "k" * 40, "PRODUCTION": "false"}, False),  # the old shortcut no longer turns DEBUG on
+    ({"SECRET_KEY": "k" * 40, "DEBUG": "false"}, False),
+    ({"DEBUG": "true"}, True),
+])
+def test_debug_is_off_unless_explicitly_enabled(env, debug):
+    assert settings_in_subprocess(env)["debug"] is debug
+
+
+def test_debug_alone_gives_the_embedded_default():
+    values = settings_in_subprocess({"DEBUG": "true"})
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["cache"].endswith("LocMemCache")
     assert values["broker"] == "filesystem://"
@@ -89,8 +107,39 @@ def test_production_refuses_a_weak_jwt_secret():
 @pytest.mark.parametrize("url", ["localhost:5001", "/api", "ftp://files.example.com"])
 def test_a_public_base_url_that_is_not_an_absolute_http_url_is_refused(url):
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        settings_in_subprocess({"PUBLIC_BASE_URL": url})
+        settings_in_subprocess({"SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": url})
     assert "PUBLIC_BASE_URL" in failure.value.stderr
+
+
+@pytest.mark.parametrize("target", ["run", "seed", "migrate", "web", "worker", "beat", "lint"])
+def test_the_make_targets_that_start_the_app_enable_debug_unless_it_is_set(target):
+    dry_run = subprocess.run(["make", "--dry-run", "--always-make", target], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    starts_the_app = [line for line in dry_run if re.search(r"manage\.py|celery|bin/run-stack", line)]
+    assert starts_the_app
+    assert all(line.startswith("DEBUG=${DEBUG:-true} ") for line in starts_the_app), starts_the_app
+    assert 'export DEBUG="${DEBUG:-true}"' in (ROOT / "bin" / "run-stack").read_text()
+
+
+STRONG = {"SECRET_KEY": "k" * 40}
+
+
+@pytest.mark.parametrize(("env", "proxies"), [
+    ({}, []),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::/32,192.0.2.7"}, ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]),
+    # The earlier switch alone: proxies on loopback and private networks.
+    ({"TRUST_X_FORWARDED_FOR": "true"},
+     ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]),
+    ({"TRUST_X_FORWARDED_FOR": "true", "TRUSTED_PROXIES": "192.0.2.0/24"}, ["192.0.2.0/24"]),
+])
+def test_trusted_proxies(env, proxies):
+    assert settings_in_subprocess(STRONG | env)["proxies"] == proxies
+
+
+def test_a_trusted_proxy_that_is_not_an_address_refuses_to_start():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess(STRONG | {"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"})
+    assert "TRUSTED_PROXIES: 'proxy.internal'" in failure.value.stderr
 
 
 def test_env_example_documents_every_variable_settings_read():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import wave
 
 import numpy as np
@@ -115,6 +116,22 @@ def test_the_sdk_retries_scripted_failures_quickly(openai_server):
 
     assert read_wav(audio)[0].nframes > 0
     assert [r.status for r in openai_server.requests_to("/audio/speech")] == [503, 503, 200]
+
+
+def test_a_held_request_waits_until_released_then_is_answered(client, openai_server):
+    held = openai_server.hold_next(path="/audio/speech")
+    answers = []
+    speaker = threading.Thread(target=lambda: answers.append(speak(client, "wait for it")))
+    speaker.start()
+
+    held.wait_until_held()
+    speaker.join(timeout=0.5)
+    assert speaker.is_alive() and answers == []  # still waiting for its answer
+
+    held.release()
+    speaker.join(timeout=30)
+    assert read_wav(answers[0])[0].nframes > 0
+    assert len(speak(client, "not held")) > 44  # only the next request was held
 
 
 def test_transcription_returns_the_words_and_timings_of_generated_speech(client):

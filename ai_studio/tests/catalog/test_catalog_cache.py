@@ -71,3 +71,31 @@ def test_cached_pages_expire_well_before_their_presigned_urls(settings):
     assert catalog_cache_seconds() == 300
     settings.PRESIGNED_URL_EXPIRY = 120
     assert catalog_cache_seconds() == 30
+
+
+def test_made_up_query_parameters_do_not_make_new_cache_entries(auth_client):
+    AvatarFactory(name="Maya")
+    assert avatar_names(auth_client, x="1") == ["Maya"]
+    with CaptureQueriesContext(connection) as captured:
+        assert avatar_names(auth_client, x="2", utm_source="mail") == ["Maya"]
+        assert avatar_names(auth_client) == ["Maya"]
+    assert not any("ai_studio_aiavatar" in query["sql"] for query in captured)
+
+
+def test_the_order_of_known_parameters_does_not_matter(auth_client):
+    AvatarFactory(name="Ann", gender="female")
+    assert auth_client.get("/api/ai-studio/avatars?gender=female&page_size=5").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        body = auth_client.get("/api/ai-studio/avatars?page_size=5&gender=female").json()
+    assert [item["name"] for item in body["results"]] == ["Ann"]
+    assert not any("ai_studio_aiavatar" in query["sql"] for query in captured)
+
+
+def test_cached_pagination_links_keep_only_known_parameters(auth_client):
+    AvatarFactory(name="Ann", gender="female", sort_order=1)
+    AvatarFactory(name="Bea", gender="female", sort_order=2)
+    body = auth_client.get("/api/ai-studio/avatars?x=%3Cinjected%3E&gender=female&page_size=1").json()
+    assert body["next"] == "http://testserver/api/ai-studio/avatars?gender=female&page=2&page_size=1"
+    second = auth_client.get(body["next"] + "&y=1").json()
+    assert [item["name"] for item in second["results"]] == ["Bea"]
+    assert second["previous"] == "http://testserver/api/ai-studio/avatars?gender=female&page_size=1"

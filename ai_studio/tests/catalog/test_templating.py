@@ -1,4 +1,7 @@
 """Template substitution: restricted {{name}} replacement, never an engine that reaches Python objects."""
+import random
+import re
+
 import pytest
 
 from ai_studio import templating
@@ -129,3 +132,53 @@ def test_word_count_and_spoken_duration_at_150_words_a_minute():
     assert estimate_duration("word " * 150) == 60.0
     assert estimate_duration("word " * 10, words_per_minute=120) == 5.0
     assert estimate_duration("") == 0.0
+
+
+# The definition word counting had as one regex: a whitespace-separated token with a letter or
+# digit in it. It needs quadratic steps on a long run of non-word characters (0.4 s for 4,090
+# underscores and " a"; a quarter of an hour for the inputs below), so these inputs never finish
+# without a linear-time count.
+PREVIOUS_WORD_PATTERN = re.compile(r"\S*[^\W_]\S*")
+ADVERSARIAL_RUN = 200_000
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("_" * ADVERSARIAL_RUN + " a", 1),
+    ("_" * ADVERSARIAL_RUN + "a", 1),
+    ("a" + "_" * ADVERSARIAL_RUN, 1),
+    ("—" * ADVERSARIAL_RUN + " ok " + "!" * ADVERSARIAL_RUN, 1),
+    ("_ " * ADVERSARIAL_RUN, 0),
+    ("{" * ADVERSARIAL_RUN, 0),
+])
+def test_word_counting_is_correct_on_inputs_that_make_a_backtracking_pattern_quadratic(text, words):
+    assert count_words(text) == words
+    assert estimate_duration(text) == round(words * 60.0 / 150, 1)
+
+
+def test_a_body_of_only_underscores_and_punctuation_has_no_words():
+    with pytest.raises(TemplateDefinitionError) as raised:
+        check_template("_" * 4000 + " ?!", [])
+    assert raised.value.errors["body"] == ["The script has no words."]
+
+
+def test_unclosed_double_braces_are_scanned_once():
+    body = "Hi {{name}} " + "{{" * 2000  # the lazy `{{.*?}}` rescanned the tail from every opening pair
+    assert check_template(body, [{"name": "name"}])[0].name == "name"
+    with pytest.raises(TemplateDefinitionError) as raised:
+        check_template("{{ user.email }} and {{x}} {{" + "{" * 3000, [{"name": "x"}])
+    assert raised.value.errors["body"][0].startswith("{{ user.email }}: placeholders are")
+
+
+# Characters that make word boundaries interesting: every kind of whitespace Python knows
+# (including the information separators \x1c-\x1f and no-break spaces), underscores, punctuation,
+# letters and digits of several scripts, combining marks and symbols.
+ALPHABET = (" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u2028\u2029\u202f\u3000"
+            "__--—!?.,'{}" "aZé9٣ß漢字ǅ" "\u0301\u200b\U0001F600")
+
+
+def test_word_counting_agrees_with_the_regex_definition_on_ordinary_text():
+    rng = random.Random(20260611)
+    texts = ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 40))) for _ in range(5000)]
+    texts += ["Meet the new Rocket Shoes — 20% off, today_only! Tap the link.", "One two three — four, five! 6"]
+    for text in texts:
+        assert count_words(text) == len(PREVIOUS_WORD_PATTERN.findall(text)), repr(text)

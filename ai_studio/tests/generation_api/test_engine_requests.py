@@ -11,7 +11,8 @@ from ai_studio.generation.types import EndCard
 from ai_studio.models import VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.engine_requests import generation_request, render_options, speech_provider_for
-from campaigns.models import CampaignMedia
+from campaigns.models import Campaign, CampaignMedia
+from campaigns.services import delete_campaign
 from campaigns.tests.factories import CampaignFactory
 from campaigns.tests.media_files import clip_upload, stored_media
 
@@ -122,3 +123,43 @@ def test_media_of_another_user_is_never_sent_whatever_the_job_row_says(avatar, v
     with pytest.raises(GenerationError, match="no longer in the campaign's library"):
         request_for(tmp_path, avatar=avatar, voice=voice, owner=user, script="Hi.",
                     scenes=[{"text": "Hi.", "media_id": str(someone_elses.pk)}])
+
+
+def test_a_campaign_deleted_since_the_job_was_loaded_brands_nothing(avatar, voice, user, tmp_path,
+                                                                    django_capture_on_commit_callbacks):
+    logo = default_storage.save("campaign-logos/gone.png", ContentFile(b"a logo"))
+    campaign = CampaignFactory(owner=user, brand_primary_color="#112233", brand_logo=logo)
+    job = VideoGenerationJob(avatar=avatar, voice=voice, script="Hi.", campaign=campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_campaign(Campaign.objects.get(pk=campaign.pk))  # its logo file goes with it
+    assert not default_storage.exists(logo)
+
+    request = generation_request(job, tmp_path, DjangoStorageArtifactStore())
+
+    assert (request.logo_path, request.accent_color) == (None, None)
+    assert request.background_color == avatar.background_color  # the job has no campaign any more
+
+
+def test_a_campaign_given_another_logo_since_the_job_was_loaded_brands_with_the_new_one(
+        avatar, voice, user, tmp_path, django_capture_on_commit_callbacks):
+    campaign = CampaignFactory(owner=user, brand_logo=default_storage.save("campaign-logos/old.png",
+                                                                           ContentFile(b"old logo")))
+    job = VideoGenerationJob(avatar=avatar, voice=voice, script="Hi.", campaign=campaign)
+    fresh = Campaign.objects.get(pk=campaign.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh.brand_logo = default_storage.save("campaign-logos/new.png", ContentFile(b"new logo"))
+        fresh.save()
+        default_storage.delete(campaign.brand_logo.name)  # what replacing a logo does after commit
+
+    request = generation_request(job, tmp_path, DjangoStorageArtifactStore())
+
+    assert request.logo_path.read_bytes() == b"new logo"
+
+
+def test_a_logo_missing_while_its_campaign_still_names_it_is_an_input_error(avatar, voice, user, tmp_path):
+    campaign = CampaignFactory(owner=user, brand_logo=default_storage.save("campaign-logos/lost.png",
+                                                                           ContentFile(b"logo")))
+    default_storage.delete(campaign.brand_logo.name)
+    with pytest.raises(GenerationError) as raised:
+        request_for(tmp_path, avatar=avatar, voice=voice, script="Hi.", campaign=campaign)
+    assert raised.value.code == "input_file_missing"
