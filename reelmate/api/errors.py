@@ -84,6 +84,9 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Ratelimited):
         # django-ratelimit's block=True raises a PermissionDenied subclass; it means 429, not 403.
         return errors.RateLimited(retry_after=RATELIMITED_RETRY_AFTER_SECONDS)
+    if isinstance(exc, exceptions.Throttled):
+        # DRF's throttles (reelmate.api.throttling) refuse like every other rate limit: one code.
+        return errors.RateLimited(retry_after=exc.wait)
     if isinstance(exc, RequestDataTooBig):
         return errors.TooLarge()
     if isinstance(exc, Http404):
