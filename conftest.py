@@ -1,14 +1,30 @@
-"""Fixtures shared by every app's tests: users and authenticated API clients."""
+"""Fixtures shared by every app's tests: users, authenticated API clients, a staff admin browser."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 
 pytest_plugins = ["testkit.fixtures"]
+
+_seed_plans = importlib.import_module("accounts.migrations.0003_seed_plans").seed_plans
+
+
+def _reseed_plans(sender, **kwargs):
+    """A transactional test ends by emptying every table, and Django then sends post_migrate (which
+    puts content types and permissions back): put back the plans the data migration seeds too."""
+    if sender.label == "accounts":
+        _seed_plans(kwargs.get("apps") or django_apps, None)
+
+
+post_migrate.connect(_reseed_plans, dispatch_uid="tests.reseed_plans")
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
@@ -41,6 +57,13 @@ def other_user(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_browser(client, staff_user):
+    """A Django test client logged in to the admin as staff."""
+    client.force_login(staff_user)
+    return client
 
 
 @pytest.fixture

@@ -295,6 +295,10 @@ TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip" if TRUST_X_FORWARDED_FOR else "REMOTE_ADDR"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
 
+# --- Plans: per-user limits on generation (accounts.Plan, edited in the admin) ----------------
+# The slug of the plan every new user gets (the data migration seeds free, pro and unlimited).
+DEFAULT_PLAN = env("DEFAULT_PLAN", default="free")
+
 # --- CORS -------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]

@@ -11,6 +11,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("OPENAI_API_KEY", "")
+# The suite's users may generate freely unless a test puts them on a plan (the plans have their own tests).
+os.environ.setdefault("DEFAULT_PLAN", "unlimited")
 
 from reelmate.settings import *  # noqa: F403
 

@@ -7,13 +7,6 @@ from ai_studio.tests.catalog.factories import AvatarFactory
 
 
 @pytest.fixture
-def staff_browser(client, staff_user):
-    """A Django test client logged in to the admin as staff."""
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
 def avatar_with_portrait(db):
     avatar = AvatarFactory(name="Portrait Pat")
     set_avatar_portrait(avatar, ContentFile(uploads.image_bytes(size=(600, 800)), name="pat.png"))
