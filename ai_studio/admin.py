@@ -8,13 +8,25 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ai_studio import tasks, templating
 from ai_studio.generation import rig as rig_format
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, JobStatus, PromptTemplate, VideoGenerationJob
+from ai_studio.models import (
+    AIAvatar,
+    AIVoice,
+    GeneratedVideo,
+    JobCharge,
+    JobStatus,
+    PromptTemplate,
+    UserUsage,
+    VideoGenerationJob,
+)
 from ai_studio.selectors.catalog import provider_voice_ids
+from ai_studio.selectors.usage import periods_at, with_usage_counts
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
 from ai_studio.services import templates as template_services
@@ -341,14 +353,14 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 @admin.action(description="Retry selected failed or canceled jobs")
 def retry_jobs(modeladmin, request, queryset: QuerySet):
     retryable = queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])
-    retried = [job_services.retry_job(job) for job in retryable]
+    retried = [job_services.retry_job(job, by_staff=True) for job in retryable]
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "lip_sync", "error_code",
-                    "attempts", "total_seconds", "created_at")
+                    "attempts", "user_retries", "total_seconds", "created_at")
     list_filter = ("status", "stage", "speech_provider", "lip_sync", "aspect_ratio", "resolution", "error_code")
     search_fields = ("id", "owner__email", "title", "script", "error_message")
     list_select_related = ("owner",)
@@ -376,4 +388,67 @@ class GeneratedVideoAdmin(admin.ModelAdmin):
                            '</video>', presigned_url(video.video_key), presigned_url(video.thumbnail_key))
 
     def has_add_permission(self, request):
+        return False
+
+
+# --- usage of plans ---------------------------------------------------------------------------
+@admin.register(UserUsage)
+class UserUsageAdmin(admin.ModelAdmin):
+    """Each user's plan and what they used of it now (the numbers GET /api/usage shows them).
+    Plans and per-user overrides are edited under Accounts."""
+
+    list_display = ("email", "plan", "active_jobs", "jobs_today", "minutes_this_month")
+    list_filter = ("user_plan__plan",)
+    search_fields = ("email", "name")
+    list_select_related = ("user_plan__plan",)
+    ordering = ("email",)
+
+    def get_queryset(self, request):
+        return with_usage_counts(super().get_queryset(request), periods_at(timezone.now()))
+
+    @admin.display(description="plan", ordering="user_plan__plan__name")
+    def plan(self, user):
+        user_plan = getattr(user, "user_plan", None)
+        if user_plan is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]),
+                           user_plan.plan.name)
+
+    @admin.display(description="jobs queued or processing", ordering="active_jobs")
+    def active_jobs(self, user) -> int:
+        return user.active_jobs
+
+    @admin.display(description="jobs today (UTC)", ordering="jobs_today")
+    def jobs_today(self, user) -> int:
+        return user.jobs_today
+
+    @admin.display(description="video minutes this month (UTC)", ordering="seconds_this_month")
+    def minutes_this_month(self, user) -> str:
+        return f"{user.seconds_this_month / 60:.1f}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobCharge)
+class JobChargeAdmin(admin.ModelAdmin):
+    """The ledger behind the usage numbers: one charge per run of a job."""
+
+    list_display = ("created_at", "owner", "job", "status", "estimated_seconds", "seconds", "closed_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("owner__email", "job__id")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in JobCharge._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,13 +13,26 @@ from ai_studio.selectors.generation import jobs_with_relations, videos_with_rela
 from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
+from reelmate.api.schema import LimitErrorSerializer
 from reelmate.api.viewsets import OwnerScopedViewSet
 from reelmate.errors import Invalid
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Repeat a request safely: the same key and body return the same job; another body is a 409.",
+    description="Repeat a request safely: the same key and body return the same job (not charged again, never "
+                "refused by a limit); another body is a 409.",
 )
+QUOTA_EXCEEDED = (
+    "`quota_exceeded`: a limit of your plan is reached, named in `error.limit` (see GET /api/usage): "
+    "`concurrent_jobs` (Retry-After: a hint, look again when a job finishes), `jobs_per_day` and "
+    "`video_minutes_per_month` (Retry-After: until the UTC day or month resets), `script_characters`"
+)
+
+
+def quota_response(*limits: str) -> OpenApiResponse:
+    return OpenApiResponse(LimitErrorSerializer, description=(
+        f"{QUOTA_EXCEEDED}{''.join(f', {limit}' for limit in limits)} (no Retry-After: waiting cannot help). "
+        "No job is queued. Or `rate_limited`: too many requests; retry after Retry-After seconds."))
 
 
 class CampaignAndCreatedFilter(django_filters.FilterSet):
@@ -45,7 +58,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
     serializer_class = GenerateVideoSerializer
 
     @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={202: GenerationJobSerializer}, tags=["generation"])
+                   responses={202: GenerationJobSerializer, 429: quota_response()}, tags=["generation"])
     def create(self, request):
         serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -92,9 +105,12 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
         job = job_service.cancel_job(self.get_object())
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(request=None, responses={202: GenerationJobSerializer}, tags=["generation"])
+    @extend_schema(request=None, responses={202: GenerationJobSerializer, 429: quota_response("`retries_per_job`")},
+                   tags=["generation"])
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
+        """A failed or canceled job runs again, charged like a new submission; each retry counts
+        toward your plan's `retries_per_job`."""
         job = job_service.retry_job(self.get_object())
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -1,0 +1,66 @@
+"""Requests of one user sent at the same moment cannot overshoot a limit: PostgreSQL admits them one
+after the other (each locks the user's plan row, then counts and charges).
+
+Each request runs in its own thread, on its own database connection, released together by a barrier.
+"""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from accounts.models import UserPlan
+from ai_studio.models import JobCharge, VideoGenerationJob
+
+pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on its own connection
+
+PARALLEL = 8
+
+
+def post_at_once(generate, count: int = PARALLEL, **request) -> list:
+    """`count` generate-video requests released at the same moment; their responses."""
+    barrier = threading.Barrier(count)
+
+    def post(_):
+        barrier.wait()
+        try:
+            return generate(**request)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(post, range(count)))
+
+
+def statuses(responses) -> list[int]:
+    return sorted(response.status_code for response in responses)
+
+
+def refused_limits(responses) -> set[str]:
+    return {response.json()["error"]["limit"] for response in responses if response.status_code == 429}
+
+
+def test_simultaneous_submissions_create_exactly_as_many_jobs_as_may_run_at_once(generate, user):
+    UserPlan.objects.filter(user=user).update(concurrent_jobs=3)
+    responses = post_at_once(generate)
+    assert statuses(responses) == [202] * 3 + [429] * (PARALLEL - 3)
+    assert refused_limits(responses) == {"concurrent_jobs"}
+    assert VideoGenerationJob.objects.filter(owner=user).count() == 3
+    assert JobCharge.objects.filter(owner=user).count() == 3
+
+
+def test_simultaneous_submissions_cannot_spend_more_minutes_than_the_month_has(generate, user):
+    UserPlan.objects.filter(user=user).update(video_minutes_per_month=1)
+    responses = post_at_once(generate, script="word " * 50)  # 20 s each: 3 fit in a minute
+    assert statuses(responses) == [202] * 3 + [429] * (PARALLEL - 3)
+    assert refused_limits(responses) == {"video_minutes_per_month"}
+    assert sum(JobCharge.objects.filter(owner=user).values_list("seconds", flat=True)) == 60.0
+
+
+def test_simultaneous_replays_of_one_request_make_one_job_and_none_is_refused(generate, user):
+    UserPlan.objects.filter(user=user).update(concurrent_jobs=1)
+    responses = post_at_once(generate, headers={"HTTP_IDEMPOTENCY_KEY": "same-click"})
+    assert statuses(responses) == [202] * PARALLEL
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert sorted(response["Idempotent-Replayed"] for response in responses) == ["false"] + ["true"] * (PARALLEL - 1)
+    assert JobCharge.objects.filter(owner=user).count() == 1
