@@ -241,9 +241,10 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "reelmate.api.filters.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Per-user limits on writes (reelmate.api.throttling): a view's `throttle_scope` names its rate.
+    "DEFAULT_THROTTLE_CLASSES": ["reelmate.api.throttling.UserWriteThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if DEBUG:
@@ -294,6 +295,14 @@ RATELIMIT_EVENTS = env("RATELIMIT_EVENTS", default="600/m")
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip" if TRUST_X_FORWARDED_FOR else "REMOTE_ADDR"
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
+
+# Per-user request rates on write endpoints (DRF throttles counted in the default cache, keyed by
+# user id; reads are never throttled). `generation`: generate-video, retry, cancel; `writes`:
+# every other write (campaigns, templates, share links, videos). Format: count/period (s, m, h, d).
+THROTTLE_RATES = {
+    "generation": env("THROTTLE_GENERATION", default="30/m"),
+    "writes": env("THROTTLE_WRITES", default="120/m"),
+}
 
 # --- Plans: per-user limits on generation (accounts.Plan, edited in the admin) ----------------
 # The slug of the plan every new user gets (the data migration seeds free, pro and unlimited).

@@ -56,6 +56,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
 
     queryset = VideoGenerationJob.objects.all()
     serializer_class = GenerateVideoSerializer
+    throttle_scope = "generation"
 
     @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={202: GenerationJobSerializer, 429: quota_response()}, tags=["generation"])
@@ -100,14 +101,14 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
         return jobs_with_relations()
 
     @extend_schema(request=None, responses={200: GenerationJobSerializer}, tags=["generation"])
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope="generation")
     def cancel(self, request, pk=None):
         job = job_service.cancel_job(self.get_object())
         return Response(self.get_serializer(job).data)
 
     @extend_schema(request=None, responses={202: GenerationJobSerializer, 429: quota_response("`retries_per_job`")},
                    tags=["generation"])
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope="generation")
     def retry(self, request, pk=None):
         """A failed or canceled job runs again, charged like a new submission; each retry counts
         toward your plan's `retries_per_job`."""
