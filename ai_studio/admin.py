@@ -1,4 +1,5 @@
-"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates."""
+"""Staff curate the catalog here (avatars with portrait and lip-sync rig previews, voices with a sample
+player, templates), follow jobs and videos, and see each user's usage of their plan."""
 from __future__ import annotations
 
 import zipfile
