@@ -31,6 +31,7 @@ from ai_studio.selectors.usage import periods_at, with_usage_counts
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
 from ai_studio.services import templates as template_services
+from reelmate.admin_mixins import ReadOnlyAdminMixin
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
 
@@ -394,7 +395,7 @@ class GeneratedVideoAdmin(admin.ModelAdmin):
 
 # --- usage of plans ---------------------------------------------------------------------------
 @admin.register(UserUsage)
-class UserUsageAdmin(admin.ModelAdmin):
+class UserUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each user's plan and what they used of it now (the numbers GET /api/usage shows them).
     Plans and per-user overrides are edited under Accounts."""
 
@@ -427,29 +428,13 @@ class UserUsageAdmin(admin.ModelAdmin):
     def minutes_this_month(self, user) -> str:
         return f"{user.seconds_this_month / 60:.1f}"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(JobCharge)
-class JobChargeAdmin(admin.ModelAdmin):
-    """The ledger behind the usage numbers: one charge per run of a job."""
+class JobChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger behind the usage numbers: one charge per run of a job, written only by the services."""
 
     list_display = ("created_at", "owner", "job", "status", "estimated_seconds", "seconds", "closed_at")
     list_filter = ("status", "created_at")
     search_fields = ("owner__email", "job__id")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in JobCharge._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
