@@ -45,6 +45,12 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
+def make_client():
+    """A new API client authenticated as the given user (e.g. one per thread)."""
+    return client_for
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

@@ -299,9 +299,16 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if n
 # Per-user request rates on write endpoints (DRF throttles counted in the default cache, keyed by
 # user id; reads are never throttled). `generation`: generate-video, retry, cancel; `writes`:
 # every other write (campaigns, templates, share links, videos). Format: count/period (s, m, h, d).
+def require_rate(name: str, value: str) -> str:
+    """A rate as DRF's throttles read it, checked at start-up rather than on the first write."""
+    if not re.fullmatch(r"\d+/[smhd][a-z]*", value):
+        raise environ.ImproperlyConfigured(f"{name}={value!r}: write a rate as count/period, e.g. 30/m or 1000/day.")
+    return value
+
+
 THROTTLE_RATES = {
-    "generation": env("THROTTLE_GENERATION", default="30/m"),
-    "writes": env("THROTTLE_WRITES", default="120/m"),
+    "generation": require_rate("THROTTLE_GENERATION", env("THROTTLE_GENERATION", default="30/m")),
+    "writes": require_rate("THROTTLE_WRITES", env("THROTTLE_WRITES", default="120/m")),
 }
 
 # --- Plans: per-user limits on generation (accounts.Plan, edited in the admin) ----------------

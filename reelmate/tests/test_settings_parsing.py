@@ -86,6 +86,13 @@ def test_production_refuses_a_weak_jwt_secret():
     assert "JWT_SECRET" in failure.value.stderr
 
 
+@pytest.mark.parametrize("rate", ["lots", "30", "30/x", "/m"])
+def test_a_throttle_rate_that_is_not_count_per_period_refuses_to_start(rate):
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({"THROTTLE_WRITES": rate})
+    assert "THROTTLE_WRITES" in failure.value.stderr
+
+
 def test_env_example_documents_every_variable_settings_read():
     source = (ROOT / "reelmate" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', source))

@@ -17,19 +17,24 @@ pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on i
 PARALLEL = 8
 
 
-def post_at_once(generate, count: int = PARALLEL, **request) -> list:
-    """`count` generate-video requests released at the same moment; their responses."""
-    barrier = threading.Barrier(count)
+@pytest.fixture
+def post_at_once(generate, make_client, user):
+    def post_all(**request) -> list:
+        """PARALLEL generate-video requests of `user`, released at the same moment; their responses."""
+        barrier = threading.Barrier(PARALLEL)
 
-    def post(_):
-        barrier.wait()
-        try:
-            return generate(**request)
-        finally:
-            connection.close()  # this thread's own connection
+        def post(_):
+            try:
+                client = make_client(user)
+                barrier.wait()
+                return generate(client=client, **request)
+            finally:
+                connection.close()  # this thread's own connection
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(post, range(count)))
+        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+            return list(pool.map(post, range(PARALLEL)))
+
+    return post_all
 
 
 def statuses(responses) -> list[int]:
@@ -40,26 +45,26 @@ def refused_limits(responses) -> set[str]:
     return {response.json()["error"]["limit"] for response in responses if response.status_code == 429}
 
 
-def test_simultaneous_submissions_create_exactly_as_many_jobs_as_may_run_at_once(generate, user):
+def test_simultaneous_submissions_create_exactly_as_many_jobs_as_may_run_at_once(post_at_once, user):
     UserPlan.objects.filter(user=user).update(concurrent_jobs=3)
-    responses = post_at_once(generate)
+    responses = post_at_once()
     assert statuses(responses) == [202] * 3 + [429] * (PARALLEL - 3)
     assert refused_limits(responses) == {"concurrent_jobs"}
     assert VideoGenerationJob.objects.filter(owner=user).count() == 3
     assert JobCharge.objects.filter(owner=user).count() == 3
 
 
-def test_simultaneous_submissions_cannot_spend_more_minutes_than_the_month_has(generate, user):
+def test_simultaneous_submissions_cannot_spend_more_minutes_than_the_month_has(post_at_once, user):
     UserPlan.objects.filter(user=user).update(video_minutes_per_month=1)
-    responses = post_at_once(generate, script="word " * 50)  # 20 s each: 3 fit in a minute
+    responses = post_at_once(script="word " * 50)  # 20 s each: 3 fit in a minute
     assert statuses(responses) == [202] * 3 + [429] * (PARALLEL - 3)
     assert refused_limits(responses) == {"video_minutes_per_month"}
     assert sum(JobCharge.objects.filter(owner=user).values_list("seconds", flat=True)) == 60.0
 
 
-def test_simultaneous_replays_of_one_request_make_one_job_and_none_is_refused(generate, user):
+def test_simultaneous_replays_of_one_request_make_one_job_and_none_is_refused(post_at_once, user):
     UserPlan.objects.filter(user=user).update(concurrent_jobs=1)
-    responses = post_at_once(generate, headers={"HTTP_IDEMPOTENCY_KEY": "same-click"})
+    responses = post_at_once(headers={"HTTP_IDEMPOTENCY_KEY": "same-click"})
     assert statuses(responses) == [202] * PARALLEL
     assert len({response.json()["id"] for response in responses}) == 1
     assert sorted(response["Idempotent-Replayed"] for response in responses) == ["false"] + ["true"] * (PARALLEL - 1)
