@@ -158,6 +158,9 @@ def execute_job(job_id) -> Outcome:
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
     except SoftTimeLimitExceeded:
+        # The limit may have struck in the middle of a query, leaving the connection busy with it:
+        # record the failure (and its refund, in a transaction) on a fresh connection.
+        connection.close()
         return _fail(job, token, "time_limit_exceeded",
                      f"The job took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
     except GenerationError as error:
