@@ -80,3 +80,13 @@ def auth_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return client_for(other_user)
+
+
+@pytest.fixture
+def embedded_storage(settings, tmp_path):
+    """The embedded default's storage, as settings.py configures it without S3 keys: signed local
+    files (served by /media-signed/), here in a temporary folder, instead of the session's S3."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "reelmate.storage.SignedFileSystemStorage",
+                                                          "OPTIONS": {"location": tmp_path, "base_url": "/media/"}}}
+    settings.USING_S3 = False
+    return tmp_path

@@ -1,7 +1,7 @@
 """Auth endpoints: register, JWT pair, refresh with rotation + blacklist, logout, me."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +31,9 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 
     authentication_classes: list = []
 
-    @extend_schema(responses={200: TokenPairSerializer}, tags=["auth"])
+    @extend_schema(responses={200: TokenPairSerializer,
+                              401: OpenApiResponse(description="`no_active_account`: wrong email or password.")},
+                   tags=["auth"])
     @limit_per_ip("auth-login", "RATELIMIT_AUTH")
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -42,7 +44,8 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
     authentication_classes: list = []
 
-    @extend_schema(responses={200: TokenPairSerializer}, tags=["auth"])
+    @extend_schema(responses={200: TokenPairSerializer, 401: OpenApiResponse(
+        description="`token_not_valid`: the refresh token is invalid, expired or already used.")}, tags=["auth"])
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 

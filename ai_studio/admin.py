@@ -1,5 +1,6 @@
-"""Staff curate the catalog here (avatars with portrait and lip-sync rig previews, voices with a sample
-player, templates), follow jobs and videos, and see each user's usage of their plan."""
+"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates;
+the script writer's instructions (versioned) and its calls to the language model (tokens per user); they follow
+jobs and videos, and see each user's usage of their plan."""
 from __future__ import annotations
 
 import zipfile
@@ -8,7 +9,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -22,15 +24,20 @@ from ai_studio.models import (
     GeneratedVideo,
     JobCharge,
     JobStatus,
+    LanguageModelCall,
     PromptTemplate,
     UserUsage,
     VideoGenerationJob,
+    WriterPrompt,
 )
 from ai_studio.selectors.catalog import provider_voice_ids
+from ai_studio.selectors.script_writer import active_writer_prompt
 from ai_studio.selectors.usage import periods_at, with_usage_counts
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
+from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
+from campaigns.models import CampaignMedia
 from reelmate.admin_mixins import ReadOnlyAdminMixin
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
@@ -359,19 +366,52 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 
+# The job's JSON fields that the change page shows in words instead (see the display methods).
+_JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_list"}
+
+
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "title", "status", "stage", "progress", "speech_provider", "lip_sync", "error_code",
-                    "attempts", "user_retries", "total_seconds", "created_at")
-    list_filter = ("status", "stage", "speech_provider", "lip_sync", "aspect_ratio", "resolution", "error_code")
-    search_fields = ("id", "owner__email", "title", "script", "error_message")
+    list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
+                    "error_code", "attempts", "user_retries", "total_seconds", "created_at")
+    list_filter = ("status", "stage", "layout", "speech_provider", "lip_sync", "aspect_ratio", "resolution",
+                   "error_code")
+    search_fields = ("id", "owner__email", "title", "script", "headline", "error_message")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     actions = [retry_jobs]
-    readonly_fields = [field.name for field in VideoGenerationJob._meta.fields]
+    readonly_fields = [_JOB_FIELDS_SHOWN_READABLY.get(field.name, field.name)
+                       for field in VideoGenerationJob._meta.fields]
+    exclude = ("media",)  # the scenes show it, in order
 
     def has_add_permission(self, request):
         return False  # jobs are created through the API or the CLI
+
+    @admin.display(description="End card")
+    def end_card_summary(self, job: VideoGenerationJob) -> str:
+        if not job.end_card:
+            return "None"
+        return f"“{job.end_card['text']}” for {job.end_card['seconds']:g} s" if job.end_card["text"] else \
+            f"Logo and brand colour only, for {job.end_card['seconds']:g} s"
+
+    @admin.display(description="Scenes")
+    def scene_list(self, job: VideoGenerationJob) -> str:
+        if not job.scenes:
+            return "None: the avatar alone."
+        media = {str(item.pk): item for item in job.media.all()}
+        return format_html("<ol>{}</ol>", format_html_join(
+            "", "<li>{} <q>{}</q></li>", ((_scene_media_link(media.get(scene["media_id"])), scene["text"])
+                                          for scene in job.scenes)))
+
+
+def _scene_media_link(media: CampaignMedia | None) -> str:
+    if media is None:
+        return "(deleted media)"
+    label = f"{media.get_kind_display()} {media.name or media.pk}"
+    thumbnail = (format_html('<img src="{}" alt="" style="height:40px;vertical-align:middle;border-radius:4px"> ',
+                             presigned_url(media.thumbnail.name)) if media.thumbnail else "")
+    url = reverse("admin:campaigns_campaignmedia_change", args=[media.pk])
+    return format_html('<a href="{}">{}{}</a>', url, thumbnail, label)
 
 
 @admin.register(GeneratedVideo)
@@ -391,6 +431,97 @@ class GeneratedVideoAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- script writer ----------------------------------------------------------------------------
+class WriterPromptAdminForm(forms.ModelForm):
+    class Meta:
+        model = WriterPrompt
+        fields = ("name", "text", "notes", "is_active")
+
+
+@admin.register(WriterPrompt)
+class WriterPromptAdmin(admin.ModelAdmin):
+    """Versions are never edited: staff add a new one (prefilled from the one they start from); the
+    latest active version of each purpose is the one the writer uses."""
+
+    form = WriterPromptAdminForm
+    list_display = ("__str__", "name", "version", "is_active", "in_use", "notes", "created_by", "created_at")
+    list_filter = ("name", "is_active")
+    search_fields = ("text", "notes")
+    list_select_related = ("created_by",)
+    actions = ("activate_versions", "deactivate_versions")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A saved version stays as it was used; only whether it is active (and its notes) change.
+        return ("name", "version", "text", "new_version_link", "created_by", "created_at") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "text", "notes", "is_active")
+        return ("name", "version", "new_version_link", "text", "notes", "is_active", "created_by", "created_at")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        source = WriterPrompt.objects.filter(pk=request.GET.get("copy_from") or None).first()
+        if source is not None:
+            initial.update(name=source.name, text=source.text)
+        return initial
+
+    @admin.action(description="Activate selected versions")
+    def activate_versions(self, request, queryset: QuerySet):
+        changed = language_model_services.set_prompt_versions_active(queryset, active=True)
+        self.message_user(request, f"{changed} activated; the latest active version is used.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected versions (the latest active one left is used)")
+    def deactivate_versions(self, request, queryset: QuerySet):
+        changed = language_model_services.set_prompt_versions_active(queryset, active=False)
+        self.message_user(request, f"{changed} deactivated.", messages.SUCCESS)
+
+    @admin.display(description="Used now", boolean=True)
+    def in_use(self, prompt: WriterPrompt) -> bool:
+        active = active_writer_prompt(prompt.name)
+        return active is not None and active.pk == prompt.pk
+
+    @admin.display(description="Change it")
+    def new_version_link(self, prompt: WriterPrompt) -> str:
+        url = reverse("admin:ai_studio_writerprompt_add") + f"?copy_from={prompt.pk}"
+        return format_html('<a class="button" href="{}">Write a new version from this one</a>', url)
+
+    def save_model(self, request, prompt: WriterPrompt, form, change):
+        if change:
+            return super().save_model(request, prompt, form, change)
+        saved = language_model_services.publish_prompt_version(
+            name=prompt.name, text=prompt.text, notes=prompt.notes, is_active=prompt.is_active,
+            created_by=request.user)
+        prompt.pk, prompt.version, prompt.created_at = saved.pk, saved.version, saved.created_at
+
+
+@admin.register(LanguageModelCall)
+class LanguageModelCallAdmin(admin.ModelAdmin):
+    """Every call to the language model, with its tokens, per user: what per-user limits count."""
+
+    list_display = ("created_at", "user", "purpose", "model", "prompt", "prompt_tokens", "completion_tokens",
+                    "total_tokens", "success", "error_code", "latency_ms")
+    list_filter = ("purpose", "success", "model", "error_code", "created_at")
+    search_fields = ("user__email", "error_code")
+    list_select_related = ("user", "prompt")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in LanguageModelCall._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # recorded by the script writer
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # totals of what the filters select, above the list
+            totals = changelist.queryset.aggregate(calls=Count("pk"), tokens=Coalesce(Sum("total_tokens"), 0))
+            response.context_data["subtitle"] = f"{totals['calls']} calls, {totals['tokens']:,} tokens"
+        return response
 
 
 # --- usage of plans ---------------------------------------------------------------------------

@@ -165,6 +165,17 @@ class LipSync(models.TextChoices):
     LOUDNESS = "loudness", "Mouth follows the voice's loudness (no rig)"
 
 
+class Layout(models.TextChoices):
+    """How a reel fills the frame (the engine's ``layouts``); a job without one gets the engine's default."""
+
+    PRESENTER = "presenter", "Presenter: the avatar large over the brand colour"
+    PRODUCT = "product", "Product: the campaign's media fills the frame, the avatar in a corner"
+    CARD = "card", "Card: the avatar on a card"
+
+
+MAX_HEADLINE_CHARS = 120
+
+
 class VideoGenerationJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs")
@@ -185,6 +196,19 @@ class VideoGenerationJob(models.Model):
     background_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
     speed = models.FloatField(default=1.0, validators=[MinValueValidator(0.5), MaxValueValidator(2.0)])
     metadata = models.JSONField(default=dict, blank=True)
+
+    layout = models.CharField(max_length=10, choices=Layout.choices, blank=True,
+                              help_text="Blank: the engine's default for the aspect ratio.")
+    headline = models.CharField(max_length=MAX_HEADLINE_CHARS, blank=True,
+                                help_text="Hook text shown large at the top for the opening seconds.")
+    # {} = none; else {"text": "Shop now", "seconds": 2.0}, shown after the speech.
+    end_card = models.JSONField(default=dict, blank=True)
+    # [{"text": "...", "media_id": "<uuid>"}]: the script split into scenes, each showing a campaign
+    # media item; the script is their texts joined by spaces. Empty: the avatar alone.
+    scenes = models.JSONField(default=list, blank=True)
+    # The media items the scenes show (the scenes keep their order and texts): a media item cannot be
+    # deleted while an unfinished job needs it.
+    media = models.ManyToManyField("campaigns.CampaignMedia", blank=True, related_name="generation_jobs")
 
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
@@ -268,6 +292,64 @@ class GeneratedVideo(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Video {self.id}"
+
+
+# --- Script writer ----------------------------------------------------------------------------
+class WriterPurpose(models.TextChoices):
+    """What the script writer is asked to do: each purpose has its own instructions and usage."""
+
+    DRAFT = "draft", "Draft scripts from a campaign brief"
+    TRANSLATE = "translate", "Translate a script"
+
+
+class WriterPrompt(models.Model):
+    """The language model's instructions for one purpose, in numbered versions staff write in the admin.
+
+    A version is never edited once saved (its calls point at it); staff add a new version and
+    the latest *active* one is used. Deactivating it rolls back to the one before; with none
+    active, the built-in default (``ai_studio.writing.prompts``) is used.
+    """
+
+    name = models.CharField(max_length=20, choices=WriterPurpose.choices)
+    version = models.PositiveIntegerField(editable=False)
+    text = models.TextField(max_length=20000, help_text="The system instructions. The brief, template and "
+                                                        "requirements reach the model separately, as JSON data.")
+    is_active = models.BooleanField(default=True)
+    notes = models.CharField(max_length=300, blank=True, help_text="What changed in this version, and why.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="writer_prompt_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.get_name_display()} v{self.version}"
+
+
+class LanguageModelCall(models.Model):
+    """One request to the language model on a user's behalf, with the tokens it used (for usage limits)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_model_calls")
+    purpose = models.CharField(max_length=20, choices=WriterPurpose.choices)
+    model = models.CharField(max_length=100)
+    prompt = models.ForeignKey(WriterPrompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+                               help_text="The instructions' version; empty: the built-in default.")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    success = models.BooleanField(help_text="The provider answered and the answer passed the checks.")
+    error_code = models.CharField(max_length=64, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="llm_call_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.model} · {self.total_tokens} tokens"
 
 
 # --- Usage accounting -------------------------------------------------------------------------

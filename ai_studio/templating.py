@@ -15,8 +15,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ai_studio.generation.speech import pace
-
 NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,49}"
 PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME_PATTERN + r")\s*\}\}")
 _ANY_DOUBLE_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -28,7 +26,7 @@ DEFAULT_MAX_LENGTH = 200
 MAX_VALUE_LENGTH = 1000
 MAX_LABEL_LENGTH = 100
 SCRIPT_MAX_CHARS = 4096  # what a generation job accepts (VideoGenerationJob.script)
-WORDS_PER_MINUTE = pace.words_per_minute(pace.DEFAULT_LANGUAGE)  # a clear, unhurried voice-over
+WORDS_PER_MINUTE = 150  # a clear, unhurried voice-over
 _VARIABLE_KEYS = {"name", "label", "required", "default", "max_length"}
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.contrib import admin
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -14,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ai_studio.models import JobStatus
+from reelmate.public_urls import public_url
 from reelmate.storage import presigned_url
 
 from . import charts, selectors
@@ -35,10 +35,6 @@ def _brand_color(campaign) -> str:
     """The campaign's colour, only if it is a plain #RRGGBB (it lands inside a <style> block)."""
     color = campaign.brand_primary_color if campaign else ""
     return color if re.fullmatch(r"#[0-9A-Fa-f]{6}", color or "") else DEFAULT_BRAND_COLOR
-
-
-def _absolute(path: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 def _active_link_or_404(token: str) -> ShareLink:
@@ -66,15 +62,15 @@ def share_page(request, token: str):
         .chars(200),
         "campaign": campaign,
         "brand_color": _brand_color(campaign),
-        "page_url": _absolute(reverse("share-page", args=[token])),
+        "page_url": public_url(reverse("share-page", args=[token])),
         # Fresh at every render and pointing at the storage itself, so the browser's Range
         # requests go straight to S3 (or to the local signed-file view, which answers them too).
         "video_url": presigned_url(video.video_key),
         "poster_url": presigned_url(video.thumbnail_key),
         "captions_url": reverse("share-captions", args=[token]) if video.captions_vtt_key else "",
         # Social crawlers keep URLs around: give them stable ones that redirect to fresh URLs.
-        "og_image_url": _absolute(reverse("share-thumbnail", args=[token])),
-        "og_video_url": _absolute(reverse("share-video", args=[token])),
+        "og_image_url": public_url(reverse("share-thumbnail", args=[token])),
+        "og_video_url": public_url(reverse("share-video", args=[token])),
         "player_config": {"token": token, "eventsUrl": reverse("analytics-events"), "progressEverySeconds": 5},
     }
     return render(request, "analytics/share_page.html", context)

@@ -1,4 +1,4 @@
-"""Query-string filters and ordering for the campaign list."""
+"""Query-string filters for the campaign list and a campaign's media library."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -9,7 +9,7 @@ from django.utils import timezone
 from reelmate.api.filters import SafeDateFilter
 from reelmate.queries import json_list_contains
 
-from .models import Campaign, CampaignStatus, Objective, Platform
+from .models import Campaign, CampaignMedia, CampaignStatus, MediaKind, Objective, Platform
 
 
 class CampaignFilter(django_filters.FilterSet):
@@ -48,3 +48,11 @@ class CampaignFilter(django_filters.FilterSet):
 
 def _start_of_day(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class CampaignMediaFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=MediaKind.choices, help_text="Only images, or only video clips.")
+
+    class Meta:
+        model = CampaignMedia
+        fields = ["kind"]

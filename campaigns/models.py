@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -48,6 +50,15 @@ class Campaign(TimeStampedModel):
     platforms = models.JSONField(default=list, blank=True)  # a list of Platform values
     target_audience = models.TextField(blank=True, max_length=2000)
     call_to_action = models.CharField(max_length=120, blank=True)
+    # The brief a script is written from (``ai_studio.services.script_writer``), with the fields above.
+    brand_name = models.CharField(max_length=100, blank=True)
+    product_name = models.CharField(max_length=120, blank=True)
+    product_description = models.TextField(blank=True, max_length=2000,
+                                           help_text="What the product is and does, in a few sentences.")
+    key_benefit = models.CharField(max_length=200, blank=True,
+                                   help_text="The one benefit a video should land, e.g. “dry feet on any trail”.")
+    brand_voice = models.CharField(max_length=200, blank=True,
+                                   help_text="How the brand sounds, e.g. “playful, confident, no jargon”.")
     call_to_action_url = models.URLField(blank=True)
     brand_primary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
     brand_secondary_color = models.CharField(max_length=7, blank=True, validators=[hex_color])
@@ -83,3 +94,43 @@ class Campaign(TimeStampedModel):
 
     def can_transition_to(self, status: str) -> bool:
         return status == self.status or status in ALLOWED_TRANSITIONS[self.status]
+
+
+# --- The media library: a campaign's own pictures and clips, for its reels ----------------------
+class MediaKind(models.TextChoices):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+def media_upload_to(media: CampaignMedia, filename: str) -> str:
+    """Per user and campaign: ``users/<owner id>/campaigns/<campaign id>/media/<file name>``."""
+    return f"users/{media.campaign.owner_id}/campaigns/{media.campaign_id}/media/{filename}"
+
+
+class CampaignMedia(models.Model):
+    """An image or a short clip uploaded to a campaign (checked by ``reelmate.media``); its owner is the campaign's."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="media")
+    kind = models.CharField(max_length=5, choices=MediaKind.choices)
+    name = models.CharField(max_length=255, blank=True, help_text="The file's name on the uploader's device; shown "
+                                                                  "only, never used to store it.")
+    file = models.FileField(upload_to=media_upload_to, max_length=300)
+    thumbnail = models.FileField(upload_to=media_upload_to, max_length=300, blank=True)
+    content_type = models.CharField(max_length=50, help_text="Of the content as sniffed, not as the client said.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    duration_seconds = models.FloatField(null=True, blank=True, help_text="Clips only.")
+    size_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name, verbose_name_plural = "campaign media item", "campaign media"
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"], name="media_campaign_created"),
+            models.Index(fields=["campaign", "kind", "-created_at"], name="media_campaign_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} {self.id}"

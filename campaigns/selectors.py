@@ -1,4 +1,4 @@
-"""Reads of campaigns: the owner's campaigns, with their video and job counts."""
+"""Reads of campaigns: the owner's campaigns, with their video and job counts, and their media libraries."""
 from __future__ import annotations
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -6,9 +6,11 @@ from django.db.models.functions import Coalesce
 
 from ai_studio.models import GeneratedVideo, JobStatus
 
-from .models import Campaign
+from .models import Campaign, CampaignMedia
 
 JOB_STATUS_COUNT_PREFIX = "jobs_"
+# A job in one of these states will still download its media (or is doing so).
+UNFINISHED_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
 
 
 def campaigns_for(user) -> QuerySet[Campaign]:
@@ -61,3 +63,14 @@ def has_generation_history(campaign: Campaign) -> bool:
     """Whether any job or video points at the campaign (deleting it would detach them)."""
     return campaign.generation_jobs.exists() or campaign.generated_videos.exists()
 
+
+
+# --- media libraries --------------------------------------------------------------------------
+def media_for(user) -> QuerySet[CampaignMedia]:
+    """The media in the user's campaigns, newest first."""
+    return CampaignMedia.objects.filter(campaign__owner=user)
+
+
+def media_in_use(media_ids) -> bool:
+    """Whether a queued or processing job needs any of these media items for its render."""
+    return CampaignMedia.objects.filter(pk__in=media_ids, generation_jobs__status__in=UNFINISHED_JOB_STATUSES).exists()

@@ -1,16 +1,17 @@
-"""Campaign request and response shapes (validation of the shape only; rules live in services)."""
+"""Campaign and media-library request and response shapes (validation of the shape only; rules live in services)."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reelmate.api.fields import HexColorField, ImageUploadField
+from reelmate.api.fields import HexColorField, ImageUploadField, MediaUploadField
+from reelmate.media import MAX_CLIP_SECONDS, VIDEO_CODECS
 from reelmate.models import AspectRatio
 from reelmate.storage import presigned_url
 
 from . import selectors, services
-from .models import Campaign, CampaignStatus, Objective, Platform
+from .models import Campaign, CampaignMedia, CampaignStatus, Objective, Platform
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -30,6 +31,13 @@ class CampaignInputSerializer(serializers.Serializer):
                                       max_length=len(Platform.choices))
     target_audience = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     call_to_action = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    brand_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    product_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    product_description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    key_benefit = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                        help_text="The one benefit a video should land.")
+    brand_voice = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                        help_text="How the brand sounds, e.g. “playful, confident, no jargon”.")
     call_to_action_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
     brand_primary_color = HexColorField(required=False, allow_blank=True)
     brand_secondary_color = HexColorField(required=False, allow_blank=True)
@@ -105,18 +113,20 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True)
     platforms = serializers.ListField(child=serializers.ChoiceField(choices=Platform.choices))
     tags = serializers.ListField(child=serializers.CharField())
+    call_to_action_url = serializers.URLField(allow_blank=True, read_only=True)
 
     class Meta:
         model = Campaign
         fields = (
             "id", "name", "description", "objective", "platforms", "target_audience", "call_to_action",
-            "call_to_action_url", "brand_primary_color", "brand_secondary_color", "brand_logo_url",
+            "call_to_action_url", "brand_name", "product_name", "product_description", "key_benefit", "brand_voice",
+            "brand_primary_color", "brand_secondary_color", "brand_logo_url",
             "aspect_ratio", "budget", "currency", "start_date", "end_date", "tags", "status",
             "allowed_next_statuses", "stats", "created_at", "updated_at",
         )
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_brand_logo_url(self, campaign: Campaign) -> str | None:
         return presigned_url(campaign.brand_logo.name) if campaign.brand_logo else None
 
@@ -128,3 +138,35 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(CampaignStatsSerializer)
     def get_stats(self, campaign: Campaign) -> dict:
         return selectors.campaign_stats(campaign)
+
+
+# --- media libraries --------------------------------------------------------------------------
+class MediaUploadSerializer(serializers.Serializer):
+    """What a client sends to add to a campaign's media library: one file, multipart."""
+
+    file = MediaUploadField(help_text=(
+        "An image (PNG, JPEG or WebP, as for portraits) or a video clip (MP4 or MOV; "
+        f"{', '.join(VIDEO_CODECS.values())}; at most {MAX_CLIP_SECONDS} s). The type is read from the content, "
+        "not the file name."
+    ))
+
+
+class CampaignMediaSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The file; presigned, time-limited.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="A JPEG of at most 256 px (a clip's first frame); presigned, time-limited.")
+
+    class Meta:
+        model = CampaignMedia
+        fields = ("id", "campaign_id", "kind", "name", "content_type", "width", "height", "duration_seconds",
+                  "size_bytes", "url", "thumbnail_url", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, media: CampaignMedia) -> str:
+        return presigned_url(media.file.name)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, media: CampaignMedia) -> str | None:
+        return presigned_url(media.thumbnail.name) if media.thumbnail else None

@@ -20,22 +20,25 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reelmate.uploads import UploadRejected, UploadTooLarge
+
 ALLOWED_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 THUMBNAIL_MAX_SIDE = 256
+NOT_AN_ACCEPTED_IMAGE = "The file is not a valid PNG, JPEG or WebP image."
 
 
-class ImageRejected(Exception):
+class ImageRejected(UploadRejected):
     """The upload is not an image we accept; ``message`` says why, for the person who sent it."""
 
     code = "invalid_image"
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class ImageTooLarge(ImageRejected, UploadTooLarge):
+    code = UploadTooLarge.code
 
 
-class ImageTooLarge(ImageRejected):
-    code = "file_too_large"
+class NotAnImage(ImageRejected):
+    """Pillow does not recognise the bytes as an image of any kind (callers may try other kinds)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,11 @@ def inspect_image(file) -> ImageInfo:
             info = _decode(file)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRejected(_too_many_pixels_message()) from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+    except UnidentifiedImageError as error:
+        raise NotAnImage(NOT_AN_ACCEPTED_IMAGE) from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
         # Pillow reports truncated and corrupt data with any of these.
-        raise ImageRejected("The file is not a valid PNG, JPEG or WebP image.") from error
+        raise ImageRejected(NOT_AN_ACCEPTED_IMAGE) from error
     finally:
         file.seek(0)
     return info

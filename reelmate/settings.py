@@ -49,7 +49,13 @@ require_strong_secret("SECRET_KEY (or SESSION_SECRET)", SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 PORT = env.int("PORT", default=5001)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
+# The origin clients reach this server at: share links and the embedded storage's signed media URLs
+# are built on it (also in workers, which have no request), so they work from FRONTEND_URL's origin.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://localhost:{PORT}")
+if not re.fullmatch(r"https?://[^/?#]+(/[^?#]*)?", PUBLIC_BASE_URL):
+    raise environ.ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an absolute http(s) URL such as https://api.example.com, not {PUBLIC_BASE_URL!r}."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -221,8 +227,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 *
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=5 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=25_000_000)
-# Any request declaring a larger body is refused (413) before it is read.
-MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=MAX_IMAGE_UPLOAD_BYTES + 1024 * 1024)
+# Video clips in a campaign's media library (reelmate.media: MP4/MOV, at most 60 s).
+MAX_VIDEO_UPLOAD_BYTES = env.int("MAX_VIDEO_UPLOAD_BYTES", default=100 * 1024 * 1024)
+# Room in a multipart body for its boundaries and other fields, beside its largest file.
+MULTIPART_ALLOWANCE_BYTES = 1024 * 1024
+# Any request declaring a larger body is refused (413) before it is read; a view may declare a larger
+# limit of its own (the media library's upload allows MAX_VIDEO_UPLOAD_BYTES + MULTIPART_ALLOWANCE_BYTES).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=MAX_IMAGE_UPLOAD_BYTES + MULTIPART_ALLOWANCE_BYTES)
 
 # --- REST framework, JWT, OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -243,7 +254,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
-    # Per-user limits on writes (reelmate.api.throttling): a view's `throttle_scope` names its rate.
+    # Per-user limits on writes (reelmate.api.throttling): a view's `throttle_scope` names its rate,
+    # in DEFAULT_THROTTLE_RATES (set with the other rate limits below).
     "DEFAULT_THROTTLE_CLASSES": ["reelmate.api.throttling.UserWriteThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -279,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "JobStatusEnum": "ai_studio.models.JobStatus",
         "JobStageEnum": "ai_studio.models.JobStage",
+        "DraftSourceEnum": "ai_studio.serializers.scripts.DRAFT_SOURCES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -297,8 +310,10 @@ RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.forwarded_client_ip" if TRUST_X_
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
 
 # Per-user request rates on write endpoints (DRF throttles counted in the default cache, keyed by
-# user id; reads are never throttled). `generation`: generate-video, retry, cancel; `writes`:
-# every other write (campaigns, templates, share links, videos). Format: count/period (s, m, h, d).
+# user id; reads are never throttled), by throttle scope. `generation`: generate-video, retry,
+# cancel; `scripts`: the script writer's drafts and translations, which call a language model;
+# `writes`: every other write (campaigns, templates, media, share links, videos).
+# Format: count/period (s, m, h, d).
 def require_rate(name: str, value: str) -> str:
     """A rate as DRF's throttles read it, checked at start-up rather than on the first write."""
     if not re.fullmatch(r"\d+/[smhd][a-z]*", value):
@@ -306,8 +321,9 @@ def require_rate(name: str, value: str) -> str:
     return value
 
 
-THROTTLE_RATES = {
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "generation": require_rate("THROTTLE_GENERATION", env("THROTTLE_GENERATION", default="30/m")),
+    "scripts": require_rate("SCRIPT_WRITER_RATE", env("SCRIPT_WRITER_RATE", default="60/hour")),
     "writes": require_rate("THROTTLE_WRITES", env("THROTTLE_WRITES", default="120/m")),
 }
 
@@ -336,6 +352,17 @@ GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default
 # A running job renews its lease every third of this; a job whose lease lapsed (its worker died)
 # can be claimed by another worker.
 GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
+
+# --- Script writer (OpenAI chat API) ----------------------------------------------------------
+OPENAI_SCRIPT_MODEL = env("OPENAI_SCRIPT_MODEL", default="gpt-4o-mini")
+# Seconds one call may take, and the whole request (every retry included): below gunicorn's 30 s.
+OPENAI_SCRIPT_TIMEOUT = env.float("OPENAI_SCRIPT_TIMEOUT", default=20.0)
+SCRIPT_WRITER_DEADLINE_SECONDS = env.float("SCRIPT_WRITER_DEADLINE_SECONDS", default=25.0)
+# Calls per request: transient failures and answers that fail the checks are retried up to this.
+SCRIPT_WRITER_MAX_ATTEMPTS = env.int("SCRIPT_WRITER_MAX_ATTEMPTS", default=3)
+# Transient failures are retried after base * 2^(attempt-1) seconds (capped), with jitter.
+SCRIPT_WRITER_RETRY_BASE_SECONDS = env.float("SCRIPT_WRITER_RETRY_BASE_SECONDS", default=1.0)
+SCRIPT_WRITER_RETRY_MAX_SECONDS = env.float("SCRIPT_WRITER_RETRY_MAX_SECONDS", default=4.0)
 
 # --- Security (production) --------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

@@ -2,7 +2,8 @@
 
 On S3 (Supabase Storage, SeaweedFS, AWS...) django-storages' S3Storage presigns with SigV4. On the
 embedded default, `SignedFileSystemStorage` produces time-limited signed URLs served by
-`serve_signed_file`, so nothing in `media/` is reachable without a fresh URL there either.
+`serve_signed_file`, so nothing in `media/` is reachable without a fresh URL there either. Both
+kinds are absolute: a frontend on another origin (FRONTEND_URL) uses them as they are.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
+from reelmate.public_urls import public_url
+
 _SIGNER_SALT = "reelmate.storage.signed-url"
 
 
@@ -26,7 +29,7 @@ class SignedFileSystemStorage(FileSystemStorage):
         if parameters and parameters.get("ResponseContentDisposition"):
             payload["disposition"] = parameters["ResponseContentDisposition"]
         token = signing.dumps(payload, salt=_SIGNER_SALT, compress=True)
-        return reverse("signed-file", kwargs={"token": token})
+        return public_url(reverse("signed-file", kwargs={"token": token}))
 
 
 def serve_signed_file(request, token: str):

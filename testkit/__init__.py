@@ -4,9 +4,10 @@ Dev-only, like bench/: no product module imports it, and the Docker image leaves
 (.dockerignore). Its own tests are in testkit/tests/.
 
 * `s3_server.S3Server` — SeaweedFS on loopback with signature checking (a private bucket).
-* `openai_server.FakeOpenAIServer` — an OpenAI-compatible audio API returning real audio.
+* `openai_server.FakeOpenAIServer` — an OpenAI-compatible API: real audio, scripted chat answers.
 * `worker.CeleryWorker` / `worker.TaskEvents` — a real worker process and its task events.
 * `fixtures` — the pytest plugin wiring them into the suite (registered in the root conftest).
+* `imports` — Python imports read from the source, for the tests of the code's dependencies.
 
 Submodules are imported on use; this module only holds the process helpers they share.
 """

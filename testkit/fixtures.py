@@ -5,7 +5,7 @@ Registered from the root conftest (`pytest_plugins = ["testkit.fixtures"]`).
 * `s3_server` (session): SeaweedFS on loopback, started once per session.
 * `s3_storage` (session, autouse): Django's default storage is S3Storage on that server for the
   whole session, so every test that stores a file does real S3 over HTTP.
-* `openai_server` (function): the fake OpenAI audio API, reset for each test, with
+* `openai_server` (function): the fake OpenAI API (audio, chat), reset for each test, with
   settings.OPENAI_API_KEY / OPENAI_BASE_URL pointing at it. `openai_server_session` underneath.
 * `worker_factory` / `celery_worker` (function, transactional_db): real worker processes sharing
   the test database, broker, S3 and (when the test uses `openai_server`) the fake OpenAI API.

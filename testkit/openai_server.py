@@ -1,7 +1,7 @@
-"""A local OpenAI-compatible audio API for tests: real HTTP, real audio, scriptable failures.
+"""A local OpenAI-compatible API for tests: real HTTP, real audio, scripted chat, scriptable failures.
 
-Implements the two endpoints the generation engine uses, closely enough that the official
-`openai` SDK talks to it unchanged (point `base_url` here):
+Implements the endpoints the project uses, closely enough that the official `openai` SDK talks
+to it unchanged (point `base_url` here):
 
 * `POST /v1/audio/speech` returns real audio: a mono 16-bit 24 kHz WAV (or raw `pcm`; `mp3`,
   `flac`, `opus` and `aac` are encoded with the imageio-ffmpeg binary, when it has one) of a
@@ -14,6 +14,12 @@ Implements the two endpoints the generation engine uses, closely enough that the
   segmented by energy; its words come from `set_transcript()` if a test scripted one, otherwise
   from a remembered clip of about the same duration (e.g. the TTS output after loudness
   normalisation), otherwise they are placeholders (`word1 word2 ...`).
+* `POST /v1/chat/completions` checks the request as the real API does (known model, messages,
+  `response_format` of type `text`, `json_object` or `json_schema`; a strict schema must close
+  every object with `additionalProperties: false` and require all its properties) and answers
+  with the next answer a test scripted with `answer_chat()` (text, a JSON value, a function of
+  the request, or a `ChatAnswer` with a refusal or a `finish_reason`), else with a minimal
+  instance of the requested schema. `usage` counts about four characters per token.
 
 Errors use OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with the status the
 SDK maps to its exception classes (400 BadRequestError, 401 AuthenticationError, 404
@@ -31,9 +37,11 @@ import math
 import re
 import subprocess
 import threading
+import time
 import uuid
 import wave
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +55,7 @@ from testkit import StartStop
 __all__ = [
     "SAMPLE_RATE",
     "VOICES",
+    "ChatAnswer",
     "FakeOpenAIServer",
     "RecordedRequest",
     "UploadedFile",
@@ -66,6 +75,11 @@ TRANSCRIBE_MODELS = frozenset({
     "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-03-20",
     "gpt-4o-mini-transcribe-2025-12-15",
 })
+CHAT_MODELS = frozenset({
+    "gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano",
+})
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 MAX_INPUT_CHARS = 4096
@@ -132,6 +146,19 @@ class _Fault:
 
     def matches(self, path: str) -> bool:
         return self.path is None or path == self.path or path.endswith(self.path)
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """One scripted chat completion: its content (text, or a JSON value sent as text), a refusal, how it ended."""
+
+    content: Any = None
+    refusal: str | None = None
+    finish_reason: str = "stop"
+
+
+# What `answer_chat` accepts: a ChatAnswer, text, a JSON value, or a function of the request's JSON body.
+ChatScript = ChatAnswer | str | dict | list | Callable[[dict[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -356,7 +383,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class FakeOpenAIServer(StartStop):
-    """An OpenAI-compatible audio API on 127.0.0.1 (free port), served from a background thread.
+    """An OpenAI-compatible API (audio and chat) on 127.0.0.1 (free port), served from a background thread.
 
         with FakeOpenAIServer() as server:
             client = OpenAI(api_key=server.api_key, base_url=server.base_url)
@@ -375,6 +402,7 @@ class FakeOpenAIServer(StartStop):
         self._faults: list[_Fault] = []
         self._clips: OrderedDict[str, _Clip] = OrderedDict()
         self._transcript: str | None = None
+        self._chat_answers: deque[ChatScript] = deque()
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Self:
@@ -446,13 +474,27 @@ class FakeOpenAIServer(StartStop):
         with self._lock:
             self._transcript = text
 
+    def answer_chat(self, *answers: ChatScript) -> None:
+        """Queue answers for the next chat completions, one per request, in order.
+
+        Each is a `ChatAnswer`, text (the content as is), a dict or list (sent as its JSON text),
+        or a function called with the request's JSON body that returns any of those. Once the
+        queue is empty, answers are minimal instances of the requested JSON schema (or "OK").
+        Answers go to requests in the order they arrive (a request delayed by `delay_next` keeps
+        the one it arrived for); a request refused by a check or a scripted fault leaves its
+        answer for the next one.
+        """
+        with self._lock:
+            self._chat_answers.extend(answers)
+
     def reset(self) -> None:
-        """Forget scripted failures, recorded requests, remembered audio and any scripted transcript."""
+        """Forget scripted failures and answers, recorded requests, remembered audio and any scripted transcript."""
         with self._lock:
             self._faults.clear()
             self._requests.clear()
             self._clips.clear()
             self._transcript = None
+            self._chat_answers.clear()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -483,6 +525,15 @@ class FakeOpenAIServer(StartStop):
                     return fault
         return None
 
+    def _take_chat_answer(self) -> ChatScript | None:
+        with self._lock:
+            return self._chat_answers.popleft() if self._chat_answers else None
+
+    def _give_back_chat_answer(self, answer: ChatScript | None) -> None:
+        if answer is not None:
+            with self._lock:
+                self._chat_answers.appendleft(answer)
+
     def _remember(self, keys: list[str], clip: _Clip) -> None:
         with self._lock:
             for key in keys:
@@ -507,12 +558,7 @@ class FakeOpenAIServer(StartStop):
 
     # --- endpoints ----------------------------------------------------------------------------
     def _speech(self, body: dict[str, Any]) -> tuple[bytes, str]:
-        model = body.get("model")
-        if not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if model not in TTS_MODELS:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+        model = _known_model(body.get("model"), TTS_MODELS)
         text = body.get("input")
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "Missing required parameter: 'input'.", param="input",
@@ -555,12 +601,7 @@ class FakeOpenAIServer(StartStop):
         return audio, content_type
 
     def _transcription(self, form: dict[str, Any], files: dict[str, UploadedFile]) -> tuple[bytes, str]:
-        model = form.get("model")
-        if not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if model not in TRANSCRIBE_MODELS:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+        model = _known_model(form.get("model"), TRANSCRIBE_MODELS)
         upload = files.get("file")
         if upload is None or not upload.data:
             raise ApiError(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
@@ -614,6 +655,147 @@ class FakeOpenAIServer(StartStop):
         if "segment" in granularities:
             payload["segments"] = [segment] if text else []
         return _json_bytes(payload), "application/json"
+
+    def _chat_completion(self, body: dict[str, Any], scripted: ChatScript | None) -> tuple[bytes, str]:
+        model = _known_model(body.get("model"), CHAT_MODELS)
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ApiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+                           param="messages", code="empty_array")
+        texts = [_message_text(index, message) for index, message in enumerate(messages)]
+        if body.get("stream"):
+            raise ApiError(400, "The fake server does not stream chat completions.", param="stream")
+        if body.get("n", 1) != 1:
+            raise ApiError(400, "The fake server answers one choice (n=1).", param="n")
+        schema = _check_response_format(body.get("response_format"), texts)
+        answer = _chat_answer(scripted, body, schema)
+        prompt_tokens = sum(_tokens(text) + 4 for text in texts)
+        completion_tokens = _tokens(answer.content or answer.refusal or "")
+        return _json_bytes({
+            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "system_fingerprint": "fp_fake",
+            "choices": [{"index": 0, "finish_reason": answer.finish_reason, "logprobs": None,
+                         "message": {"role": "assistant", "content": answer.content, "refusal": answer.refusal}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }), "application/json"
+
+
+def _known_model(model: Any, known: frozenset[str]) -> str:
+    """The model asked for, if the endpoint has it (a 400 without one, a 404 for another)."""
+    if not model:
+        raise ApiError(400, "you must provide a model parameter", param="model")
+    if model not in known:
+        raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                       code="model_not_found")
+    return model
+
+
+def _message_text(index: int, message: Any) -> str:
+    """A message's text, after the checks the real API makes on it."""
+    where = f"messages[{index}]"
+    if not isinstance(message, dict) or message.get("role") not in CHAT_ROLES:
+        raise ApiError(400, f"Invalid value for '{where}.role': expected one of {', '.join(sorted(CHAT_ROLES))}.",
+                       param=f"{where}.role", code="invalid_value")
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(part, dict) and part.get("type") == "text"
+                                         and isinstance(part.get("text"), str) for part in content):
+        return "".join(part["text"] for part in content)
+    if content is None and message["role"] == "assistant":
+        return ""
+    raise ApiError(400, f"Invalid '{where}.content': expected a string or an array of text parts.",
+                   param=f"{where}.content", code="invalid_type")
+
+
+def _check_response_format(response_format: Any, texts: list[str]) -> dict[str, Any] | None:
+    """The JSON schema answers must follow (None: any text), after the real API's checks."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        if not any("json" in text.lower() for text in texts):
+            raise ApiError(400, "'messages' must contain the word 'json' in some form, to use 'response_format' "
+                                "of type 'json_object'.", param="messages")
+        return {"type": "object"}
+    if kind != "json_schema":
+        raise ApiError(400, f"Invalid value: {kind!r}. Supported values are: 'text', 'json_object' and "
+                            "'json_schema'.", param="response_format.type", code="invalid_value")
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict) or not _SCHEMA_NAME.match(str(spec.get("name", ""))):
+        raise ApiError(400, "Invalid 'response_format.json_schema.name': letters, digits, _ and - (at most 64).",
+                       param="response_format.json_schema.name", code="invalid_value")
+    schema = spec.get("schema")
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise ApiError(400, "Invalid schema for response_format: the root must be an object.",
+                       param="response_format", code="invalid_value")
+    if spec.get("strict"):
+        problem = _strict_schema_problem(schema, "")
+        if problem:
+            raise ApiError(400, f"Invalid schema for response_format '{spec['name']}': In context=({problem}).",
+                           param="response_format", code="invalid_json_schema")
+    return schema
+
+
+def _strict_schema_problem(schema: Any, where: str) -> str | None:
+    """Why a schema is not acceptable in strict mode, or None (objects closed, every property required)."""
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False:
+            return f"{where or 'root'}: 'additionalProperties' is required to be supplied and to be false"
+        if sorted(schema.get("required", [])) != sorted(properties):
+            return f"{where or 'root'}: 'required' is required to be supplied and to be an array including every " \
+                   f"key in properties"
+        for name, child in properties.items():
+            problem = _strict_schema_problem(child, f"{where}.{name}" if where else name)
+            if problem:
+                return problem
+    if "items" in schema:
+        return _strict_schema_problem(schema["items"], f"{where}[]")
+    for option in schema.get("anyOf", []):
+        problem = _strict_schema_problem(option, where)
+        if problem:
+            return problem
+    return None
+
+
+def _chat_answer(scripted: ChatScript | None, body: dict[str, Any], schema: dict[str, Any] | None) -> ChatAnswer:
+    if callable(scripted) and not isinstance(scripted, ChatAnswer):
+        scripted = scripted(body)
+    if scripted is None:
+        scripted = _schema_example(schema) if schema is not None else "OK"
+    if not isinstance(scripted, ChatAnswer):
+        scripted = ChatAnswer(content=scripted)
+    content = scripted.content
+    if content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    return ChatAnswer(content=content, refusal=scripted.refusal, finish_reason=scripted.finish_reason)
+
+
+def _schema_example(schema: dict[str, Any]) -> Any:
+    """The smallest value a JSON schema accepts (one item per array, "text" per string)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        return _schema_example(schema["anyOf"][0])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = kind[0]
+    if kind == "object":
+        return {name: _schema_example(child) for name, child in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_schema_example(schema.get("items", {}))]
+    return {"string": "text", "integer": 0, "number": 0, "boolean": False}.get(kind)
+
+
+def _tokens(text: str) -> int:
+    """About four characters per token, as OpenAI's rule of thumb has it."""
+    return math.ceil(len(text) / 4)
 
 
 def _sha(data: bytes) -> str:
@@ -711,10 +893,14 @@ class _Handler(BaseHTTPRequestHandler):
             elif content_type.startswith("multipart/form-data"):
                 record.form, record.files = _parse_multipart(content_type, body)
 
+            # A chat answer belongs to the request that arrived for it, even if a delay makes it
+            # finish after later requests; a request refused (by a fault or a check) gives it back.
+            chat_answer = fake._take_chat_answer() if path == "/v1/chat/completions" else None
             fault = fake._take_fault(path)
             if fault is not None and fault.delay:
                 threading.Event().wait(fault.delay)
             if fault is not None and fault.status is not None:
+                fake._give_back_chat_answer(chat_answer)
                 self._fail(record, fault)
                 return
 
@@ -727,9 +913,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if not content_type.startswith("multipart/form-data"):
                     raise ApiError(400, "Expected multipart/form-data.")
                 payload, payload_type = fake._transcription(record.form, record.files)
+            elif self.command == "POST" and path == "/v1/chat/completions":
+                if not isinstance(record.json, dict):
+                    raise ApiError(400, "Expected a JSON object body.")
+                payload, payload_type = fake._chat_completion(record.json, chat_answer)
             else:
                 raise ApiError(404, f"Invalid URL ({self.command} {path})")
         except ApiError as error:
+            fake._give_back_chat_answer(chat_answer)
             self._send_error(record, error.status, error.message, error.type, error.param, error.code)
             return
         self._send(record, 200, payload, payload_type)

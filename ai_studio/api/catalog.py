@@ -7,7 +7,6 @@ version. Templates are per user (system + public + own) and are not cached.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -59,7 +58,7 @@ class VoiceFilter(django_filters.FilterSet):
         fields = ["gender", "style", "provider", "is_premium"]
 
     def filter_language(self, queryset, name, value):
-        return queryset.filter(Q(language__iexact=value) | Q(language__istartswith=f"{value}-"))
+        return selectors.speaking(queryset, value)
 
 
 class CachedCatalogViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

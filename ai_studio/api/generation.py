@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from ai_studio.selectors.generation import jobs_with_relations, videos_with_rela
 from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
-from reelmate.api.schema import LimitErrorSerializer
+from reelmate.api.schema import ERROR_COMPONENT
 from reelmate.api.viewsets import OwnerScopedViewSet
 from reelmate.errors import Invalid
 
@@ -27,12 +27,41 @@ QUOTA_EXCEEDED = (
     "`concurrent_jobs` (Retry-After: a hint, look again when a job finishes), `jobs_per_day` and "
     "`video_minutes_per_month` (Retry-After: until the UTC day or month resets), `script_characters`"
 )
+# Quota refusals carry it only where waiting helps (the throttles' 429 always does).
+QUOTA_RETRY_AFTER = OpenApiParameter(
+    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429], required=False,
+    description="Seconds to wait before trying again; absent when waiting cannot help.")
+QUOTA_EXAMPLE = OpenApiExample("quota exceeded", status_codes=["429"], response_only=True, value={"error": {
+    "code": "quota_exceeded", "limit": "jobs_per_day",
+    "message": "You have made 10 job(s) today; your plan allows 10 a day (UTC)."}})
 
 
 def quota_response(*limits: str) -> OpenApiResponse:
-    return OpenApiResponse(LimitErrorSerializer, description=(
+    return OpenApiResponse(ERROR_COMPONENT.ref, examples=[QUOTA_EXAMPLE], description=(
         f"{QUOTA_EXCEEDED}{''.join(f', {limit}' for limit in limits)} (no Retry-After: waiting cannot help). "
-        "No job is queued. Or `rate_limited`: too many requests; retry after Retry-After seconds."))
+        "No job is queued. Or `throttled`: too many requests from your account; retry after Retry-After seconds."))
+
+
+GENERATE_VIDEO_EXAMPLES = [
+    OpenApiExample("A script", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "title": "Spring teaser",
+        "script": "Meet Rocket Shoes: light, fast and made for spring. Tap the link to get yours.",
+        "layout": "presenter", "headline": "New: Rocket Shoes", "end_card": True,
+    }),
+    OpenApiExample("Scenes showing the campaign's media", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "layout": "product", "headline": "Spring drop",
+        "scenes": [
+            {"text": "Meet Rocket Shoes.", "media_id": "5b0f2a3e-8c1d-4e59-9a57-0d6f8d7c2b11"},
+            {"text": "Light, fast and made for spring.", "media_id": "0c6d4f1a-2b3e-4d5f-8a9b-1c2d3e4f5a6b"},
+        ],
+        "end_card": {"text": "rocket.shoes", "seconds": 3},
+    }),
+    OpenApiExample("One product shot for the whole reel", request_only=True, value={
+        "avatar_id": 3, "voice_id": 5, "campaign_id": 12, "layout": "product",
+        "media_id": "5b0f2a3e-8c1d-4e59-9a57-0d6f8d7c2b11",
+        "script": "Meet Rocket Shoes: light, fast and made for spring.",
+    }),
+]
 
 
 class CampaignAndCreatedFilter(django_filters.FilterSet):
@@ -58,8 +87,11 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
     serializer_class = GenerateVideoSerializer
     throttle_scope = "generation"
 
-    @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={202: GenerationJobSerializer, 429: quota_response()}, tags=["generation"])
+    @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER, QUOTA_RETRY_AFTER],
+                   responses={202: GenerationJobSerializer, 409: OpenApiResponse(
+                       description="`idempotency_key_reused`: the key came with another body before."),
+                       429: quota_response()},
+                   tags=["generation"], examples=GENERATE_VIDEO_EXAMPLES)
     def create(self, request):
         serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -100,14 +132,17 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
     def get_base_queryset(self):
         return jobs_with_relations()
 
-    @extend_schema(request=None, responses={200: GenerationJobSerializer}, tags=["generation"])
+    @extend_schema(request=None, responses={200: GenerationJobSerializer, 409: OpenApiResponse(
+        description="`job_not_cancelable`: the job has already finished.")}, tags=["generation"])
     @action(detail=True, methods=["post"], throttle_scope="generation")
     def cancel(self, request, pk=None):
         job = job_service.cancel_job(self.get_object())
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(request=None, responses={202: GenerationJobSerializer, 429: quota_response("`retries_per_job`")},
-                   tags=["generation"])
+    @extend_schema(request=None, parameters=[QUOTA_RETRY_AFTER], responses={
+        202: GenerationJobSerializer,
+        409: OpenApiResponse(description="`job_not_retryable`: only failed or canceled jobs can be retried."),
+        429: quota_response("`retries_per_job`")}, tags=["generation"])
     @action(detail=True, methods=["post"], throttle_scope="generation")
     def retry(self, request, pk=None):
         """A failed or canceled job runs again, charged like a new submission; each retry counts
@@ -122,6 +157,8 @@ class GeneratedVideoFilter(CampaignAndCreatedFilter):
         fields = ["campaign"]
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, 503: OpenApiResponse(
+    description="`storage_unavailable`: the files could not be deleted, so the video was kept.")}))
 class GeneratedVideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                             OwnerScopedViewSet):
     """Finished reels with fresh presigned URLs on every read; DELETE removes the stored files too."""

@@ -22,7 +22,7 @@ from .render_spec import RenderSpec
 from .rig import read_rig
 from .speech import SpeechProvider
 from .speech.phonemizer import phonemes_from_words
-from .types import CaptionStyle, PhonemeTiming, RenderResult, SpeechResult, frame_size
+from .types import CaptionStyle, EndCard, PhonemeTiming, RenderResult, SceneMedia, SpeechResult, frame_size
 from .visemes import viseme_spans
 
 STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")
@@ -62,6 +62,11 @@ class GenerationRequest:
     framing: str = "center"
     rig_path: Path | None = None  # a rig ZIP: the avatar lip-syncs (see rig.py); None: mouth follows loudness
     language: str = "en-US"  # the voice's, BCP-47: phonemizes the words when the engine reports no phonemes
+    layout: str | None = None  # "presenter" | "product" | "card"; None: the default for the aspect ratio
+    headline: str = ""  # hook text shown large at the top
+    end_card: EndCard | None = None  # shown after the speech
+    # When given, the script is exactly " ".join(scene.text for scene in scenes).
+    scenes: list[SceneMedia] = field(default_factory=list)
 
 
 @dataclass

@@ -50,6 +50,23 @@ class CaptionStyle:
 
 
 @dataclass(frozen=True)
+class EndCard:
+    """Shown after the speech: the logo, the brand colour and this text (e.g. the call to action)."""
+
+    text: str = ""
+    seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class SceneMedia:
+    """A stretch of the script and the picture or clip shown while it is spoken (from its first word)."""
+
+    text: str
+    media_path: Path
+    kind: str  # "image" | "video"
+
+
+@dataclass(frozen=True)
 class Cue:
     """A caption shown on screen: a few words, with each word's own timing kept."""
 

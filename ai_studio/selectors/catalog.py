@@ -37,6 +37,11 @@ def active_voices() -> QuerySet[AIVoice]:
     return AIVoice.objects.filter(is_active=True, provider__in=available_voice_providers())
 
 
+def speaking(voices: QuerySet[AIVoice], language: str) -> QuerySet[AIVoice]:
+    """The voices that speak ``language``, a BCP-47 tag: ``de`` matches de-DE and de-AT, ``de-AT`` only de-AT."""
+    return voices.filter(Q(language__iexact=language) | Q(language__istartswith=f"{language}-"))
+
+
 def get_active_avatar(avatar_id) -> AIAvatar | None:
     """The active avatar with this id, or None (unknown, inactive or malformed id)."""
     return _first(active_avatars(), avatar_id)
@@ -53,6 +58,11 @@ def templates_visible_to(user) -> QuerySet[PromptTemplate]:
     if user is not None and user.is_authenticated:
         visible |= Q(owner=user)
     return PromptTemplate.objects.filter(visible)
+
+
+def system_templates() -> QuerySet[PromptTemplate]:
+    """The templates staff curate for everyone (no owner)."""
+    return PromptTemplate.objects.filter(owner__isnull=True)
 
 
 def get_visible_template(user, template_id) -> PromptTemplate | None:

@@ -1,7 +1,6 @@
 """Catalog shapes: avatars and voices (read-only for users) and prompt templates."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -33,18 +32,18 @@ class AvatarSerializer(serializers.ModelSerializer):
                   "background_color", "default_voice_id", "is_premium", "lip_sync", "portrait_url", "thumbnail_url")
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_portrait_url(self, avatar: AIAvatar) -> str | None:
         return _url(avatar.portrait)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_thumbnail_url(self, avatar: AIAvatar) -> str | None:
         return _url(avatar.portrait_thumbnail)
 
     def get_lip_sync(self, avatar: AIAvatar) -> bool:
         return bool(avatar.rig)
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_default_voice_id(self, avatar: AIAvatar) -> int | None:
         return avatar.default_voice_id if is_voice_available(avatar.default_voice) else None
 
@@ -60,7 +59,7 @@ class VoiceSerializer(serializers.ModelSerializer):
                   "gender", "style", "speaking_rate", "is_premium", "sample_url")
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_sample_url(self, voice: AIVoice) -> str | None:
         return _url(voice.sample_audio)
 

@@ -7,17 +7,33 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ai_studio.models import GeneratedVideo, JobStatus, PromptTemplate, Resolution, VideoGenerationJob
+from ai_studio.generation.pipeline import prepare_script
+from ai_studio.models import (
+    MAX_HEADLINE_CHARS,
+    GeneratedVideo,
+    JobStatus,
+    Layout,
+    LipSync,
+    PromptTemplate,
+    Resolution,
+    VideoGenerationJob,
+)
 from ai_studio.selectors.catalog import active_avatars, active_voices, is_voice_available, templates_visible_to
 from ai_studio.services.jobs import video_keys
 from ai_studio.templating import TemplateError, render
-from campaigns.selectors import campaigns_for
+from campaigns.models import Campaign
+from campaigns.selectors import campaigns_for, media_for
 from reelmate.api.fields import HexColorField
 from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.storage import presigned_url
 
 MAX_SCRIPT_CHARS = 4096
 MAX_METADATA_BYTES = 2048
+MAX_SCENES = 20
+MAX_END_CARD_TEXT_CHARS = 80
+MIN_END_CARD_SECONDS, MAX_END_CARD_SECONDS, DEFAULT_END_CARD_SECONDS = 1.0, 5.0, 2.0
+# An end card's text when the request gives none and the campaign has no call to action.
+FALLBACK_END_CARD_TEXT = "Learn more"
 
 
 class CaptionStyleSerializer(serializers.Serializer):
@@ -28,6 +44,67 @@ class CaptionStyleSerializer(serializers.Serializer):
     position = serializers.ChoiceField(["top", "center", "bottom"], required=False)
     highlight_spoken_word = serializers.BooleanField(required=False)
     max_words_per_cue = serializers.IntegerField(min_value=1, max_value=8, required=False)
+
+
+class EndCardSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_END_CARD_TEXT_CHARS, required=False, allow_blank=True)
+    seconds = serializers.FloatField(min_value=MIN_END_CARD_SECONDS, max_value=MAX_END_CARD_SECONDS,
+                                     required=False, default=DEFAULT_END_CARD_SECONDS)
+
+
+END_CARD_DESCRIPTION = (
+    "A card held after the speech with the campaign's logo and brand colour. `true`: the campaign's call to action "
+    f"(or \"{FALLBACK_END_CARD_TEXT}\") for {DEFAULT_END_CARD_SECONDS:g} s; an object to choose `text` (at most "
+    f"{MAX_END_CARD_TEXT_CHARS} characters; omitted: as for `true`; empty: logo and colour only) and `seconds` "
+    f"({MIN_END_CARD_SECONDS:g}-{MAX_END_CARD_SECONDS:g}); `false`, `null` or absent: no end card. The video lasts "
+    "the speech plus the end card."
+)
+
+
+@extend_schema_field({
+    "oneOf": [
+        {"type": "boolean"},
+        {"type": "object", "additionalProperties": False, "properties": {
+            "text": {"type": "string", "maxLength": MAX_END_CARD_TEXT_CHARS},
+            "seconds": {"type": "number", "minimum": MIN_END_CARD_SECONDS, "maximum": MAX_END_CARD_SECONDS,
+                        "default": DEFAULT_END_CARD_SECONDS},
+        }},
+    ],
+    "nullable": True,
+    "description": END_CARD_DESCRIPTION,
+})
+class EndCardField(serializers.Field):
+    """``true``, ``false``/``null``, or ``{"text"?, "seconds"?}`` → None (no card) or the card's options
+    (``text`` left out when the default applies: the serializer knows the campaign)."""
+
+    default_error_messages = {"invalid": "Send true, false, or an object with optional `text` and `seconds`."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data is False:
+            return None
+        if data is True:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        unknown = set(data) - set(EndCardSerializer().fields)
+        if unknown:
+            raise serializers.ValidationError({key: ["Unknown option."] for key in sorted(unknown)})
+        options = EndCardSerializer(data=data)
+        options.is_valid(raise_exception=True)
+        return dict(options.validated_data)
+
+    def to_representation(self, value):
+        return value
+
+
+class SceneSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_SCRIPT_CHARS,
+                                 help_text="What is said while this scene's media is on screen.")
+    media_id = serializers.UUIDField(help_text="An image or clip in the campaign's media library.")
 
 
 class GenerateVideoSerializer(serializers.Serializer):
@@ -48,6 +125,19 @@ class GenerateVideoSerializer(serializers.Serializer):
     background = HexColorField(required=False, allow_blank=True, default="")
     speed = serializers.FloatField(min_value=0.5, max_value=2.0, required=False, default=1.0)
     metadata = serializers.DictField(required=False, default=dict)
+    layout = serializers.ChoiceField(Layout.choices, required=False, allow_blank=True, default="",
+                                     help_text="How the reel fills the frame (see `GET /api/ai-studio/layouts`); "
+                                               "blank: the default for the aspect ratio. `product` needs media.")
+    headline = serializers.CharField(max_length=MAX_HEADLINE_CHARS, required=False, allow_blank=True, default="",
+                                     help_text="A hook shown large at the top for the opening seconds.")
+    end_card = EndCardField(required=False, default=None)
+    scenes = SceneSerializer(many=True, required=False, min_length=1, max_length=MAX_SCENES, help_text=(
+        f"The script split into 1-{MAX_SCENES} scenes, each showing a media item of the campaign (`campaign_id` "
+        "required) from its first word; the script is the scenes' texts joined by spaces. Instead of "
+        "`script`/`template_id`."))
+    media_id = serializers.UUIDField(required=False, help_text=(
+        "One media item of the campaign (`campaign_id` required) shown for the whole reel, with a `script` or "
+        "a template: shorthand for one scene holding the whole script."))
 
     def validate_avatar_id(self, value):
         avatar = active_avatars().filter(pk=value).first()
@@ -88,6 +178,39 @@ class GenerateVideoSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
+        scenes = attrs.get("scenes")
+        if scenes and (attrs.get("script") or attrs.get("template_id") is not None):
+            raise serializers.ValidationError(
+                {"scenes": ["Send either scenes or a script (or template_id), not both: the scenes hold the script."]})
+        if scenes and "media_id" in attrs:
+            raise serializers.ValidationError(
+                {"media_id": ["With scenes, give each scene its media_id; media_id alone is one media item for "
+                              "the whole reel."]})
+        if scenes:
+            scenes = [{"text": prepare_script(scene["text"]), "media_id": scene["media_id"]} for scene in scenes]
+            script = " ".join(scene["text"] for scene in scenes)
+            too_long_field = "scenes"
+        else:
+            script = self._script(attrs)
+            too_long_field = "script"
+            if "media_id" in attrs:
+                scenes = [{"text": prepare_script(script), "media_id": attrs["media_id"]}]
+        if len(script) > MAX_SCRIPT_CHARS:
+            raise serializers.ValidationError({too_long_field: [
+                f"The script is {len(script)} characters; the limit is {MAX_SCRIPT_CHARS}."]})
+        campaign: Campaign | None = attrs.get("campaign_id")
+        attrs["rendered_script"] = script
+        attrs["scenes"] = scenes or []
+        attrs["media"] = self._media(attrs, campaign)
+        if attrs.get("layout") == Layout.PRODUCT and not attrs["media"]:
+            raise serializers.ValidationError(
+                {"layout": ["The product layout shows the campaign's media: add scenes or a media_id."]})
+        end_card = attrs.get("end_card")
+        if end_card is not None and "text" not in end_card:
+            end_card["text"] = (campaign.call_to_action if campaign else "") or FALLBACK_END_CARD_TEXT
+        return attrs
+
+    def _script(self, attrs) -> str:
         template: PromptTemplate | None = attrs.get("template_id")
         script = attrs.get("script", "")
         if template is not None and script:
@@ -99,15 +222,32 @@ class GenerateVideoSerializer(serializers.Serializer):
                 raise serializers.ValidationError(error.field_errors)
         if not script.strip():
             raise serializers.ValidationError({"script": ["Write a script, or choose a template."]})
-        if len(script) > MAX_SCRIPT_CHARS:
+        return script
+
+    def _media(self, attrs, campaign: Campaign | None) -> list:
+        """The campaign's media items the scenes show; each must be in the user's campaign of the job."""
+        wanted = [scene["media_id"] for scene in attrs["scenes"]]
+        if not wanted:
+            return []
+        if campaign is None:
             raise serializers.ValidationError(
-                {"script": [f"The script is {len(script)} characters; the limit is {MAX_SCRIPT_CHARS}."]})
-        attrs["rendered_script"] = script
-        return attrs
+                {"campaign_id": ["Choose the campaign whose media library the reel shows."]})
+        found = {media.pk: media for media in
+                 media_for(self.context["request"].user).filter(campaign=campaign, pk__in=wanted)}
+        missing = "No media with this id in the campaign's media library."
+        if "media_id" in attrs:
+            if not found:
+                raise serializers.ValidationError({"media_id": [missing]})
+        elif len(found) < len(set(wanted)):
+            # Keyed by the scene's index, as DRF reports the scenes' own field errors.
+            raise serializers.ValidationError({"scenes": {
+                index: {"media_id": [missing]} for index, media_id in enumerate(wanted) if media_id not in found}})
+        return list(found.values())
 
     def to_job_fields(self) -> dict:
         data = self.validated_data
         campaign = data.get("campaign_id")
+        end_card = data.get("end_card")
         return {
             "avatar": data["avatar_id"], "voice": data["voice_id"], "campaign": campaign,
             "template": data.get("template_id"), "template_variables": data.get("variables") or {},
@@ -116,7 +256,16 @@ class GenerateVideoSerializer(serializers.Serializer):
             "resolution": data["resolution"], "captions_enabled": data["captions"],
             "caption_style": data["caption_style"], "background_color": data["background"],
             "speed": data["speed"], "metadata": data["metadata"],
+            "layout": data["layout"], "headline": data["headline"].strip(),
+            "end_card": {"text": end_card["text"], "seconds": end_card["seconds"]} if end_card is not None else {},
+            "scenes": [{"text": scene["text"], "media_id": str(scene["media_id"])} for scene in data["scenes"]],
+            "media": data["media"],
         }
+
+
+class JobEndCardSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False)
+    seconds = serializers.FloatField(required=False)
 
 
 class JobErrorSerializer(serializers.Serializer):
@@ -130,14 +279,15 @@ class VideoUrlsSerializer(serializers.Serializer):
     audio = serializers.URLField()
     captions_srt = serializers.URLField()
     captions_vtt = serializers.URLField()
+    download = serializers.URLField(help_text="The video, saved by browsers as `<title>.mp4`.")
 
 
 class GeneratedVideoSerializer(serializers.ModelSerializer):
     """A finished reel; `urls` are fresh presigned URLs on every read."""
 
     urls = serializers.SerializerMethodField()
-    job_id = serializers.UUIDField(read_only=True)
-    campaign_id = serializers.IntegerField(read_only=True)
+    job_id = serializers.UUIDField(read_only=True, allow_null=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = GeneratedVideo
@@ -160,16 +310,22 @@ class GenerationJobSerializer(serializers.ModelSerializer):
     video = serializers.SerializerMethodField()
     avatar_id = serializers.IntegerField(read_only=True)
     voice_id = serializers.IntegerField(read_only=True)
-    campaign_id = serializers.IntegerField(read_only=True)
-    template_id = serializers.IntegerField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    template_id = serializers.IntegerField(read_only=True, allow_null=True)
+    lip_sync = serializers.ChoiceField(choices=LipSync.choices, allow_blank=True, read_only=True,
+                                       help_text="How the mouth followed the voice; empty until the job completes.")
+    layout = serializers.ChoiceField(choices=Layout.choices, allow_blank=True, read_only=True,
+                                     help_text="Empty: the engine's default layout for the aspect ratio.")
+    end_card = JobEndCardSerializer(read_only=True, help_text="`{}` when the reel has no end card.")
+    scenes = SceneSerializer(many=True, read_only=True, help_text="Empty when the reel shows no media.")
 
     class Meta:
         model = VideoGenerationJob
         fields = ("id", "status", "stage", "progress", "error", "title", "script", "avatar_id", "voice_id",
                   "campaign_id", "template_id", "aspect_ratio", "resolution", "captions_enabled", "caption_style",
-                  "background_color", "speed", "metadata", "attempts", "user_retries", "speech_provider", "lip_sync",
-                  "stage_timings", "total_seconds", "cancel_requested", "created_at", "started_at", "completed_at",
-                  "status_url", "video")
+                  "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes", "attempts",
+                  "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds", "cancel_requested",
+                  "created_at", "started_at", "completed_at", "status_url", "video")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))

@@ -1,6 +1,7 @@
 """What the generation engine is asked, built from the database rows: one home for the worker and the CLI.
 
-A job's fields (its avatar, voice and campaign included) make the engine's ``GenerationRequest``;
+A job's fields (its avatar, voice, campaign and the campaign media its scenes show included) make
+the engine's ``GenerationRequest``;
 its voice chooses the speech provider; settings choose the render speed and quality. The worker
 (``services.execution``) passes the job it claimed; ``manage.py generate_video`` passes an
 unsaved job holding its options, so that both build the same request from the same rows.
@@ -14,13 +15,15 @@ from django.conf import settings
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import GenerationRequest
 from ai_studio.generation.speech import SpeechProvider, get_provider
-from ai_studio.generation.types import CaptionStyle
+from ai_studio.generation.types import CaptionStyle, EndCard, SceneMedia
 from ai_studio.models import AIVoice, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+from campaigns.models import CampaignMedia
 
 
 def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
-    """The engine's request for ``job``; its stored inputs (portrait, rig, logo) are downloaded into ``workdir``.
+    """The engine's request for ``job``; its stored inputs (portrait, rig, logo, the scenes' media) are
+    downloaded into ``workdir``.
 
     Raises ``GenerationError`` (permanent) when an input is missing.
     """
@@ -33,18 +36,44 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
         logo = None
         if campaign is not None and campaign.brand_logo:
             logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
+        scenes = _scenes(job, workdir, store)
     except FileNotFoundError as error:
         raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
     style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
                             if k in CaptionStyle.__dataclass_fields__})
     background = job.background_color or (campaign.brand_primary_color if campaign else "") or avatar.background_color
     return GenerationRequest(
-        script=job.script, voice_id=job.voice.provider_voice_id, portrait_path=portrait, speed=job.speed,
+        # With scenes, the script is exactly their texts joined (the engine finds each scene's first word in it).
+        script=" ".join(scene.text for scene in scenes) if scenes else job.script,
+        voice_id=job.voice.provider_voice_id, portrait_path=portrait, speed=job.speed,
         aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
         caption_style=style, background_color=background,
         accent_color=(campaign.brand_secondary_color or None) if campaign else None,
         logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language,
+        layout=job.layout or None, headline=job.headline,
+        end_card=EndCard(text=job.end_card["text"], seconds=job.end_card["seconds"]) if job.end_card else None,
+        scenes=scenes,
     )
+
+
+def _scenes(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> list[SceneMedia]:
+    """The job's scenes, each media item downloaded once (scenes may share one).
+
+    Raises FileNotFoundError for a media item deleted from the library or missing from storage.
+    """
+    if not job.scenes:
+        return []
+    wanted = list(dict.fromkeys(scene["media_id"] for scene in job.scenes))
+    # Only the owner's own media, whatever the job row says.
+    media = {str(item.pk): item for item in CampaignMedia.objects.filter(pk__in=wanted, campaign__owner=job.owner_id)}
+    paths = {}
+    for number, media_id in enumerate(wanted, start=1):
+        if media_id not in media:
+            raise FileNotFoundError(f"media {media_id} is no longer in the campaign's library")
+        name = media[media_id].file.name
+        paths[media_id] = store.download(name, workdir / f"scene-media-{number:02d}{Path(name).suffix}")
+    return [SceneMedia(text=scene["text"], media_path=paths[scene["media_id"]], kind=media[scene["media_id"]].kind)
+            for scene in job.scenes]
 
 
 def speech_provider_for(voice: AIVoice) -> SpeechProvider:

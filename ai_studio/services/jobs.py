@@ -20,6 +20,7 @@ from ai_studio.services import quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.execution import discard_job_files, lease_lapsed_before
 from ai_studio.services.templates import record_template_use
+from campaigns.models import CampaignMedia
 from reelmate.errors import Conflict, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -40,15 +41,17 @@ def request_fingerprint(body: dict) -> str:
 def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint: str) -> Submission:
     """Create a queued job, charged to the owner's plan, and enqueue it once the transaction commits.
 
-    `fields` are validated model fields (avatar, voice, campaign, template, script, ...). Over a
-    limit of the owner's plan: QuotaExceeded, and no job. With an Idempotency-Key, the same key
-    and body return the first job (never refused by a limit, not charged again); the same key
-    with another body is a Conflict.
+    `fields` are validated model fields (avatar, voice, campaign, template, script, ...), and ``media``:
+    the campaign media items the scenes show. Over a limit of the owner's plan: QuotaExceeded, and no
+    job. With an Idempotency-Key, the same key and body return the first job (never refused by a
+    limit, not charged again); the same key with another body is a Conflict.
     """
     if idempotency_key:
         existing = find_job_by_idempotency_key(owner, idempotency_key)
         if existing is not None:
             return Submission(_replay(existing, fingerprint), created=False)
+    fields = dict(fields)
+    media = fields.pop("media", [])
     try:
         with transaction.atomic():
             limits = quotas.lock_limits(owner)
@@ -57,11 +60,14 @@ def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint:
             existing = find_job_by_idempotency_key(owner, idempotency_key) if idempotency_key else None
             if existing is not None:
                 return Submission(_replay(existing, fingerprint), created=False)
-            estimate = quotas.admit_run(owner, limits, script=fields["script"], language=fields["voice"].language,
-                                        speed=fields.get("speed", 1.0))
+            estimate = quotas.admit_run(owner, limits, quotas.Run(
+                script=fields["script"], voice=fields["voice"], speed=fields.get("speed", 1.0),
+                end_card=fields.get("end_card") or {}))
+            _lock_media([item.pk for item in media])  # after the plan: every path takes the plan's lock first
             job = VideoGenerationJob.objects.create(
                 owner=owner, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint, **fields
             )
+            job.media.set(media)
             quotas.open_charge(job, estimate)
             if job.template_id:
                 record_template_use(job.template)
@@ -81,6 +87,15 @@ def _replay(existing: VideoGenerationJob, fingerprint: str) -> VideoGenerationJo
         raise Conflict("This Idempotency-Key was already used with a different request body.",
                        code="idempotency_key_reused")
     return existing
+
+
+def _lock_media(media_ids) -> None:
+    """Lock the media rows a job is about to need, until the transaction ends: a concurrent delete
+    (which locks them too) then sees the job, or the job sees them gone (Conflict ``media_deleted``)."""
+    ids = set(media_ids)
+    if ids and len(list(CampaignMedia.objects.select_for_update().filter(pk__in=ids))) < len(ids):
+        raise Conflict("A media item this reel shows has been deleted from the campaign's library.",
+                       code="media_deleted")
 
 
 def enqueue(job: VideoGenerationJob) -> None:
@@ -128,12 +143,12 @@ def retry_job(job: VideoGenerationJob, *, by_staff: bool = False) -> VideoGenera
                            code="job_not_retryable")
         quotas.refund_charge(job)  # a failed or canceled job owes nothing (already refunded when it ended)
         if by_staff:
-            estimate = quotas.estimated_seconds(script=job.script, language=job.voice.language, speed=job.speed)
+            estimate = quotas.estimated_seconds(quotas.Run.of_job(job))
         else:
             limits = quotas.lock_limits(job.owner)
-            estimate = quotas.admit_run(job.owner, limits, script=job.script, language=job.voice.language,
-                                        speed=job.speed, retried_job=job)
+            estimate = quotas.admit_run(job.owner, limits, quotas.Run.of_job(job), retried_job=job)
             job.user_retries += 1
+        _lock_media({scene["media_id"] for scene in job.scenes})
         job.status, job.stage, job.progress = JobStatus.QUEUED, JobStage.QUEUED, 0
         job.error_code = job.error_message = ""
         job.cancel_requested = False

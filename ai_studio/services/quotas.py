@@ -14,6 +14,7 @@ What counts against each limit: ``ai_studio.selectors.usage``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -21,9 +22,11 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import Limits, effective_limits
 from accounts.services import lock_user_plan
-from ai_studio.generation.speech.pace import estimate_speech_seconds
-from ai_studio.models import ChargeStatus, JobCharge, VideoGenerationJob
+from ai_studio import templating
+from ai_studio.models import AIVoice, ChargeStatus, JobCharge, VideoGenerationJob
 from ai_studio.selectors.usage import periods_at, usage_counts
+from ai_studio.services.script_writer import engine_of
+from ai_studio.writing import pacing
 from reelmate.errors import QuotaExceeded
 
 # Retry-After when too many jobs are active: a short reel renders in about a minute, so look again
@@ -31,9 +34,26 @@ from reelmate.errors import QuotaExceeded
 CONCURRENT_RETRY_AFTER_SECONDS = 30
 
 
-def estimated_seconds(*, script: str, language: str, speed: float) -> float:
-    """The video a script makes, estimated before it is spoken (the engine's pace per language)."""
-    return round(estimate_speech_seconds(script, language, speed), 1)
+@dataclass(frozen=True)
+class Run:
+    """What one run of a job will make: the script its voice speaks at its speed, then any end card."""
+
+    script: str
+    voice: AIVoice
+    speed: float
+    end_card: dict  # {} or {"text", "seconds"}
+
+    @classmethod
+    def of_job(cls, job: VideoGenerationJob) -> Run:
+        return cls(script=job.script, voice=job.voice, speed=job.speed, end_card=job.end_card)
+
+
+def estimated_seconds(run: Run) -> float:
+    """The video a run makes, estimated before it is spoken: its words at the measured pace of its
+    voice's engine and language (``ai_studio.writing.pacing``, which the script writer sizes scripts
+    by too), and the end card's seconds."""
+    rate = pacing.words_per_second(engine_of(run.voice), run.voice.language, run.speed)
+    return round(templating.count_words(run.script) / rate + run.end_card.get("seconds", 0), 1)
 
 
 def lock_limits(owner: User) -> Limits:
@@ -41,15 +61,14 @@ def lock_limits(owner: User) -> Limits:
     return effective_limits(lock_user_plan(owner))
 
 
-def admit_run(owner: User, limits: Limits, *, script: str, language: str, speed: float,
-              retried_job: VideoGenerationJob | None = None) -> float:
+def admit_run(owner: User, limits: Limits, run: Run, *, retried_job: VideoGenerationJob | None = None) -> float:
     """Check one more run against every limit; return its estimated seconds.
 
     Call in the transaction that took `lock_limits`. Raises QuotaExceeded naming the first limit
     the run would break. ``retried_job``: the run is a retry of this (failed or canceled) job.
     """
-    estimate = estimated_seconds(script=script, language=language, speed=speed)
-    _check(owner, limits, script=script, estimate=estimate, retried_job=retried_job, now=timezone.now())
+    estimate = estimated_seconds(run)
+    _check(owner, limits, script=run.script, estimate=estimate, retried_job=retried_job, now=timezone.now())
     return estimate
 
 

@@ -1,7 +1,7 @@
 """Player events from the public share page and the frontend."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,9 @@ class EventIngestView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=EventBatchSerializer, responses={202: EventsAcceptedSerializer},
+    @extend_schema(request=EventBatchSerializer,
+                   responses={202: EventsAcceptedSerializer, 404: OpenApiResponse(
+                       description="`not_found`: an unknown video or share link; nothing was recorded.")},
                    summary="Record a batch of player events", tags=["analytics"])
     @limit_per_ip("analytics-events", "RATELIMIT_EVENTS")
     def post(self, request):

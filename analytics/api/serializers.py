@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from rest_framework import serializers
 
 from analytics.models import EventType, ShareLink
 from analytics.selectors import Period
+from reelmate.public_urls import public_url
 
 MAX_EVENTS_PER_REQUEST = 100
 MAX_REPORT_DAYS = 366
@@ -22,7 +22,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         fields = ["token", "url", "created_at"]
 
     def get_url(self, link: ShareLink) -> str:
-        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/v/{link.token}"
+        return public_url(f"/v/{link.token}")
 
 
 # --- Events -----------------------------------------------------------------------------------

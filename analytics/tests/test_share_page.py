@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.error import HTTPError
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -39,10 +40,10 @@ class _Tags(HTMLParser):
 
 
 def fetch(client: Client, url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    """GET a URL the page handed out: our own paths through the test client, S3 over loopback."""
+    """GET a URL the page handed out: our own (on PUBLIC_BASE_URL) through the test client, S3 over loopback."""
     headers = headers or {}
-    if url.startswith("/"):
-        response = client.get(url, headers=headers)
+    if url.startswith(("/", settings.PUBLIC_BASE_URL)):
+        response = client.get(url.removeprefix(settings.PUBLIC_BASE_URL), headers=headers)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         return response.status_code, dict(response.headers), body
     assert url.startswith(("http://127.0.0.1:", "http://localhost:")), url

@@ -7,12 +7,6 @@ from campaigns.tests.factories import CampaignFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_browser(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
 def test_staff_can_list_add_and_change_campaigns(staff_browser, user):
     campaign = CampaignFactory(owner=user)
     for url in ["/admin/campaigns/campaign/", "/admin/campaigns/campaign/add/",

@@ -46,6 +46,16 @@ def test_create_returns_the_campaign_as_a_draft_with_normalised_fields(auth_clie
     assert Campaign.objects.get(pk=body["id"]).owner == user
 
 
+def test_the_brief_a_script_is_written_from_is_stored_and_returned(auth_client):
+    brief = {"brand_name": "Stride", "product_name": "TrailFlex 2", "product_description": "A waterproof trail shoe.",
+             "key_benefit": "dry feet on any trail", "brand_voice": "playful, confident"}
+    body = create(auth_client, **brief).json()
+    assert {name: body[name] for name in brief} == brief
+    changed = auth_client.patch(f"/api/campaigns/{body['id']}", {"key_benefit": "grip on wet rock"}, format="json")
+    assert changed.json()["key_benefit"] == "grip on wet rock"
+    assert changed.json()["product_name"] == "TrailFlex 2"
+
+
 def test_create_needs_only_a_name(auth_client):
     response = auth_client.post("/api/campaigns/", {"name": "Minimal"}, format="json")
     assert response.status_code == 201
@@ -65,6 +75,8 @@ def test_a_new_campaign_cannot_start_in_another_status(auth_client):
     ("name", "   "),
     ("name", "x" * 201),
     ("objective", "virality"),
+    ("product_name", "x" * 121),
+    ("key_benefit", "x" * 201),
     ("platforms", ["myspace"]),
     ("brand_primary_color", "red"),
     ("brand_secondary_color", "#12345"),

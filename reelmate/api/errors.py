@@ -60,6 +60,32 @@ def headers_for(error: errors.ApplicationError, context: dict) -> dict[str, str]
     return headers
 
 
+# The shape above as an OpenAPI schema: the one `Error` component every error response refers to
+# (see reelmate.api.schema).
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error the API answers, whatever its status.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Machine-readable: `validation_error`, `not_found`, "
+                                                          "`not_authenticated`, `rate_limited`, `conflict`..."},
+                "message": {"type": "string", "description": "For people."},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {},
+                    "description": "With `validation_error` (and some conflicts): each invalid field's messages, "
+                                   "a list of strings, or the same shape again for a nested field.",
+                },
+            },
+            "required": ["code", "message"],
+        },
+    },
+    "required": ["error"],
+}
+
+
 def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if fields:
@@ -85,8 +111,9 @@ def _translate(exc: Exception) -> Exception:
         # django-ratelimit's block=True raises a PermissionDenied subclass; it means 429, not 403.
         return errors.RateLimited(retry_after=RATELIMITED_RETRY_AFTER_SECONDS)
     if isinstance(exc, exceptions.Throttled):
-        # DRF's throttles (reelmate.api.throttling) refuse like every other rate limit: one code.
-        return errors.RateLimited(retry_after=exc.wait)
+        # A per-user throttle (reelmate.api.throttling): DRF's code, `throttled`, and Retry-After rounded
+        # up (DRF's own rounds down, asking the client back a moment too early).
+        return errors.RateLimited(code="throttled", retry_after=exc.wait)
     if isinstance(exc, RequestDataTooBig):
         return errors.TooLarge()
     if isinstance(exc, Http404):
@@ -145,22 +172,31 @@ _PAGE_ERRORS = {
 
 
 class RequestBodyLimitMiddleware:
-    """Refuse a body whose declared size is over MAX_REQUEST_BYTES before reading any of it
-    (Django's own limits skip multipart files, which it would stream to disk first)."""
+    """Refuse a body whose declared size is over the limit before reading any of it (Django's own
+    limits skip multipart files, which it would stream to disk first).
+
+    The limit is MAX_REQUEST_BYTES, unless the view's class declares its own with a
+    ``request_body_limit()`` class method (the media library's upload, which takes video clips).
+    The check runs once the URL is resolved and before any view reads the body.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_limit = getattr(getattr(view_func, "cls", None), "request_body_limit", None)
+        limit = view_limit() if view_limit is not None else settings.MAX_REQUEST_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        if declared > settings.MAX_REQUEST_BYTES:
-            limit_mb = settings.MAX_REQUEST_BYTES / 1024 / 1024
-            message = f"The request body is over {limit_mb:.0f} MB."
+        if declared > limit:
+            message = f"The request body is over {limit / 1024 / 1024:.0f} MB."
             return JsonResponse(error_body(errors.TooLarge.default_code, message), status=413)
-        return self.get_response(request)
+        return None
 
 
 class JsonApiErrorPagesMiddleware:

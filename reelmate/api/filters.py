@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import django_filters
 from django import forms
@@ -52,6 +52,8 @@ class SafeIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         moment = super().to_python(value)
         if moment is not None:
             _check_safe_day(moment.date())
+            # In UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
+            moment = moment.astimezone(UTC)
         return moment
 
 

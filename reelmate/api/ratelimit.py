@@ -30,6 +30,7 @@ def limit_per_ip(group: str, rate_setting: str):
                 raise RateLimited(retry_after=int(period))
             return method(self, request, *args, **kwargs)
 
+        wrapped.rate_limit_setting = rate_setting  # the schema documents its 429 (reelmate.api.schema)
         return wrapped
 
     return decorator

@@ -127,3 +127,36 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(auth_client
     response = auth_client.post("/api/campaigns", {"name": "x" * 2000}, format="json")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_every_error_response_in_the_schema_is_the_one_error_shape(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    error = {"$ref": "#/components/schemas/Error"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+    operations = [(f"{method.upper()} {path}", operation) for path, item in schema["paths"].items()
+                  for method, operation in item.items() if method != "parameters"]
+    for name, operation in operations:
+        responses = operation["responses"]
+        for status, response in responses.items():
+            if int(status) >= 400 and name != "GET /api/health/ready":  # readiness names the failing component
+                assert response["content"]["application/json"]["schema"] == error, (name, status)
+        if {"jwtAuth": []} in operation.get("security", []):
+            assert "401" in responses, name
+        if "{id}" in name:
+            assert "404" in responses, name
+        if "requestBody" in operation:
+            assert {"400", "413", "415"} <= set(responses), name
+    rate_limited = {name for name, operation in operations if "429" in operation["responses"]}
+    limited_per_ip = {"POST /api/auth/register", "POST /api/auth/token", "POST /api/analytics/events"}
+    # Every signed-in write is throttled per user but logging out and a template's preview (a read sent as POST).
+    signed_in_writes = {name for name, operation in operations if not name.startswith("GET ")
+                        and {"jwtAuth": []} in operation.get("security", [])}
+    assert rate_limited == limited_per_ip | signed_in_writes - {
+        "POST /api/auth/logout", "POST /api/ai-studio/prompt-templates/{id}/render"}
+    assert {"POST /api/ai-studio/scripts/draft", "POST /api/campaigns", "DELETE /api/campaigns/{id}"} <= rate_limited
+    # A plan's quota may refuse generate-video and retry where waiting cannot help: no Retry-After then.
+    may_omit_retry_after = {"POST /api/ai-studio/generate-video", "POST /api/ai-studio/generation-jobs/{id}/retry"}
+    assert all(operation["responses"]["429"]["headers"]["Retry-After"].get("required", False)
+               == (name not in may_omit_retry_after)
+               for name, operation in operations if name in rate_limited)
+    assert len(operations) > 30

@@ -96,8 +96,8 @@ def test_a_plans_quota_is_a_429_naming_the_limit_with_retry_after():
     assert response.data["error"] == {"code": "quota_exceeded", "message": "No more today.", "limit": "jobs_per_day"}
 
 
-def test_a_drf_throttle_answers_like_every_rate_limit():
+def test_a_drf_throttle_keeps_its_code_and_asks_back_no_earlier_than_allowed():
     response = answer_to(exceptions.Throttled(wait=12.2))
     assert response.status_code == 429
     assert response["Retry-After"] == "13"
-    assert response.data["error"]["code"] == "rate_limited"
+    assert response.data["error"]["code"] == "throttled"

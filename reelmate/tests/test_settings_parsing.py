@@ -93,6 +93,13 @@ def test_a_throttle_rate_that_is_not_count_per_period_refuses_to_start(rate):
     assert "THROTTLE_WRITES" in failure.value.stderr
 
 
+@pytest.mark.parametrize("url", ["localhost:5001", "/api", "ftp://files.example.com"])
+def test_a_public_base_url_that_is_not_an_absolute_http_url_is_refused(url):
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({"PUBLIC_BASE_URL": url})
+    assert "PUBLIC_BASE_URL" in failure.value.stderr
+
+
 def test_env_example_documents_every_variable_settings_read():
     source = (ROOT / "reelmate" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', source))

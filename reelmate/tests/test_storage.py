@@ -12,6 +12,7 @@ import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.test import override_settings
@@ -135,7 +136,7 @@ class TestLocalSignedStorage:
         url = presigned_url(name, download_as="reel.mp4")
         response = client.get(url)
 
-        assert url.startswith("/media-signed/")
+        assert url.startswith(f"{settings.PUBLIC_BASE_URL}/media-signed/")  # absolute, for any frontend origin
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == b"local reel"
         assert response["Content-Disposition"] == "attachment; filename*=UTF-8''reel.mp4"

@@ -1,12 +1,13 @@
-"""The local OpenAI-compatible audio API, exercised through the real `openai` SDK.
+"""The local OpenAI-compatible API, exercised through the real `openai` SDK.
 
-These pin down what the generation engine's tests can rely on: real WAV audio from
-/v1/audio/speech, word timestamps from /v1/audio/transcriptions, and OpenAI-shaped errors that
-the SDK turns into its own exception classes.
+These pin down what the project's tests can rely on: real WAV audio from /v1/audio/speech, word
+timestamps from /v1/audio/transcriptions, scripted answers from /v1/chat/completions checked like
+the real API's requests, and OpenAI-shaped errors that the SDK turns into its own exception classes.
 """
 from __future__ import annotations
 
 import io
+import json
 import wave
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from django.conf import settings
 from openai import OpenAI
 
-from testkit.openai_server import SAMPLE_RATE
+from testkit.openai_server import SAMPLE_RATE, ChatAnswer
 
 
 @pytest.fixture
@@ -166,3 +167,85 @@ def test_transcription_failures_are_scriptable_per_endpoint(client, openai_serve
     with pytest.raises(openai.InternalServerError):
         client.audio.transcriptions.create(model="whisper-1", file=("a.wav", audio))
     assert client.audio.transcriptions.create(model="whisper-1", file=("a.wav", audio)).text == "hi"
+
+
+# --- chat completions ---------------------------------------------------------------------------
+ANSWER_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["greeting", "words"],
+    "properties": {"greeting": {"type": "string"}, "words": {"type": "array", "items": {"type": "string"}}},
+}
+
+
+def structured(schema: dict, *, strict: bool = True) -> dict:
+    return {"type": "json_schema", "json_schema": {"name": "answer", "strict": strict, "schema": schema}}
+
+
+def chat(client: OpenAI, content: str = "Say hello.", **options):
+    options = {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": "Be brief."},
+                                                    {"role": "user", "content": content}], **options}
+    return client.chat.completions.create(**options)
+
+
+def test_chat_answers_are_scripted_in_order_and_count_tokens(client, openai_server):
+    openai_server.answer_chat("Hello!", {"greeting": "Hi", "words": ["a", "b"]})
+
+    first = chat(client)
+    second = chat(client, response_format=structured(ANSWER_SCHEMA))
+
+    assert first.choices[0].message.content == "Hello!"
+    assert first.choices[0].finish_reason == "stop"
+    assert json.loads(second.choices[0].message.content) == {"greeting": "Hi", "words": ["a", "b"]}
+    assert first.usage.prompt_tokens > 0 and first.usage.completion_tokens == 2  # "Hello!": 6 characters
+    assert first.usage.total_tokens == first.usage.prompt_tokens + first.usage.completion_tokens
+    assert openai_server.requests_to("/chat/completions")[0].json["messages"][1] == {"role": "user",
+                                                                                    "content": "Say hello."}
+
+
+def test_without_a_script_the_answer_is_a_minimal_instance_of_the_schema(client):
+    answer = chat(client, response_format=structured(ANSWER_SCHEMA))
+
+    assert json.loads(answer.choices[0].message.content) == {"greeting": "text", "words": ["text"]}
+
+
+def test_an_answer_can_be_computed_from_the_request_or_be_a_refusal_or_cut_short(client, openai_server):
+    openai_server.answer_chat(lambda body: body["messages"][-1]["content"].upper(),
+                              ChatAnswer(refusal="I can't help with that."),
+                              ChatAnswer(content='{"greeting": "Hel', finish_reason="length"))
+
+    assert chat(client, "echo me").choices[0].message.content == "ECHO ME"
+    refused = chat(client).choices[0]
+    assert (refused.message.content, refused.message.refusal) == (None, "I can't help with that.")
+    assert chat(client).choices[0].finish_reason == "length"
+
+
+def test_a_strict_schema_must_close_its_objects_and_require_every_property(client, openai_server):
+    loose = {**ANSWER_SCHEMA, "required": ["greeting"]}
+    open_object = {key: value for key, value in ANSWER_SCHEMA.items() if key != "additionalProperties"}
+
+    for schema in (loose, open_object):
+        with pytest.raises(openai.BadRequestError) as raised:
+            chat(client, response_format=structured(schema))
+        assert raised.value.body["code"] == "invalid_json_schema"
+    assert chat(client, response_format=structured(loose, strict=False)).choices[0].message.content
+
+
+def test_chat_requests_are_checked_like_the_real_api(client):
+    with pytest.raises(openai.NotFoundError):
+        chat(client, model="gpt-unknown")
+    with pytest.raises(openai.BadRequestError):
+        chat(client, messages=[])
+    with pytest.raises(openai.BadRequestError):  # json_object needs the word JSON in the messages
+        chat(client, response_format={"type": "json_object"})
+    assert chat(client, "Answer in JSON.", response_format={"type": "json_object"}).choices[0].message.content == "{}"
+
+
+def test_chat_failures_and_delays_are_scriptable_and_answers_go_in_order_of_arrival(client, openai_server):
+    openai_server.answer_chat("for the slow one", "for the next one")
+    openai_server.fail_next(status=503, times=1, path="/chat/completions")
+    openai_server.delay_next(1.0, path="/chat/completions")
+
+    with pytest.raises(openai.InternalServerError):  # refused: its answer stays for the next request
+        chat(client)
+    with pytest.raises(openai.APITimeoutError):  # keeps the answer it arrived for, though it ends later
+        chat(client.with_options(timeout=0.2))
+    assert chat(client).choices[0].message.content == "for the next one"

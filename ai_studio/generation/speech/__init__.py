@@ -15,7 +15,6 @@ Modules, one concept each:
     espeak_engine.py     eSpeak NG through ctypes, for more languages
     openai_tts.py      the OpenAI audio API provider
     phonemizer.py      phoneme timings for speech whose engine reports only words
-    pace.py            how long a script takes to say, estimated before saying it
 """
 
 from __future__ import annotations

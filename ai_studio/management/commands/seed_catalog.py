@@ -1,4 +1,5 @@
-"""Load the starter catalog: avatars with drawn, lip-synced portraits, voices, and system templates.
+"""Load the starter catalog: avatars with drawn, lip-synced portraits, voices, system templates, and the
+script writer's instructions (version 1 of each purpose, if it has none yet).
 
 Idempotent: avatars and voices are matched by slug and system templates by name, and updated in
 place. Each avatar gets a drawn lip-sync rig (a sprite per mouth shape and eyelid state), whose
@@ -17,6 +18,7 @@ from ai_studio.seeding import starter_catalog as starter
 from ai_studio.seeding.portraits import rig_zip
 from ai_studio.selectors.catalog import active_voices
 from ai_studio.services import catalog as catalog_services
+from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
 from ai_studio.tasks import generate_voice_sample
 
@@ -27,7 +29,8 @@ except ImportError:  # the offline speech engine is optional for seeding: offer 
 
 
 class Command(BaseCommand):
-    help = "Load (or refresh) the starter catalog of avatars, voices and system prompt templates."
+    help = ("Load (or refresh) the starter catalog of avatars, voices and system prompt templates, and the "
+            "script writer's default instructions.")
 
     def add_arguments(self, parser):
         parser.add_argument("--redraw-portraits", action="store_true",
@@ -39,8 +42,10 @@ class Command(BaseCommand):
             voices = self._seed_voices()
             avatars = self._seed_avatars(voices, redraw=redraw_portraits)
             templates = self._seed_templates()
+            prompts = language_model_services.ensure_default_prompts()
         self.stdout.write(self.style.SUCCESS(
-            f"Starter catalog ready: {avatars} avatars, {len(voices)} voices, {templates} system templates."
+            f"Starter catalog ready: {avatars} avatars, {len(voices)} voices, {templates} system templates"
+            + (f", {prompts} writer instructions." if prompts else ".")
         ))
         if not no_samples:
             self._queue_samples()

@@ -70,12 +70,6 @@ def rig_upload(data: bytes | None = None, name="nova-rig.zip") -> SimpleUploaded
 
 # --- admin ----------------------------------------------------------------------------------------
 @pytest.fixture
-def staff_browser(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
 def rigged_avatar():
     avatar = AvatarFactory(name="Rigged Rae")
     set_avatar_rig(avatar, ContentFile(rig_zip_bytes(make_rig()), name="rae.zip"))

@@ -8,7 +8,7 @@ from PIL import Image
 
 from ai_studio import tasks, templating
 from ai_studio.generation import render
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate
+from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, WriterPrompt
 from ai_studio.seeding import portraits
 from ai_studio.seeding.portraits import MOUTH_WIDTH, PortraitStyle, draw_portrait
 
@@ -31,6 +31,7 @@ def test_the_starter_catalog(seeded):
     for template in system_templates:  # every one passes the rules users' templates must pass
         templating.check_template(template.body, template.variables)
     assert all(avatar.default_voice for avatar in avatars)
+    assert sorted(WriterPrompt.objects.values_list("name", "version")) == [("draft", 1), ("translate", 1)]
 
 
 def test_every_avatar_has_a_distinct_real_portrait_and_a_thumbnail(seeded):
@@ -47,9 +48,11 @@ def test_every_avatar_has_a_distinct_real_portrait_and_a_thumbnail(seeded):
 
 def test_seeding_again_changes_nothing_and_keeps_the_portraits(seeded):
     before = {a.slug: a.portrait.name for a in AIAvatar.objects.all()}
-    counts = (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count())
+    counts = (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count(),
+              WriterPrompt.objects.count())
     call_command("seed_catalog", "--no-samples", stdout=io.StringIO())
-    assert (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count()) == counts
+    assert (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count(),
+            WriterPrompt.objects.count()) == counts
     assert {a.slug: a.portrait.name for a in AIAvatar.objects.all()} == before
 
 

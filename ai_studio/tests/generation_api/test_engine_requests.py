@@ -1,14 +1,19 @@
 """The engine's request comes from a job's rows, built the same way for the worker and the CLI."""
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from ai_studio.generation.errors import GenerationError
+from ai_studio.generation.types import EndCard
 from ai_studio.models import VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.engine_requests import generation_request, render_options, speech_provider_for
+from campaigns.models import CampaignMedia
 from campaigns.tests.factories import CampaignFactory
+from campaigns.tests.media_files import clip_upload, stored_media
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +72,53 @@ def test_the_voice_chooses_the_speech_provider_and_settings_the_render(voice, se
     assert speech_provider_for(voice).name == "local"
     settings.RENDER_PRESET, settings.RENDER_CRF = "slow", 30
     assert render_options() == {"render_preset": "slow", "render_crf": 30}
+
+
+def test_scenes_bring_their_media_downloaded_and_the_look_its_fields(avatar, voice, user, tmp_path):
+    campaign = CampaignFactory(owner=user)
+    photo, clip = stored_media(campaign), stored_media(campaign, clip_upload())
+    scenes = [{"text": "Meet Rocket Shoes.", "media_id": str(photo.pk)},
+              {"text": "Light and fast.", "media_id": str(clip.pk)},
+              {"text": "Tap the link.", "media_id": str(photo.pk)}]
+    request = request_for(tmp_path, avatar=avatar, voice=voice, owner=user, campaign=campaign,
+                          script="Meet Rocket Shoes. Light and fast. Tap the link.", scenes=scenes,
+                          layout="product", headline="Spring drop", end_card={"text": "Shop now", "seconds": 3.0})
+    assert request.script == "Meet Rocket Shoes. Light and fast. Tap the link."
+    assert [(scene.text, scene.kind) for scene in request.scenes] == [
+        ("Meet Rocket Shoes.", "image"), ("Light and fast.", "video"), ("Tap the link.", "image")]
+    assert request.scenes[0].media_path == request.scenes[2].media_path  # one download for a shared item
+    for scene, media in zip(request.scenes, (photo, clip, photo)):
+        assert scene.media_path.parent == tmp_path
+        assert scene.media_path.suffix == Path(media.file.name).suffix
+        with default_storage.open(media.file.name) as stored:
+            assert scene.media_path.read_bytes() == stored.read()
+    assert (request.layout, request.headline) == ("product", "Spring drop")
+    assert request.end_card == EndCard(text="Shop now", seconds=3.0)
+
+
+def test_a_job_without_scenes_or_look_asks_for_the_engines_defaults(avatar, voice, tmp_path):
+    request = request_for(tmp_path, avatar=avatar, voice=voice, script="Hi.")
+    assert (request.layout, request.headline, request.end_card, request.scenes) == (None, "", None, [])
+
+
+@pytest.mark.parametrize("lose", ["row", "file"])
+def test_scene_media_gone_from_the_library_or_storage_is_a_permanent_generation_error(avatar, voice, user, tmp_path,
+                                                                                      lose):
+    campaign = CampaignFactory(owner=user)
+    photo = stored_media(campaign)
+    if lose == "row":
+        CampaignMedia.objects.filter(pk=photo.pk).delete()
+    else:
+        default_storage.delete(photo.file.name)
+    with pytest.raises(GenerationError) as raised:
+        request_for(tmp_path, avatar=avatar, voice=voice, owner=user, campaign=campaign, script="Hi.",
+                    scenes=[{"text": "Hi.", "media_id": str(photo.pk)}])
+    assert raised.value.code == "input_file_missing"
+    assert not raised.value.transient
+
+
+def test_media_of_another_user_is_never_sent_whatever_the_job_row_says(avatar, voice, user, other_user, tmp_path):
+    someone_elses = stored_media(CampaignFactory(owner=other_user))
+    with pytest.raises(GenerationError, match="no longer in the campaign's library"):
+        request_for(tmp_path, avatar=avatar, voice=voice, owner=user, script="Hi.",
+                    scenes=[{"text": "Hi.", "media_id": str(someone_elses.pk)}])

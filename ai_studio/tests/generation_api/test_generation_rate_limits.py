@@ -6,12 +6,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_generate_cancel_and_retry_share_the_generation_rate(generate, auth_client, other_client, settings):
-    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "generation": "2/m"}
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "generation": "2/m"}}
     job_id = generate().json()["id"]
     assert auth_client.post(f"/api/ai-studio/generation-jobs/{job_id}/cancel").status_code == 200
     refused = auth_client.post(f"/api/ai-studio/generation-jobs/{job_id}/retry")
     assert refused.status_code == 429
-    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["error"]["code"] == "throttled"
     assert int(refused["Retry-After"]) > 0
     assert generate().status_code == 429
     assert generate(client=other_client).status_code == 202
@@ -26,12 +27,11 @@ def schema(api_client) -> dict:
 @pytest.mark.parametrize("path", ["/api/ai-studio/generate-video", "/api/ai-studio/generation-jobs/{id}/retry"])
 def test_quota_refusals_are_documented_with_their_limit_and_retry_after(schema, path):
     refused = schema["paths"][path]["post"]["responses"]["429"]
-    assert "quota_exceeded" in refused["description"]
-    assert "rate_limited" in refused["description"]
-    assert refused["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/LimitError"
-    assert "Retry-After" in refused["headers"]
-    detail = schema["components"]["schemas"]["LimitErrorDetail"]
-    assert set(detail["properties"]) == {"code", "message", "fields", "limit"}
+    assert "quota_exceeded" in refused["description"] and "`throttled`" in refused["description"]
+    body = refused["content"]["application/json"]
+    assert body["schema"]["$ref"] == "#/components/schemas/Error"
+    assert body["examples"]["QuotaExceeded"]["value"]["error"]["limit"] == "jobs_per_day"
+    assert not refused["headers"]["Retry-After"].get("required")  # absent where waiting cannot help
 
 
 def test_the_usage_endpoint_is_documented(schema):

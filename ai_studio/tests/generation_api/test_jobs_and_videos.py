@@ -70,6 +70,20 @@ def test_video_list_is_own_only_and_filterable_by_campaign(auth_client, user, ot
     assert [item["id"] for item in filtered["results"]] == [str(in_campaign.pk)]
 
 
+@pytest.mark.parametrize("path", ["/api/ai-studio/generated-videos", "/api/ai-studio/generation-jobs"])
+def test_created_filters_take_any_iso_offset_even_beyond_what_postgresql_stores(auth_client, user, path):
+    job, _ = completed_job_with_video(owner=user)
+    GeneratedVideo.objects.update(created_at=job.created_at.replace(year=2026, month=3, day=3, hour=5))
+    VideoGenerationJob.objects.update(created_at=job.created_at.replace(year=2026, month=3, day=3, hour=5))
+
+    # 21:53 at +17:12 is 04:41 UTC; at 05:00 UTC the item is after it and before 05:41 (+17:12 is legal ISO 8601).
+    after = auth_client.get(path, {"created_after": "2026-03-03T21:53:00+17:12"})
+    before = auth_client.get(path, {"created_before": "2026-03-03T21:53:00+17:12"})
+
+    assert after.status_code == before.status_code == 200
+    assert (after.json()["count"], before.json()["count"]) == (1, 0)
+
+
 def test_video_list_costs_the_same_queries_for_one_or_many(auth_client, user, django_assert_max_num_queries):
     for _ in range(5):
         completed_job_with_video(owner=user)

@@ -11,6 +11,7 @@ from django.db import connection
 
 from accounts.models import UserPlan
 from ai_studio.models import JobCharge, VideoGenerationJob
+from ai_studio.tests.generation_api.estimates import spoken_seconds, words
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on its own connection
 
@@ -56,10 +57,12 @@ def test_simultaneous_submissions_create_exactly_as_many_jobs_as_may_run_at_once
 
 def test_simultaneous_submissions_cannot_spend_more_minutes_than_the_month_has(post_at_once, user):
     UserPlan.objects.filter(user=user).update(video_minutes_per_month=1)
-    responses = post_at_once(script="word " * 50)  # 20 s each: 3 fit in a minute
+    responses = post_at_once(script=words(60))
+    assert 3 * spoken_seconds(60) <= 60 < 4 * spoken_seconds(60)  # so 3 fit in a minute
     assert statuses(responses) == [202] * 3 + [429] * (PARALLEL - 3)
     assert refused_limits(responses) == {"video_minutes_per_month"}
-    assert sum(JobCharge.objects.filter(owner=user).values_list("seconds", flat=True)) == 60.0
+    assert sum(JobCharge.objects.filter(owner=user).values_list("seconds", flat=True)) == pytest.approx(
+        3 * spoken_seconds(60))
 
 
 def test_simultaneous_replays_of_one_request_make_one_job_and_none_is_refused(post_at_once, user):

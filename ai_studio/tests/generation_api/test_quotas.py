@@ -9,10 +9,11 @@ from accounts.models import Plan, UserPlan
 from ai_studio.models import ChargeStatus, JobCharge, JobStatus, VideoGenerationJob
 from ai_studio.selectors.usage import periods_at
 from ai_studio.services import jobs as job_services
+from ai_studio.tests.catalog.factories import VoiceFactory
+from ai_studio.tests.generation_api.estimates import PIPER_ENGLISH, spoken_seconds, words
+from ai_studio.writing import pacing
 
 pytestmark = pytest.mark.django_db
-
-FIFTY_WORDS = "word " * 50  # 20 s at the English rate of 150 words a minute
 
 
 def refusal(response, limit: str) -> dict:
@@ -82,26 +83,31 @@ def test_yesterdays_jobs_do_not_count_today(generate, set_limits, user):
 # --- video minutes per month ------------------------------------------------------------------
 def test_a_job_is_charged_its_estimate_and_refused_when_the_months_minutes_would_run_out(generate, set_limits):
     set_limits(video_minutes_per_month=1)
-    assert generate(script=FIFTY_WORDS).status_code == 202
-    assert generate(script=FIFTY_WORDS).status_code == 202
-    assert sorted(JobCharge.objects.values_list("estimated_seconds", flat=True)) == [20.0, 20.0]
+    assert generate(script=words(60)).status_code == 202
+    assert generate(script=words(60)).status_code == 202
+    assert sorted(JobCharge.objects.values_list("estimated_seconds", flat=True)) == [spoken_seconds(60)] * 2
+    assert spoken_seconds(60) == 19.9  # so 20.2 s of the minute are left
 
-    refused = generate(script=FIFTY_WORDS + "word")  # 20.4 s > the 20 s left
+    refused = generate(script=words(65))  # 21.5 s
     error = refusal(refused, "video_minutes_per_month")
     assert "0.3 of your plan's 1 minutes" in error["message"]
     assert abs(int(refused["Retry-After"]) - seconds_until(periods_at(timezone.now()).month_end)) <= 5
-    # Twice as fast is half as long: it fits.
-    assert generate(script=FIFTY_WORDS + "word", speed=2.0).status_code == 202
+    # Faster is shorter: it fits.
+    assert generate(script=words(65), speed=2.0).status_code == 202
     assert VideoGenerationJob.objects.count() == 3
 
 
-def test_speed_and_the_voices_language_shape_the_estimate(generate, set_limits, voice):
-    set_limits(video_minutes_per_month=1)
-    assert generate(script=FIFTY_WORDS * 2, speed=2.0).status_code == 202  # 100 words at 2x: 20 s
-    voice.language = "es-ES"
-    voice.save()
-    assert generate(script="palabra " * 45).status_code == 202  # 45 words at 135 a minute: 20 s
-    assert sorted(JobCharge.objects.values_list("estimated_seconds", flat=True)) == [20.0, 20.0]
+def test_the_estimate_follows_the_voices_engine_and_language_the_speed_and_the_end_card(generate):
+    generate(script=words(100), speed=2.0)
+    spanish = VoiceFactory(provider="local", provider_voice_id="espeak:es", language="es-ES")
+    generate(voice_id=spanish.pk, script="palabra " * 45)
+    generate(script=words(30), end_card={"seconds": 3})
+    estimates = list(JobCharge.objects.order_by("created_at").values_list("estimated_seconds", flat=True))
+    assert estimates == [
+        spoken_seconds(100, pacing.words_per_second(pacing.PIPER, "en-US", 2.0)),
+        spoken_seconds(45, pacing.words_per_second(pacing.ESPEAK, "es-ES")),
+        round(30 / PIPER_ENGLISH + 3, 1),
+    ]
 
 
 def test_no_minutes_left_at_all_refuses_every_job(generate, set_limits):
@@ -184,7 +190,7 @@ def put_on(plan_slug: str, *users):
 
 def test_the_free_plan_allows_one_job_at_a_time_and_scripts_up_to_1500_characters(generate, user):
     put_on("free", user)
-    refusal(generate(script="word " * 301), "script_characters")  # 1505 characters
+    refusal(generate(script=words(301)), "script_characters")  # 1505 characters
     assert generate().status_code == 202
     refusal(generate(), "concurrent_jobs")
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ai_studio.models import ChargeStatus, JobCharge, JobStatus, VideoGenerationJob
 from ai_studio.services import execution, quotas
 from ai_studio.services.jobs import cancel_job
+from ai_studio.tests.generation_api.estimates import spoken_seconds, words
 from ai_studio.tests.generation_api.test_generation_end_to_end import wait_for
 
 # The worker's side runs outside the test's transaction (in a worker process, or through
@@ -34,10 +35,10 @@ def orphan(job: VideoGenerationJob, *, attempts: int = 1) -> None:
 
 
 def test_a_submission_opens_a_charge_at_its_estimate(generate):
-    job = submitted_job(generate, script="word " * 75)  # 30 s at 150 words a minute
+    job = submitted_job(generate, script=words(75))
     charge = charge_of(job.pk)
     assert (charge.status, charge.estimated_seconds, charge.seconds, charge.owner_id) == (
-        ChargeStatus.ESTIMATED, 30.0, 30.0, job.owner_id)
+        ChargeStatus.ESTIMATED, spoken_seconds(75), spoken_seconds(75), job.owner_id)
 
 
 def test_canceling_a_queued_job_refunds_it(generate):
@@ -100,7 +101,7 @@ def test_a_completed_job_is_settled_to_its_videos_real_length(generate, auth_cli
     charge = charge_of(job.pk)
     duration = final["video"]["duration_seconds"]
     assert charge.status == ChargeStatus.SETTLED
-    assert charge.estimated_seconds == 1.2  # 3 words at 150 a minute
+    assert charge.estimated_seconds == spoken_seconds(3)
     assert charge.seconds == duration != charge.estimated_seconds
     minutes = auth_client.get("/api/usage").json()["limits"]["video_minutes_per_month"]
     assert minutes["used"] == round(duration / 60, 2)

@@ -10,6 +10,7 @@ from ai_studio.models import ChargeStatus, JobCharge, JobStatus, VideoGeneration
 from ai_studio.selectors.usage import periods_at
 from ai_studio.services import quotas
 from ai_studio.tests.catalog.factories import GenerationJobFactory
+from ai_studio.tests.generation_api.estimates import spoken_seconds, words
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_an_unlimited_plan_has_null_limits_and_still_counts_usage(auth_client, g
         "concurrent_jobs": {"limit": None, "used": 1, "remaining": None, "resets_at": None, "unit": "jobs"},
         "jobs_per_day": {"limit": None, "used": 1, "remaining": None, "resets_at": iso(periods.day_end),
                          "unit": "jobs"},
-        "video_minutes_per_month": {"limit": None, "used": 0.02, "remaining": None,  # 3 words: 1.2 s
+        "video_minutes_per_month": {"limit": None, "used": round(spoken_seconds(3) / 60, 2), "remaining": None,
                                     "resets_at": iso(periods.month_end), "unit": "minutes"},
         "script_characters": {"limit": None, "used": None, "remaining": None, "resets_at": None,
                               "unit": "characters"},
@@ -47,10 +48,10 @@ def test_an_unlimited_plan_has_null_limits_and_still_counts_usage(auth_client, g
 
 def test_the_numbers_of_a_user_on_the_free_plan(auth_client, user, generate):
     UserPlan.objects.filter(user=user).update(plan=Plan.objects.get(slug="free"), concurrent_jobs=5)
-    queued = generate(script="word " * 100).json()["id"]  # 40 s, still queued
-    completed = VideoGenerationJob.objects.get(pk=generate(script="word " * 50).json()["id"])  # 20 s estimated
+    queued = generate(script=words(100)).json()["id"]  # charged its estimate while it waits
+    completed = VideoGenerationJob.objects.get(pk=generate(script=words(50)).json()["id"])
     VideoGenerationJob.objects.filter(pk=completed.pk).update(status=JobStatus.COMPLETED)
-    quotas.settle_charge(completed, 26.0)  # ... and 26 s once rendered
+    quotas.settle_charge(completed, 26.0)  # ... charged its real 26 s once rendered
     canceled = generate().json()["id"]
     auth_client.post(f"/api/ai-studio/generation-jobs/{canceled}/cancel")  # refunded: not counted
     last_month = GenerationJobFactory(owner=user, status=JobStatus.COMPLETED)
@@ -58,35 +59,39 @@ def test_the_numbers_of_a_user_on_the_free_plan(auth_client, user, generate):
     JobCharge.objects.filter(job=last_month).update(
         created_at=periods_at(timezone.now()).month_start - timedelta(seconds=1))
 
-    limits = usage(auth_client)["limits"]
-    assert usage(auth_client)["plan"] == {"name": "Free", "slug": "free"}
+    body = usage(auth_client)
+    minutes = round((spoken_seconds(100) + 26.0) / 60, 2)
+    assert body["plan"] == {"name": "Free", "slug": "free"}
     assert VideoGenerationJob.objects.get(pk=queued).status == JobStatus.QUEUED
-    assert {name: (item["limit"], item["used"], item["remaining"]) for name, item in limits.items()} == {
+    assert {name: (item["limit"], item["used"], item["remaining"]) for name, item in body["limits"].items()} == {
         "concurrent_jobs": (5, 1, 4),  # the override
         "jobs_per_day": (10, 2, 8),
-        "video_minutes_per_month": (10, 1.1, 8.9),  # (40 + 26) / 60
+        "video_minutes_per_month": (10, minutes, round(10 - minutes, 2)),
         "script_characters": (1500, None, None),
         "retries_per_job": (2, None, None),
     }
+    assert 0.9 < minutes < 1.1
     assert JobCharge.objects.filter(status=ChargeStatus.REFUNDED).count() == 1
 
 
 def test_remaining_never_goes_below_zero(auth_client, user, generate):
-    generate(script="word " * 300)  # 2 minutes
+    generate(script=words(300))  # over a minute and a half
     UserPlan.objects.filter(user=user).update(video_minutes_per_month=1)
     minutes = usage(auth_client)["limits"]["video_minutes_per_month"]
-    assert (minutes["limit"], minutes["used"], minutes["remaining"]) == (1, 2.0, 0)
+    assert (minutes["limit"], minutes["used"], minutes["remaining"]) == (1, round(spoken_seconds(300) / 60, 2), 0)
+    assert minutes["used"] > 1
 
 
 def test_staff_see_each_users_plan_and_usage_in_the_admin(staff_browser, user, other_user, generate):
     UserPlan.objects.filter(user=user).update(plan=Plan.objects.get(slug="pro"))
-    generate(script="word " * 150)  # a minute
+    generate(script=words(150))
     generate()
     page = staff_browser.get("/admin/ai_studio/userusage/", {"user_plan__plan__id__exact":
                                                              Plan.objects.get(slug="pro").pk})
     assert page.status_code == 200
     [row] = page.context["cl"].result_list
-    assert (row, row.active_jobs, row.jobs_today, row.seconds_this_month) == (user, 2, 2, 61.2)
+    assert (row, row.active_jobs, row.jobs_today) == (user, 2, 2)
+    assert row.seconds_this_month == pytest.approx(spoken_seconds(150) + spoken_seconds(3))
     assert "Pro" in page.content.decode()
     assert staff_browser.get("/admin/ai_studio/userusage/", {"q": other_user.email}).context["cl"].result_count == 1
     assert staff_browser.get("/admin/ai_studio/jobcharge/").status_code == 200

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_seed_plans'),
-        ('ai_studio', '0004_job_lip_sync'),
+        ('ai_studio', '0006_job_scenes_and_look'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
