@@ -1,14 +1,30 @@
-"""Fixtures shared by every app's tests: users and authenticated API clients."""
+"""Fixtures shared by every app's tests: users, authenticated API clients, a staff admin browser."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 
 pytest_plugins = ["testkit.fixtures"]
+
+_seed_plans = importlib.import_module("accounts.migrations.0005_seed_plans").seed_plans
+
+
+def _reseed_plans(sender, **kwargs):
+    """A transactional test ends by emptying every table, and Django then sends post_migrate (which
+    puts content types and permissions back): put back the plans the data migration seeds too."""
+    if sender.label == "accounts":
+        _seed_plans(kwargs.get("apps") or django_apps, None)
+
+
+post_migrate.connect(_reseed_plans, dispatch_uid="tests.reseed_plans")
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
@@ -26,6 +42,12 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+@pytest.fixture
+def make_client():
+    """A new API client authenticated as the given user (e.g. one per thread)."""
+    return client_for
 
 
 @pytest.fixture

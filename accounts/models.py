@@ -92,3 +92,66 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+# --- Plans: what a user may generate ---------------------------------------------------------
+class PlanLimits(models.Model):
+    """The limits on generation, each a whole number or empty. What empty means is the subclass's
+    to say: on a Plan, unlimited; on a UserPlan, the plan's own value."""
+
+    concurrent_jobs = models.PositiveIntegerField(
+        "concurrent active jobs", null=True, blank=True, help_text="Jobs queued or processing at the same time.")
+    jobs_per_day = models.PositiveIntegerField(
+        "jobs per day", null=True, blank=True,
+        help_text="Runs (submissions and retries) per calendar day (UTC); a run that fails or is canceled is "
+                  "given back.")
+    video_minutes_per_month = models.PositiveIntegerField(
+        "video minutes per month", null=True, blank=True,
+        help_text="Minutes of video per calendar month (UTC): a run is charged an estimate when submitted, its "
+                  "real length when it completes, nothing if it fails or is canceled.")
+    script_characters = models.PositiveIntegerField(
+        "longest script (characters)", null=True, blank=True)
+    retries_per_job = models.PositiveIntegerField(
+        "retries of one job", null=True, blank=True, help_text="How many times a user may retry one job.")
+
+    class Meta:
+        abstract = True
+
+
+# The limits, by field name; the API's usage and its 429 answers name them the same way.
+LIMIT_NAMES = ("concurrent_jobs", "jobs_per_day", "video_minutes_per_month", "script_characters", "retries_per_job")
+
+
+class Plan(PlanLimits):
+    """A set of limits staff define; an empty limit is unlimited. Settings' DEFAULT_PLAN (a slug)
+    is the plan new users get."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserPlan(PlanLimits):
+    """A user's plan, and limits overriding the plan's for this user only (empty: the plan's).
+
+    Its row is also what serializes a user's submissions: they lock it (SELECT ... FOR UPDATE)
+    before counting and charging, so concurrent requests cannot overshoot a limit."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="user_plan")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="user_plans")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "plan and limits"
+        verbose_name_plural = "plan and limits"
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.plan}"

@@ -1,5 +1,6 @@
 """Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates;
-and the script writer's instructions (versioned) and its calls to the language model (tokens per user)."""
+the script writer's instructions (versioned) and its calls to the language model (tokens per user); they follow
+jobs and videos, and see each user's usage of their plan."""
 from __future__ import annotations
 
 import zipfile
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ai_studio import tasks, templating
@@ -20,19 +22,23 @@ from ai_studio.models import (
     AIAvatar,
     AIVoice,
     GeneratedVideo,
+    JobCharge,
     JobStatus,
     LanguageModelCall,
     PromptTemplate,
+    UserUsage,
     VideoGenerationJob,
     WriterPrompt,
 )
 from ai_studio.selectors.catalog import provider_voice_ids
 from ai_studio.selectors.script_writer import active_writer_prompt
+from ai_studio.selectors.usage import periods_at, with_usage_counts
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
 from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
 from campaigns.models import CampaignMedia
+from reelmate.admin_mixins import ReadOnlyAdminMixin
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
 
@@ -356,7 +362,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 @admin.action(description="Retry selected failed or canceled jobs")
 def retry_jobs(modeladmin, request, queryset: QuerySet):
     retryable = queryset.filter(status__in=[JobStatus.FAILED, JobStatus.CANCELED])
-    retried = [job_services.retry_job(job) for job in retryable]
+    retried = [job_services.retry_job(job, by_staff=True) for job in retryable]
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 
@@ -367,7 +373,7 @@ _JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_l
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
-                    "error_code", "attempts", "total_seconds", "created_at")
+                    "error_code", "attempts", "user_retries", "total_seconds", "created_at")
     list_filter = ("status", "stage", "layout", "speech_provider", "lip_sync", "aspect_ratio", "resolution",
                    "error_code")
     search_fields = ("id", "owner__email", "title", "script", "headline", "error_message")
@@ -516,3 +522,50 @@ class LanguageModelCallAdmin(admin.ModelAdmin):
             totals = changelist.queryset.aggregate(calls=Count("pk"), tokens=Coalesce(Sum("total_tokens"), 0))
             response.context_data["subtitle"] = f"{totals['calls']} calls, {totals['tokens']:,} tokens"
         return response
+
+
+# --- usage of plans ---------------------------------------------------------------------------
+@admin.register(UserUsage)
+class UserUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each user's plan and what they used of it now (the numbers GET /api/usage shows them).
+    Plans and per-user overrides are edited under Accounts."""
+
+    list_display = ("email", "plan", "active_jobs", "jobs_today", "minutes_this_month")
+    list_filter = ("user_plan__plan",)
+    search_fields = ("email", "name")
+    list_select_related = ("user_plan__plan",)
+    ordering = ("email",)
+
+    def get_queryset(self, request):
+        return with_usage_counts(super().get_queryset(request), periods_at(timezone.now()))
+
+    @admin.display(description="plan", ordering="user_plan__plan__name")
+    def plan(self, user):
+        user_plan = getattr(user, "user_plan", None)
+        if user_plan is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]),
+                           user_plan.plan.name)
+
+    @admin.display(description="jobs queued or processing", ordering="active_jobs")
+    def active_jobs(self, user) -> int:
+        return user.active_jobs
+
+    @admin.display(description="jobs today (UTC)", ordering="jobs_today")
+    def jobs_today(self, user) -> int:
+        return user.jobs_today
+
+    @admin.display(description="video minutes this month (UTC)", ordering="seconds_this_month")
+    def minutes_this_month(self, user) -> str:
+        return f"{user.seconds_this_month / 60:.1f}"
+
+
+@admin.register(JobCharge)
+class JobChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger behind the usage numbers: one charge per run of a job, written only by the services."""
+
+    list_display = ("created_at", "owner", "job", "status", "estimated_seconds", "seconds", "closed_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("owner__email", "job__id")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"

@@ -6,7 +6,9 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
+from accounts.models import User
 from reelmate.models import AspectRatio, TimeStampedModel, hex_color
 
 
@@ -216,7 +218,8 @@ class VideoGenerationJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)  # worker runs of the current try (each retry starts at 0)
+    user_retries = models.PositiveIntegerField(default=0, help_text="Times the user retried this job (plans cap it).")
     cancel_requested = models.BooleanField(default=False)
     # The run that owns the job right now; a second run cannot claim it while the lease is fresh.
     lease_token = models.UUIDField(null=True, blank=True)
@@ -347,3 +350,50 @@ class LanguageModelCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} · {self.model} · {self.total_tokens} tokens"
+
+
+# --- Usage accounting -------------------------------------------------------------------------
+class ChargeStatus(models.TextChoices):
+    ESTIMATED = "estimated", "Estimated (the run has not finished)"
+    SETTLED = "settled", "Settled to the video's real length"
+    REFUNDED = "refunded", "Refunded (the run failed or was canceled)"
+
+
+class JobCharge(models.Model):
+    """What one run of a job (its submission, or a retry) counts against its owner's plan.
+
+    Opened when the run is admitted, with the estimated seconds of video; settled to the video's
+    real duration when the job completes, refunded (0 seconds, no longer one of the day's jobs)
+    when it fails or is canceled. Both happen in the transaction that changes the job's status,
+    and only to an estimated charge, so each happens once. A run counts in the day and month it
+    was submitted in (UTC).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_charges")
+    job = models.ForeignKey(VideoGenerationJob, on_delete=models.CASCADE, related_name="charges")
+    status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.ESTIMATED)
+    estimated_seconds = models.FloatField()
+    seconds = models.FloatField(help_text="Seconds of video charged now: the estimate, the real length, or 0.")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="charge_owner_created")]
+        constraints = [
+            # A job has at most one run in flight, so at most one charge still open.
+            models.UniqueConstraint(fields=["job"], condition=models.Q(status="estimated"),
+                                    name="charge_one_open_per_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.0f} s for job {self.job_id} ({self.status})"
+
+
+class UserUsage(User):
+    """Users as the usage admin lists them (their plan and what they used); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name, verbose_name_plural = "usage", "usage"

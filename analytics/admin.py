@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from reelmate.admin_mixins import ReadOnlyAdminMixin
+
 from .models import ShareLink, VideoDailyStats
 
 
@@ -16,7 +18,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(VideoDailyStats)
-class VideoDailyStatsAdmin(admin.ModelAdmin):
+class VideoDailyStatsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the rollups are written only by event ingest."""
 
     list_display = ["video", "date", "views", "unique_viewers", "plays", "completes", "cta_clicks", "downloads"]
@@ -24,12 +26,3 @@ class VideoDailyStatsAdmin(admin.ModelAdmin):
     search_fields = ["video__title"]
     list_select_related = ["video"]
     date_hierarchy = "date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

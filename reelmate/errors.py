@@ -96,6 +96,13 @@ class RateLimited(LimitExceeded):
     default_message = "Too many requests; slow down and retry after the time given in Retry-After."
 
 
+class QuotaExceeded(LimitExceeded):
+    """The user's plan does not allow this now; ``extra["limit"]`` names the limit reached."""
+
+    default_code = "quota_exceeded"
+    default_message = "Your plan's limit is reached."
+
+
 class Unavailable(ApplicationError):
     """Something this needs (storage, a provider) is down; the same request may work shortly."""
 

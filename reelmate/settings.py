@@ -260,8 +260,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "reelmate.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reelmate.api.errors.exception_handler",
-    # Per-user scopes (DRF ScopedRateThrottle): "scripts" for the script writer, which calls a language model.
-    "DEFAULT_THROTTLE_RATES": {"scripts": env("SCRIPT_WRITER_RATE", default="60/hour")},
+    # Per-user limits on writes (reelmate.api.throttling): a view's `throttle_scope` names its rate,
+    # in DEFAULT_THROTTLE_RATES (set with the other rate limits below).
+    "DEFAULT_THROTTLE_CLASSES": ["reelmate.api.throttling.UserWriteThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if DEBUG:
@@ -338,6 +339,28 @@ ANALYTICS_EVENT_BUFFER_MAX = env.int("ANALYTICS_EVENT_BUFFER_MAX", default=200_0
 # Days the per-viewer rows are kept (exact distinct viewers across days and videos); reports count
 # older days from their daily rollups.
 ANALYTICS_VIEWER_RETENTION_DAYS = env.int("ANALYTICS_VIEWER_RETENTION_DAYS", default=90)
+
+# Per-user request rates on write endpoints (DRF throttles counted in the default cache, keyed by
+# user id; reads are never throttled), by throttle scope. `generation`: generate-video, retry,
+# cancel; `scripts`: the script writer's drafts and translations, which call a language model;
+# `writes`: every other write (campaigns, templates, media, share links, videos).
+# Format: count/period (s, m, h, d).
+def require_rate(name: str, value: str) -> str:
+    """A rate as DRF's throttles read it, checked at start-up rather than on the first write."""
+    if not re.fullmatch(r"\d+/[smhd][a-z]*", value):
+        raise environ.ImproperlyConfigured(f"{name}={value!r}: write a rate as count/period, e.g. 30/m or 1000/day.")
+    return value
+
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "generation": require_rate("THROTTLE_GENERATION", env("THROTTLE_GENERATION", default="30/m")),
+    "scripts": require_rate("SCRIPT_WRITER_RATE", env("SCRIPT_WRITER_RATE", default="60/hour")),
+    "writes": require_rate("THROTTLE_WRITES", env("THROTTLE_WRITES", default="120/m")),
+}
+
+# --- Plans: per-user limits on generation (accounts.Plan, edited in the admin) ----------------
+# The slug of the plan every new user gets (the data migration seeds free, pro and unlimited).
+DEFAULT_PLAN = env("DEFAULT_PLAN", default="free")
 
 # --- CORS -------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])

@@ -13,6 +13,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("OPENAI_API_KEY", "")
 # DEBUG is off by default; the in-process clients (Django's, schemathesis') call these hosts.
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The suite's users may generate freely unless a test puts them on a plan (the plans have their own tests).
+os.environ.setdefault("DEFAULT_PLAN", "unlimited")
 
 from reelmate.settings import *  # noqa: F403
 

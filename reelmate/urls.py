@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from ai_studio.api.usage import UsageView
 from analytics import views as analytics_views
 from reelmate import health, storage
 
@@ -11,6 +12,7 @@ api_patterns = [
     path("ai-studio/", include("analytics.sharing_urls")),  # .../share and .../download
     path("ai-studio/", include("ai_studio.urls")),
     path("analytics/", include("analytics.urls")),
+    re_path(r"^usage/?$", UsageView.as_view(), name="usage"),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),

@@ -197,7 +197,7 @@ class PromptTemplateViewSet(OwnerScopedViewSet):
                    responses={200: RenderedScriptSerializer,
                               400: OpenApiResponse(description="`fields.variables` names each missing, unknown "
                                                                "or too long variable")})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope=None)  # a read sent as POST: not a write to limit
     def render(self, request, pk=None):
         """The script with the given values, its word count and an estimate of its spoken length.
 

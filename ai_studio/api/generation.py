@@ -13,13 +13,33 @@ from ai_studio.selectors.generation import jobs_with_relations, videos_with_rela
 from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
 from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
+from reelmate.api.schema import ERROR_COMPONENT
 from reelmate.api.viewsets import OwnerScopedViewSet
 from reelmate.errors import Invalid
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Repeat a request safely: the same key and body return the same job; another body is a 409.",
+    description="Repeat a request safely: the same key and body return the same job (not charged again, never "
+                "refused by a limit); another body is a 409.",
 )
+QUOTA_EXCEEDED = (
+    "`quota_exceeded`: a limit of your plan is reached, named in `error.limit` (see GET /api/usage): "
+    "`concurrent_jobs` (Retry-After: a hint, look again when a job finishes), `jobs_per_day` and "
+    "`video_minutes_per_month` (Retry-After: until the UTC day or month resets), `script_characters`"
+)
+# Quota refusals carry it only where waiting helps (the throttles' 429 always does).
+QUOTA_RETRY_AFTER = OpenApiParameter(
+    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429], required=False,
+    description="Seconds to wait before trying again; absent when waiting cannot help.")
+QUOTA_EXAMPLE = OpenApiExample("quota exceeded", status_codes=["429"], response_only=True, value={"error": {
+    "code": "quota_exceeded", "limit": "jobs_per_day",
+    "message": "You have made 10 job(s) today; your plan allows 10 a day (UTC)."}})
+
+
+def quota_response(*limits: str) -> OpenApiResponse:
+    return OpenApiResponse(ERROR_COMPONENT.ref, examples=[QUOTA_EXAMPLE], description=(
+        f"{QUOTA_EXCEEDED}{''.join(f', {limit}' for limit in limits)} (no Retry-After: waiting cannot help). "
+        "No job is queued. Or `throttled`: too many requests from your account; retry after Retry-After seconds."))
 
 
 GENERATE_VIDEO_EXAMPLES = [
@@ -65,10 +85,12 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
 
     queryset = VideoGenerationJob.objects.all()
     serializer_class = GenerateVideoSerializer
+    throttle_scope = "generation"
 
-    @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER],
+    @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER, QUOTA_RETRY_AFTER],
                    responses={202: GenerationJobSerializer, 409: OpenApiResponse(
-                       description="`idempotency_key_reused`: the key came with another body before.")},
+                       description="`idempotency_key_reused`: the key came with another body before."),
+                       429: quota_response()},
                    tags=["generation"], examples=GENERATE_VIDEO_EXAMPLES)
     def create(self, request):
         serializer = GenerateVideoSerializer(data=request.data, context={"request": request})
@@ -112,15 +134,19 @@ class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Own
 
     @extend_schema(request=None, responses={200: GenerationJobSerializer, 409: OpenApiResponse(
         description="`job_not_cancelable`: the job has already finished.")}, tags=["generation"])
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope="generation")
     def cancel(self, request, pk=None):
         job = job_service.cancel_job(self.get_object())
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(request=None, responses={202: GenerationJobSerializer, 409: OpenApiResponse(
-        description="`job_not_retryable`: only failed or canceled jobs can be retried.")}, tags=["generation"])
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=None, parameters=[QUOTA_RETRY_AFTER], responses={
+        202: GenerationJobSerializer,
+        409: OpenApiResponse(description="`job_not_retryable`: only failed or canceled jobs can be retried."),
+        429: quota_response("`retries_per_job`")}, tags=["generation"])
+    @action(detail=True, methods=["post"], throttle_scope="generation")
     def retry(self, request, pk=None):
+        """A failed or canceled job runs again, charged like a new submission; each retry counts
+        toward your plan's `retries_per_job`."""
         job = job_service.retry_job(self.get_object())
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 

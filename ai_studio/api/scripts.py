@@ -6,10 +6,9 @@ per-user throttle scope ``scripts`` (``SCRIPT_WRITER_RATE``), since each may cal
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import exceptions, throttling
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from ai_studio.serializers.scripts import (
     DraftRequestSerializer,
@@ -20,15 +19,6 @@ from ai_studio.serializers.scripts import (
 from ai_studio.services import script_writer
 from campaigns.models import Campaign
 from reelmate.api.viewsets import OwnerScopedViewSet
-
-
-class ScopedRateThrottle(throttling.ScopedRateThrottle):
-    """DRF's scoped throttle, reading the rates when a request comes (DRF binds them at import)."""
-
-    @property
-    def THROTTLE_RATES(self):
-        return api_settings.DEFAULT_THROTTLE_RATES
-
 
 WRITER_ERRORS = {
     429: OpenApiResponse(description="`throttled`: too many scripts for now (per user; see Retry-After)."),
@@ -71,8 +61,7 @@ TRANSLATION_EXAMPLE = {
 
 
 class ScriptWriterViewSet(OwnerScopedViewSet):
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "scripts"
+    throttle_scope = "scripts"  # reelmate.api.throttling, like every write
     request_serializers = {"draft": DraftRequestSerializer, "translate": TranslateRequestSerializer}
 
     def get_base_queryset(self):

@@ -324,8 +324,8 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         fields = ("id", "status", "stage", "progress", "error", "title", "script", "avatar_id", "voice_id",
                   "campaign_id", "template_id", "aspect_ratio", "resolution", "captions_enabled", "caption_style",
                   "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes", "attempts",
-                  "speech_provider", "lip_sync", "stage_timings", "total_seconds", "cancel_requested", "created_at",
-                  "started_at", "completed_at", "status_url", "video")
+                  "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds", "cancel_requested",
+                  "created_at", "started_at", "completed_at", "status_url", "video")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))

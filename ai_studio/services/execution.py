@@ -6,6 +6,9 @@ later write (progress, completion, failure) is conditional on that token. A work
 worker claims the job once the lease has lapsed. Completion flips the status and creates the
 GeneratedVideo in one transaction, and GeneratedVideo.job is one-to-one, so a job completes once.
 Artifact keys are deterministic per job, so a rerun overwrites rather than orphans files.
+The job's charge against its owner's plan (``ai_studio.services.quotas``) is settled or refunded
+in the transaction that gives the job its final status, so it is accounted once however many
+runs the job had.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
-from ai_studio.services import engine_requests
+from ai_studio.services import engine_requests, quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from campaigns.models import Campaign
 
@@ -156,6 +159,9 @@ def execute_job(job_id) -> Outcome:
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
     except SoftTimeLimitExceeded:
+        # The limit may have struck in the middle of a query, leaving the connection busy with it:
+        # record the failure (and its refund, in a transaction) on a fresh connection.
+        connection.close()
         return _fail(job, token, "time_limit_exceeded",
                      f"The job took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
     except GenerationError as error:
@@ -187,11 +193,11 @@ def _not_claimed(job_id) -> Outcome:
         lapses_at = job.heartbeat_at + timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
         return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
     if job.cancel_requested:
-        if _finish(orphaned, JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
+        if _finish(job, orphaned, JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
             discard_job_files(job)
             return Outcome("canceled")
         return Outcome("skipped")
-    if _finish(orphaned, JobStatus.FAILED, "worker_lost",
+    if _finish(job, orphaned, JobStatus.FAILED, "worker_lost",
                f"The worker running this job stopped {job.attempts} times (crash or out of memory)."):
         discard_job_files(job)
         return Outcome("failed")
@@ -221,6 +227,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
                 checksum_sha256=result.checksum_sha256, aspect_ratio=job.aspect_ratio,
                 stage_timings=result.stage_timings,
             )
+            quotas.settle_charge(job, rendered.duration)
     if updated:
         logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds,
                                                        "lip_sync": result.lip_sync})
@@ -248,10 +255,15 @@ def _current_campaign_id(job: VideoGenerationJob) -> int | None:
 CANCELED_MESSAGE = "Canceled by the user while processing."
 
 
-def _finish(queryset, status: str, code: str, message: str) -> bool:
-    """Move the job (if `queryset` still matches it) to a final status; True if it did."""
-    return bool(queryset.update(status=status, lease_token=None, completed_at=timezone.now(),
-                                error_code=code[:64], error_message=message[:2000]))
+def _finish(job: VideoGenerationJob, queryset, status: str, code: str, message: str) -> bool:
+    """Move the job (if `queryset` still matches it) to a final status, failed or canceled, and
+    refund its charge in the same transaction; True if it did."""
+    with transaction.atomic():
+        finished = bool(queryset.update(status=status, lease_token=None, completed_at=timezone.now(),
+                                        error_code=code[:64], error_message=message[:2000]))
+        if finished:
+            quotas.refund_charge(job)
+    return finished
 
 
 def discard_job_files(job: VideoGenerationJob) -> None:
@@ -264,14 +276,14 @@ def discard_job_files(job: VideoGenerationJob) -> None:
 
 
 def _cancel(job: VideoGenerationJob, token: uuid.UUID) -> Outcome:
-    if not _finish(_owned(job, token), JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
+    if not _finish(job, _owned(job, token), JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
         return Outcome("skipped")  # another run owns the job now: its files are its business
     discard_job_files(job)
     return Outcome("canceled")
 
 
 def _fail(job: VideoGenerationJob, token: uuid.UUID, code: str, message: str) -> Outcome:
-    if not _finish(_owned(job, token), JobStatus.FAILED, code, message):
+    if not _finish(job, _owned(job, token), JobStatus.FAILED, code, message):
         return Outcome("skipped")
     discard_job_files(job)
     logger.warning("generation job failed", extra={"job_id": str(job.pk), "error_code": code})

@@ -16,6 +16,7 @@ from ai_studio import tasks
 from ai_studio.generation.artifacts import ArtifactError
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
+from ai_studio.services import quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.execution import discard_job_files, lease_lapsed_before
 from ai_studio.services.templates import record_template_use
@@ -38,11 +39,12 @@ def request_fingerprint(body: dict) -> str:
 
 
 def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint: str) -> Submission:
-    """Create a queued job and enqueue it once the transaction commits.
+    """Create a queued job, charged to the owner's plan, and enqueue it once the transaction commits.
 
     `fields` are validated model fields (avatar, voice, campaign, template, script, ...), and ``media``:
-    the campaign media items the scenes show. With an Idempotency-Key, the same key and body return
-    the first job; the same key with another body is a Conflict.
+    the campaign media items the scenes show. Over a limit of the owner's plan: QuotaExceeded, and no
+    job. With an Idempotency-Key, the same key and body return the first job (never refused by a
+    limit, not charged again); the same key with another body is a Conflict.
     """
     if idempotency_key:
         existing = find_job_by_idempotency_key(owner, idempotency_key)
@@ -52,11 +54,21 @@ def submit_job(*, owner, fields: dict, idempotency_key: str | None, fingerprint:
     media = fields.pop("media", [])
     try:
         with transaction.atomic():
-            _lock_media([item.pk for item in media])
+            limits = quotas.lock_limits(owner)
+            # The lock serializes this user's submissions: a request with the same key that held
+            # it before this one has committed its job by now, and this one is its replay.
+            existing = find_job_by_idempotency_key(owner, idempotency_key) if idempotency_key else None
+            if existing is not None:
+                return Submission(_replay(existing, fingerprint), created=False)
+            estimate = quotas.admit_run(owner, limits, quotas.Run(
+                script=fields["script"], voice=fields["voice"], speed=fields.get("speed", 1.0),
+                end_card=fields.get("end_card") or {}))
+            _lock_media([item.pk for item in media])  # after the plan: every path takes the plan's lock first
             job = VideoGenerationJob.objects.create(
                 owner=owner, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint, **fields
             )
             job.media.set(media)
+            quotas.open_charge(job, estimate)
             if job.template_id:
                 record_template_use(job.template)
             enqueue(job)
@@ -103,11 +115,13 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
             job.error_code, job.error_message = "canceled", "Canceled by the user before it started."
             job.save(update_fields=["status", "cancel_requested", "completed_at", "error_code", "error_message",
                                     "updated_at"])
+            quotas.refund_charge(job)
         elif job.status == JobStatus.PROCESSING:
             job.cancel_requested = True
             if job.heartbeat_at is None or job.heartbeat_at < lease_lapsed_before():
                 job.status, job.lease_token, job.completed_at = JobStatus.CANCELED, None, timezone.now()
                 job.error_code, job.error_message = "canceled", "Canceled by the user; its worker had stopped."
+                quotas.refund_charge(job)
                 transaction.on_commit(lambda: discard_job_files(job))
             job.save()
         else:
@@ -115,21 +129,34 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
     return job
 
 
-def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
-    """A failed or canceled job gets a fresh attempt under the same id."""
+def retry_job(job: VideoGenerationJob, *, by_staff: bool = False) -> VideoGenerationJob:
+    """A failed or canceled job gets a fresh run under the same id, charged like a new submission.
+
+    The user's retries of one job are counted (``user_retries``) and capped by their plan, and a
+    retry must fit the plan's other limits (QuotaExceeded otherwise). Staff retrying from the admin
+    are not refused and do not use up the user's retries; the run is charged all the same.
+    """
     with transaction.atomic():
         job = VideoGenerationJob.objects.select_for_update().get(pk=job.pk)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise Conflict(f"Only failed or canceled jobs can be retried; this one is {job.status}.",
                            code="job_not_retryable")
+        quotas.refund_charge(job)  # a failed or canceled job owes nothing (already refunded when it ended)
+        if by_staff:
+            estimate = quotas.estimated_seconds(quotas.Run.of_job(job))
+        else:
+            limits = quotas.lock_limits(job.owner)
+            estimate = quotas.admit_run(job.owner, limits, quotas.Run.of_job(job), retried_job=job)
+            job.user_retries += 1
         _lock_media({scene["media_id"] for scene in job.scenes})
         job.status, job.stage, job.progress = JobStatus.QUEUED, JobStage.QUEUED, 0
         job.error_code = job.error_message = ""
         job.cancel_requested = False
-        job.attempts = 0
+        job.attempts = 0  # worker attempts of this run; the plan's cap reads user_retries
         job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = None
         job.stage_timings, job.total_seconds = {}, None
         job.save()
+        quotas.open_charge(job, estimate)
         enqueue(job)
     return job
 

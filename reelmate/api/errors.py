@@ -110,6 +110,10 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Ratelimited):
         # django-ratelimit's block=True raises a PermissionDenied subclass; it means 429, not 403.
         return errors.RateLimited(retry_after=RATELIMITED_RETRY_AFTER_SECONDS)
+    if isinstance(exc, exceptions.Throttled):
+        # A per-user throttle (reelmate.api.throttling): DRF's code, `throttled`, and Retry-After rounded
+        # up (DRF's own rounds down, asking the client back a moment too early).
+        return errors.RateLimited(code="throttled", retry_after=exc.wait)
     if isinstance(exc, RequestDataTooBig):
         return errors.TooLarge()
     if isinstance(exc, Http404):

@@ -6,6 +6,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
 
 from reelmate.api.errors import ERROR_SCHEMA
+from reelmate.api.throttling import is_throttled
 
 ERROR_COMPONENT = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA,
                                     object="reelmate.api.errors.ERROR_SCHEMA")
@@ -20,9 +21,10 @@ class AutoSchema(openapi.AutoSchema):
 
     They follow from what the view is: authenticated (401), restricted beyond sign-in (403), about
     one object or a page of a list (404), taking a body or query parameters (400; 413 and 415 with
-    a body), rate-limited by `limit_per_ip` or a DRF throttle (429). What a service decides (a 409, a 503) cannot be
-    derived: views declare those with `@extend_schema(responses={409: OpenApiResponse(...)})`, and
-    get the error body here. Every error response is the one `Error` component.
+    a body), rate-limited by `limit_per_ip` or by a throttle that counts it (429; writes, per user).
+    What a service decides (a 409, a 503, a quota's 429) cannot be derived: views declare those with
+    `@extend_schema(responses={409: OpenApiResponse(...)})`, and get the error body here. Every
+    error response is the one `Error` component.
     """
 
     def get_operation(self, *args, **kwargs):
@@ -68,8 +70,8 @@ class AutoSchema(openapi.AutoSchema):
         if getattr(self._handler(), "rate_limit_setting", None):
             errors["429"] = ("`rate_limited`: too many requests from your address; retry after the `Retry-After` "
                              "header's seconds.")
-        elif self.view.get_throttles():
-            errors["429"] = ("`rate_limited`: too many requests from your account; retry after the `Retry-After` "
+        elif is_throttled(self.view, self.method):
+            errors["429"] = ("`throttled`: too many requests from your account; retry after the `Retry-After` "
                              "header's seconds.")
         return errors
 

@@ -13,6 +13,8 @@ from rest_framework import viewsets
 
 class OwnerScopedViewSet(viewsets.GenericViewSet):
     owner_field = "owner"
+    # Writes are limited per user (reelmate.api.throttling); a subclass or action may name another scope.
+    throttle_scope = "writes"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -1,5 +1,6 @@
 """Domain errors become API answers in one place: the status by kind, the body and headers from the error."""
 import pytest
+from rest_framework import exceptions
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -29,6 +30,7 @@ def answer_to(error: Exception, *, authenticated_view: bool = False):
     (errors.TooLarge(), 413),
     (errors.LimitExceeded(), 429),
     (errors.RateLimited(), 429),
+    (errors.QuotaExceeded(), 429),
     (errors.Unavailable(), 503),
     (errors.ApplicationError(), 400),
 ])
@@ -85,3 +87,17 @@ def test_unauthenticated_names_the_views_scheme_like_drf_does():
     # Without a scheme to name, a 401 is not allowed: DRF answers 403, and so do we.
     assert answer_to(errors.Unauthenticated()).status_code == 403
 
+
+
+def test_a_plans_quota_is_a_429_naming_the_limit_with_retry_after():
+    response = answer_to(errors.QuotaExceeded("No more today.", retry_after=3600, extra={"limit": "jobs_per_day"}))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert response.data["error"] == {"code": "quota_exceeded", "message": "No more today.", "limit": "jobs_per_day"}
+
+
+def test_a_drf_throttle_keeps_its_code_and_asks_back_no_earlier_than_allowed():
+    response = answer_to(exceptions.Throttled(wait=12.2))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "13"
+    assert response.data["error"]["code"] == "throttled"

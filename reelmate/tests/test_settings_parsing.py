@@ -104,6 +104,13 @@ def test_production_refuses_a_weak_jwt_secret():
     assert "JWT_SECRET" in failure.value.stderr
 
 
+@pytest.mark.parametrize("rate", ["lots", "30", "30/x", "/m"])
+def test_a_throttle_rate_that_is_not_count_per_period_refuses_to_start(rate):
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_in_subprocess({"SECRET_KEY": "k" * 40, "THROTTLE_WRITES": rate})
+    assert "THROTTLE_WRITES" in failure.value.stderr
+
+
 @pytest.mark.parametrize("url", ["localhost:5001", "/api", "ftp://files.example.com"])
 def test_a_public_base_url_that_is_not_an_absolute_http_url_is_refused(url):
     with pytest.raises(subprocess.CalledProcessError) as failure:

@@ -14,6 +14,7 @@ NOT_OWNER_SCOPED = {
     "TokenRefreshView": "token in, token out",
     "LogoutView": "acts on the token it is given",
     "MeView": "returns request.user only",
+    "UsageView": "returns request.user's own plan and usage only",
     "AvatarViewSet": "the shared catalog (no owner)",
     "VoiceViewSet": "the shared catalog (no owner)",
     "EventIngestView": "writes only; resolves videos by share token or by the caller's own video ids",

@@ -1,7 +1,8 @@
-"""Fixtures for generation API tests: a usable avatar (with a real portrait in S3) and voice."""
+"""Fixtures for generation API tests: a usable avatar (with a real portrait in S3) and voice, the plan's limits."""
 import pytest
 from django.core.files.base import ContentFile
 
+from accounts.models import UserPlan
 from ai_studio.seeding.portraits import PortraitStyle, portrait_png, rig_zip
 from ai_studio.services.catalog import set_avatar_portrait, set_avatar_rig
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
@@ -42,3 +43,13 @@ def generate(auth_client, avatar, voice):
         return (client or auth_client).post("/api/ai-studio/generate-video", body, format="json", **(headers or {}))
 
     return post
+
+
+@pytest.fixture
+def set_limits(user):
+    """Override limits of `user`'s plan (the suite's users are on the unlimited plan)."""
+
+    def apply(**limits):
+        UserPlan.objects.filter(user=user).update(**limits)
+
+    return apply
