@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ai_studio import tasks
 from ai_studio.generation.artifacts import ArtifactError
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
+from ai_studio.services import dispatch
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-from ai_studio.services.execution import discard_job_files, lease_lapsed_before
+from ai_studio.services.execution import discard_run_files, lease_lapsed_before
 from ai_studio.services.templates import record_template_use
 from reelmate.errors import Conflict, Unavailable
 
@@ -73,9 +73,13 @@ def _replay(existing: VideoGenerationJob, fingerprint: str) -> VideoGenerationJo
 
 
 def enqueue(job: VideoGenerationJob) -> None:
-    """Send the job to the render queue after commit, so the worker always finds the row."""
-    job_id = str(job.id)
-    transaction.on_commit(lambda: tasks.run_generation_job.delay(job_id))
+    """Send the job to the render queue after commit, so the worker always finds the row.
+
+    The job is stored whatever the broker does: if it is unreachable, the job waits undispatched
+    and the dispatcher sends it once the broker is back (`services.dispatch`).
+    """
+    job_id = job.id
+    transaction.on_commit(lambda: dispatch.send_job(job_id))
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
@@ -92,9 +96,10 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
         elif job.status == JobStatus.PROCESSING:
             job.cancel_requested = True
             if job.heartbeat_at is None or job.heartbeat_at < lease_lapsed_before():
+                dead_run = job.lease_token
                 job.status, job.lease_token, job.completed_at = JobStatus.CANCELED, None, timezone.now()
                 job.error_code, job.error_message = "canceled", "Canceled by the user; its worker had stopped."
-                transaction.on_commit(lambda: discard_job_files(job))
+                transaction.on_commit(lambda: discard_run_files(job, dead_run))
             job.save()
         else:
             raise Conflict(f"A {job.status} job cannot be canceled.", code="job_not_cancelable")
@@ -112,7 +117,7 @@ def retry_job(job: VideoGenerationJob) -> VideoGenerationJob:
         job.error_code = job.error_message = ""
         job.cancel_requested = False
         job.attempts = 0
-        job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = None
+        job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = job.dispatched_at = None
         job.stage_timings, job.total_seconds = {}, None
         job.save()
         enqueue(job)

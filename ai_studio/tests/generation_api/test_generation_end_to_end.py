@@ -5,6 +5,7 @@ Every test here renders real video, so they are marked slow; together they take 
 """
 from __future__ import annotations
 
+import posixpath
 import time
 import urllib.request
 from pathlib import Path
@@ -49,6 +50,13 @@ def stored_keys(s3_server, prefix: str) -> set[str]:
     return {item["Key"] for item in listing.get("Contents", [])}
 
 
+def video_prefix(job: VideoGenerationJob) -> str:
+    """Where the completed run of `job` stored its files: a folder of its own in the job's folder."""
+    prefix = posixpath.dirname(job.video.video_key)
+    assert posixpath.dirname(prefix) == artifact_prefix(job)
+    return prefix
+
+
 def frame_pixels(video: Path, at: float, tmp_path: Path) -> np.ndarray:
     image = extract_frame(video, at, tmp_path / f"frame-{at:.2f}.png")
     return np.asarray(Image.open(image).convert("RGB"), dtype=np.int16)
@@ -88,9 +96,9 @@ def test_a_reel_is_generated_stored_and_playable(generate, auth_client, celery_w
     frames = [frame_pixels(video, at, tmp_path) for at in (0.6, 0.9, 1.2, 1.5)]
     assert max(np.abs(a - b).mean() for a, b in zip(frames, frames[1:])) > 0.05
 
-    assert stored_keys(s3_server, artifact_prefix(VideoGenerationJob.objects.get(pk=job_id))) == {
-        f"{artifact_prefix(VideoGenerationJob.objects.get(pk=job_id))}/{name}"
-        for name in ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt", "captions.vtt")}
+    prefix = video_prefix(VideoGenerationJob.objects.get(pk=job_id))
+    assert stored_keys(s3_server, prefix) == {
+        f"{prefix}/{name}" for name in ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt", "captions.vtt")}
 
 
 @pytest.fixture
@@ -194,7 +202,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_exactly_on
     # Diagnostics for a rare failure seen once in a loaded full run and not reproduced since.
     assert job.attempts == 2, {"attempts": job.attempts, "timings": job.stage_timings, "status": final["status"]}
     assert GeneratedVideo.objects.filter(job=job).count() == 1
-    prefix = artifact_prefix(job)
+    prefix = video_prefix(job)
     assert stored_keys(s3_server, prefix) == {f"{prefix}/{name}" for name in
                                              ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt",
                                               "captions.vtt")}
