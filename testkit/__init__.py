@@ -4,6 +4,8 @@ Dev-only, like bench/: no product module imports it, and the Docker image leaves
 (.dockerignore). Its own tests are in testkit/tests/.
 
 * `s3_server.S3Server` — SeaweedFS on loopback with signature checking (a private bucket).
+* `redis_server.RedisServer`, `postgres_server.PostgresServer` — private servers a test may stop,
+  restart or freeze; `web_server.WebServer` — the API under gunicorn in its own process.
 * `openai_server.FakeOpenAIServer` — an OpenAI-compatible audio API returning real audio.
 * `worker.CeleryWorker` / `worker.TaskEvents` — a real worker process and its task events.
 * `fixtures` — the pytest plugin wiring them into the suite (registered in the root conftest).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["group_pids", "stop_process_group", "with_parent_death_signal"]
+__all__ = ["free_port", "group_pids", "stop_process_group", "with_parent_death_signal"]
 
 # Runs in the child before the real program: ask the kernel to SIGKILL this process when its
 # parent (the test process) dies, then exec the program (the setting survives execve). This is
@@ -46,6 +49,13 @@ def with_parent_death_signal(args: list[str]) -> list[str]:
     if not sys.platform.startswith("linux"):
         return list(args)
     return [sys.executable, "-c", _PDEATHSIG_SHIM, str(os.getpid()), *args]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (for a server a test starts, or to refuse connections)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def group_pids(pgid: int) -> list[int]:

@@ -42,10 +42,11 @@ from testkit.worker import (
 _WORKERS_KEY = pytest.StashKey[list[CeleryProcess]]()
 
 
-def s3_storage_settings(server: S3Server) -> dict[str, Any]:
+def s3_storage_settings(server: S3Server, **client_options: Any) -> dict[str, Any]:
     """The settings reelmate.settings would compute with the S3_* environment of `server`.
 
     Built with reelmate.settings.s3_storage_backend, like production; staticfiles is kept.
+    `client_options` (connect_timeout, read_timeout, max_attempts) go to s3_storage_backend.
     """
     return {
         "USING_S3": True,
@@ -58,7 +59,8 @@ def s3_storage_settings(server: S3Server) -> dict[str, Any]:
             **django_settings.STORAGES,
             "default": s3_storage_backend(bucket=server.bucket, endpoint_url=server.endpoint_url,
                                   access_key=server.access_key, secret_key=server.secret_key,
-                                  region=server.region, expire=django_settings.PRESIGNED_URL_EXPIRY),
+                                  region=server.region, expire=django_settings.PRESIGNED_URL_EXPIRY,
+                                  **client_options),
         },
     }
 

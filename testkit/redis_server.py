@@ -20,15 +20,9 @@ import time
 from pathlib import Path
 from typing import Any, Self
 
-from testkit import StartStop, stop_process_group, with_parent_death_signal
+from testkit import StartStop, free_port, stop_process_group, with_parent_death_signal
 
-__all__ = ["RedisServer", "free_port"]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+__all__ = ["RedisServer"]
 
 
 class RedisServer(StartStop):

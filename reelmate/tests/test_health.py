@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from reelmate.settings import s3_storage_backend
-from testkit.redis_server import free_port
+from testkit import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ Every test here renders real video, so they are marked slow; together they take 
 """
 from __future__ import annotations
 
-import posixpath
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +19,7 @@ from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.services.execution import artifact_prefix
 from ai_studio.tasks import run_generation_job
 from ai_studio.tests.catalog.factories import VoiceFactory
+from ai_studio.tests.generation_api.observe import stored_keys, video_prefix, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -27,34 +27,10 @@ SCRIPT = "Meet the new Rocket Shoes. Lighter than air, faster than ever. Tap the
 FAST_RETRIES = {"GENERATION_RETRY_BASE_SECONDS": "0.2", "GENERATION_MAX_ATTEMPTS": "2"}
 
 
-def wait_for(client, job_id, statuses=("completed", "failed", "canceled"), timeout=120.0, until=None) -> dict:
-    """Poll the status endpoint like a client would; returns every body seen, last one last."""
-    deadline, seen = time.monotonic() + timeout, []
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/ai-studio/generation-status/{job_id}").json()
-        seen.append(body)
-        if body["status"] in statuses or (until and until(body)):
-            return {"last": body, "seen": seen}
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {seen[-1]['status']}/{seen[-1]['stage']} after {timeout}s")
-
-
 def download(url: str, target: Path) -> Path:
     with urllib.request.urlopen(url, timeout=30) as response:
         target.write_bytes(response.read())
     return target
-
-
-def stored_keys(s3_server, prefix: str) -> set[str]:
-    listing = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=prefix + "/")
-    return {item["Key"] for item in listing.get("Contents", [])}
-
-
-def video_prefix(job: VideoGenerationJob) -> str:
-    """Where the completed run of `job` stored its files: a folder of its own in the job's folder."""
-    prefix = posixpath.dirname(job.video.video_key)
-    assert posixpath.dirname(prefix) == artifact_prefix(job)
-    return prefix
 
 
 def frame_pixels(video: Path, at: float, tmp_path: Path) -> np.ndarray:
