@@ -1,15 +1,18 @@
-"""AI Studio's Celery tasks: thin wrappers that load rows and call services.
+"""AI Studio's Celery tasks: thin wrappers that load rows and call services; and the job
+dispatcher's clock, which runs in the beat process (`JobDispatcher`).
 
 Each task declares its own policy (time limits, retries) next to its code.
 """
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import beat_init, worker_ready
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from ai_studio.generation.speech import PermanentSpeechError, TransientSpeechError
 from ai_studio.models import AIVoice
@@ -79,13 +82,10 @@ def run_generation_job(self, job_id: str) -> str:
     return outcome.status
 
 
-# One round is a few queries and at most a batch of publishes; a round that waited longer than
-# two periods for a free worker is dropped, the next one is already on its way.
-@shared_task(name="ai_studio.tasks.dispatch_jobs", soft_time_limit=30, time_limit=45,
-             expires=2 * settings.GENERATION_DISPATCH_SECONDS)
+@shared_task(name="ai_studio.tasks.dispatch_jobs", soft_time_limit=30, time_limit=45)  # a few queries, a batch of sends
 def dispatch_jobs() -> int:
-    """Beat (and every worker as it starts): send the jobs the broker does not have; resume the
-    jobs whose worker died. Returns how many jobs were sent."""
+    """One dispatcher round, asked for by every worker as it starts (the regular rounds run in beat,
+    see `JobDispatcher`). Returns how many jobs were sent."""
     return dispatch.dispatch_jobs().sent
 
 
@@ -95,11 +95,35 @@ def purge_pending_file_deletions() -> int:
     return artifact_storage.purge_pending_deletions()
 
 
+class JobDispatcher(threading.Thread):
+    """The dispatcher's clock: a round every GENERATION_DISPATCH_SECONDS, in the beat process.
+
+    Not a beat *task*: a task waits for a free worker, and while every worker renders (exactly when
+    a dead worker's job must be resumed, or Redis lost the queue) that can take minutes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="job-dispatcher")
+
+    def run(self) -> None:
+        while True:
+            time.sleep(settings.GENERATION_DISPATCH_SECONDS)
+            close_old_connections()  # drop a connection broken by a database restart
+            try:
+                dispatch.dispatch_jobs()
+            except Exception:  # the database or the broker is away: the next round tries again
+                logger.exception("dispatch round failed")
+
+
+@beat_init.connect  # `celery beat`, and the beat a worker embeds with -B (`make run`)
+def start_the_dispatcher(sender, **kwargs) -> None:
+    JobDispatcher().start()
+
+
 @worker_ready.connect
 def dispatch_when_a_worker_starts(sender, **kwargs) -> None:
     """A worker that (re)starts, e.g. after a crash, asks for a dispatch round at once."""
     publish(dispatch_jobs, args=[])
 
 
-register_periodic("dispatch-generation-jobs", "ai_studio.tasks.dispatch_jobs", settings.GENERATION_DISPATCH_SECONDS)
 register_periodic("purge-pending-file-deletions", "ai_studio.tasks.purge_pending_file_deletions", 60.0)

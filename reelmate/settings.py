@@ -365,8 +365,8 @@ GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default
 # A running job renews its lease every quarter of this; a job whose lease lapsed (its worker died)
 # can be claimed by another worker.
 GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=20)
-# How often beat runs the dispatcher: it sends jobs the broker never received or lost, and resumes
-# jobs whose lease lapsed. A SIGKILLed worker's job resumes within about lease + this (+ a free worker).
+# How often the dispatcher (in the beat process) sends jobs the broker never received or lost, and
+# resumes jobs whose lease lapsed: a SIGKILLed worker's job is sent again within lease + this.
 GENERATION_DISPATCH_SECONDS = env.float("GENERATION_DISPATCH_SECONDS", default=5.0)
 
 # --- Security (production) --------------------------------------------------------------------

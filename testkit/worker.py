@@ -361,10 +361,16 @@ class CeleryWorker(CeleryProcess):
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout
+        with self.app.connection_for_write() as connection:
+            # A broker that restarted since this process last used it breaks the first attempt.
+            broker_gone = connection.connection_errors + connection.channel_errors
         while time.monotonic() < deadline:
             self._check_alive()
-            if self.ping(timeout=0.5):
-                return
+            try:
+                if self.ping(timeout=0.5):
+                    return
+            except broker_gone:
+                time.sleep(0.2)
         raise RuntimeError(f"worker {self.name} not ready after {self.ready_timeout}s\n{self.log_tail()}")
 
 

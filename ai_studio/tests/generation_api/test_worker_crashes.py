@@ -85,8 +85,8 @@ def test_in_the_embedded_default_a_restarted_worker_resumes_the_job_of_the_one_k
 
 def test_after_redis_restarts_empty_every_queued_and_processing_job_completes_once(
         private_redis, generate, auth_client, worker_factory, beat_factory, s3_server):
-    worker = worker_factory(env=FAST_RECOVERY)
-    beat_factory(env=FAST_RECOVERY)
+    worker_factory(env=FAST_RECOVERY)
+    beat = beat_factory(env=FAST_RECOVERY)
     running = submit_and_wait_until_rendering(generate, auth_client)
     waiting = generate(script=SCRIPT).json()["id"]  # behind it: the only worker is busy
     assert VideoGenerationJob.objects.get(pk=waiting).status == JobStatus.QUEUED
@@ -98,4 +98,4 @@ def test_after_redis_restarts_empty_every_queued_and_processing_job_completes_on
         assert final["status"] == "completed", final["error"]
         assert GeneratedVideo.objects.filter(job_id=job_id).count() == 1
     # The waiting job's message was lost with the rest: the dispatcher noticed and sent both again.
-    assert "the broker had lost its messages" in worker.log_text()
+    assert "the broker had lost its messages" in beat.log_text()
