@@ -13,7 +13,15 @@ from django.utils.html import format_html, format_html_join
 from ai_studio import tasks, templating
 from ai_studio.generation import rig as rig_format
 from ai_studio.generation.visemes import SHAPES
-from ai_studio.models import AIAvatar, AIVoice, GeneratedVideo, JobStatus, PromptTemplate, VideoGenerationJob
+from ai_studio.models import (
+    AIAvatar,
+    AIVoice,
+    GeneratedVideo,
+    JobStatus,
+    PendingFileDeletion,
+    PromptTemplate,
+    VideoGenerationJob,
+)
 from ai_studio.selectors.catalog import provider_voice_ids
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
@@ -374,6 +382,18 @@ class GeneratedVideoAdmin(admin.ModelAdmin):
     def player(self, video: GeneratedVideo):
         return format_html('<video src="{}" poster="{}" controls preload="metadata" style="max-height:360px">'
                            '</video>', presigned_url(video.video_key), presigned_url(video.thumbnail_key))
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PendingFileDeletion)
+class PendingFileDeletionAdmin(admin.ModelAdmin):
+    """Files of unfinished runs that storage could not delete yet; beat retries every minute."""
+
+    list_display = ("prefix", "attempts", "last_error", "created_at")
+    search_fields = ("prefix",)
+    readonly_fields = ("prefix", "attempts", "last_error", "created_at")
 
     def has_add_permission(self, request):
         return False
