@@ -12,13 +12,13 @@ import time
 from celery import shared_task
 from celery.signals import beat_init, worker_ready
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connections
 
 from ai_studio.generation.speech import PermanentSpeechError, TransientSpeechError
 from ai_studio.models import AIVoice
 from ai_studio.services import artifact_storage, dispatch, execution
 from ai_studio.services import catalog as catalog_services
-from reelmate.broker import LOW_PRIORITY, publish
+from reelmate.broker import LOW_PRIORITY
 from reelmate.celery import register_periodic
 
 logger = logging.getLogger(__name__)
@@ -82,17 +82,21 @@ def run_generation_job(self, job_id: str) -> str:
     return outcome.status
 
 
-@shared_task(name="ai_studio.tasks.dispatch_jobs", soft_time_limit=30, time_limit=45)  # a few queries, a batch of sends
-def dispatch_jobs() -> int:
-    """One dispatcher round, asked for by every worker as it starts (the regular rounds run in beat,
-    see `JobDispatcher`). Returns how many jobs were sent."""
-    return dispatch.dispatch_jobs().sent
-
-
 @shared_task(name="ai_studio.tasks.purge_pending_file_deletions", soft_time_limit=60, time_limit=90)
 def purge_pending_file_deletions() -> int:
     """Beat: remove files that could not be removed while storage was down."""
     return artifact_storage.purge_pending_deletions()
+
+
+def dispatch_round() -> None:
+    """One dispatcher round in a thread of its own (see `services.dispatch`); failures are logged,
+    the next round tries again, and the thread's database connection is closed."""
+    try:
+        dispatch.dispatch_jobs()
+    except Exception:  # the database or the broker is away
+        logger.exception("dispatch round failed")
+    finally:
+        connections.close_all()  # this thread's own
 
 
 class JobDispatcher(threading.Thread):
@@ -108,11 +112,7 @@ class JobDispatcher(threading.Thread):
     def run(self) -> None:
         while True:
             time.sleep(settings.GENERATION_DISPATCH_SECONDS)
-            close_old_connections()  # drop a connection broken by a database restart
-            try:
-                dispatch.dispatch_jobs()
-            except Exception:  # the database or the broker is away: the next round tries again
-                logger.exception("dispatch round failed")
+            dispatch_round()
 
 
 @beat_init.connect  # `celery beat`, and the beat a worker embeds with -B (`make run`)
@@ -122,8 +122,9 @@ def start_the_dispatcher(sender, **kwargs) -> None:
 
 @worker_ready.connect
 def dispatch_when_a_worker_starts(sender, **kwargs) -> None:
-    """A worker that (re)starts, e.g. after a crash, asks for a dispatch round at once."""
-    publish(dispatch_jobs, args=[])
+    """A worker that (re)starts, e.g. after a crash, runs one round at once, in a thread of its main
+    process: it waits neither for a free pool process nor for beat's next round."""
+    threading.Thread(target=dispatch_round, name="job-dispatcher-at-start", daemon=True).start()
 
 
 register_periodic("purge-pending-file-deletions", "ai_studio.tasks.purge_pending_file_deletions", 60.0)

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["free_port", "group_pids", "stop_process_group", "with_parent_death_signal"]
+__all__ = ["ChildProcess", "StartStop", "free_port", "group_pids", "stop_process_group", "with_parent_death_signal"]
 
 # Runs in the child before the real program: ask the kernel to SIGKILL this process when its
 # parent (the test process) dies, then exec the program (the setting survives execve). This is
@@ -113,3 +113,17 @@ class StartStop:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class ChildProcess(StartStop):
+    """A test peer that runs one program as a child process (`self._process`, set by `start()`)."""
+
+    _process: subprocess.Popen[Any] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None

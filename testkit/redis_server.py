@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any, Self
 
-from testkit import StartStop, free_port, stop_process_group, with_parent_death_signal
+from testkit import ChildProcess, free_port, stop_process_group, with_parent_death_signal
 
 __all__ = ["RedisServer"]
 
 
-class RedisServer(StartStop):
+class RedisServer(ChildProcess):
     def __init__(self, *, host: str = "127.0.0.1", startup_timeout: float = 10.0) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -41,12 +41,8 @@ class RedisServer(StartStop):
     def url(self, db: int = 0) -> str:
         return f"redis://{self.host}:{self.port}/{db}"
 
-    @property
-    def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def start(self) -> Self:
-        if self.is_running:
+        if self.is_alive:
             raise RuntimeError("redis-server already running")
         self._log_file = open(self.workdir / "redis.log", "ab")
         self._process = subprocess.Popen(

@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from testkit import StartStop, free_port, stop_process_group, with_parent_death_signal
+from testkit import ChildProcess, free_port, stop_process_group, with_parent_death_signal
 
 __all__ = ["WebServer"]
 
 
-class WebServer(StartStop):
+class WebServer(ChildProcess):
     def __init__(self, *, env: Mapping[str, str], log_path: Path | str, startup_timeout: float = 60.0) -> None:
         self.env = dict(env)
         self.port = free_port()
@@ -30,14 +30,6 @@ class WebServer(StartStop):
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    @property
-    def is_alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def start(self) -> Self:
         self._log_file = open(self.log_path, "ab")

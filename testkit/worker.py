@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import connections
 
 from reelmate.celery import app as reelmate_app
-from testkit import StartStop, group_pids, stop_process_group, with_parent_death_signal
+from testkit import ChildProcess, group_pids, stop_process_group, with_parent_death_signal
 
 __all__ = ["CeleryBeat", "CeleryProcess", "CeleryWorker", "TaskEvents", "broker_switched", "database_url",
            "purge_broker", "worker_environment"]
@@ -157,9 +157,9 @@ def broker_switched(url: str, transport_options: Mapping[str, Any], app: Celery 
     saved = {key: app.conf.changes[key] for key in keys if key in app.conf.changes}
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None  # rebuilt from the configuration on next use, like after a fork
+        # Looked up again on next use, like after a fork: kombu keeps one pool per broker URL, so
+        # the suite's own pool is found again, open, once the switch is undone.
+        app._pool = None
         app.amqp._producer_pool = None
 
     reset_pools()
@@ -173,7 +173,7 @@ def broker_switched(url: str, transport_options: Mapping[str, Any], app: Celery 
         app.conf.update(saved)
 
 
-class CeleryProcess(StartStop):
+class CeleryProcess(ChildProcess):
     """A `celery` program (worker or beat) in its own process group, with its log in a file.
 
     Subclasses say what to run (`command`) and when it is ready (`_wait_until_ready`).
@@ -264,14 +264,6 @@ class CeleryProcess(StartStop):
 
 
     # --- state --------------------------------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    @property
-    def is_alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     @property
     def returncode(self) -> int | None:
         return self._process.returncode if self._process else None

@@ -4,8 +4,9 @@
 never raises: with the broker away the job simply stays undispatched (and the API still answers
 202), and `dispatch_jobs` sends it later.
 
-`dispatch_jobs` runs every GENERATION_DISPATCH_SECONDS in the beat process (`tasks.JobDispatcher`,
-so that it never waits for a free worker), and once when a worker starts:
+`dispatch_jobs` runs every GENERATION_DISPATCH_SECONDS in the beat process, and once in every
+worker as it starts (`ai_studio.tasks`: threads, not tasks, so that a round never waits for a
+free worker):
 
 1. The broker forgot its messages (Redis restarted empty, see `reelmate.broker`): every queued
    and every processing job is sent again — a running job's message is gone too, and if its

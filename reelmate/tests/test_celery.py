@@ -19,7 +19,6 @@ FLUSH_TASK = "analytics.tasks.flush_event_buffer"
 SHORT_TASKS = (
     VOICE_SAMPLE_TASK,
     FLUSH_TASK,
-    "ai_studio.tasks.dispatch_jobs",
     "ai_studio.tasks.purge_pending_file_deletions",
     "analytics.tasks.prune_processed_event_batches",
     "reelmate.ping",
