@@ -3,19 +3,20 @@
 workers are SIGKILLed and Redis is restarted empty. Run by hand (it prints its figures):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reelmate .venv/bin/python bench/faults.py \\
-        [--jobs 12] [--kills 6] [--redis-restarts 2] [--fault-every 8] [--restart-after 2]
+        [--jobs 12] [--kills 6] [--redis-restarts 2] [--fault-every 5] [--restart-after 2]
 
 It works in a throwaway database (created and dropped here) on that PostgreSQL server, a Redis
 server of its own (testkit's, on a free port: the broker and the cache) and local file storage
 in a temporary folder, with the production defaults for the lease and the dispatcher (override
 them in the environment, e.g. GENERATION_LEASE_SECONDS=20 GENERATION_DISPATCH_SECONDS=5). Every
 `--fault-every` seconds, while jobs remain, it does the next fault: SIGKILL a worker in the middle of
-a render (main process and pool child; a supervisor restarts it `--restart-after` seconds later),
-or restart Redis empty.
+rendering a job no kill has hit yet (main process and pool child; a supervisor restarts it
+`--restart-after` seconds later), or restart Redis empty.
 
 Printed at the end: completed / duplicates / orphans / lost, and the recovery time after each
 kind of fault (p50, p95, max):
-- worker killed: from the kill until the job it was running is claimed by a new run;
+- worker killed (one that is rendering: the job is read from its ffmpeg's command line): from the
+  kill until that job is claimed by a new run;
 - Redis restarted: from Redis being back until each queued or processing job's message was sent
   again, and until each job that was waiting is claimed by a run (this includes waiting for a free
   worker); and the time until the last of those jobs completed.
@@ -24,12 +25,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +64,6 @@ from accounts.tests.factories import UserFactory
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.seeding.portraits import PortraitStyle, portrait_png
 from ai_studio.services.catalog import set_avatar_portrait
-from ai_studio.services.execution import heartbeat_seconds
 from ai_studio.services.jobs import submit_job
 from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
 from testkit.worker import CeleryBeat, CeleryWorker, worker_environment
@@ -72,6 +73,7 @@ SCRIPT = ("Meet the new Rocket Shoes. Lighter than air, faster than ever. Tap th
 STYLE = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
                       clothing_style="crew", background=("#1D3557", "#457B9D"))
 ACTIVE = (JobStatus.QUEUED, JobStatus.PROCESSING)
+WORKDIR = re.compile(r"reel-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-")
 
 
 @dataclass
@@ -91,15 +93,9 @@ def seconds_since(moment: datetime, later: datetime) -> float:
 def observe(fault: Fault) -> None:
     """Note, for each job the fault touched, when it was sent again, claimed by a new run, completed.
 
-    A kill touches the job whose run it killed: a run whose heartbeat goes on after the kill belonged
-    to the other worker, and is forgotten.
     """
     for job in VideoGenerationJob.objects.filter(pk__in=list(fault.runs)):
         key = str(job.pk)
-        alive = job.lease_token == fault.runs[key] and job.heartbeat_at and job.heartbeat_at > fault.at
-        if fault.kind == "worker killed" and alive:
-            del fault.runs[key]
-            continue
         if job.dispatched_at and job.dispatched_at >= fault.at and key not in fault.resent:
             fault.resent[key] = seconds_since(fault.at, job.dispatched_at)
         new_run = job.lease_token != fault.runs[key] and job.started_at and job.started_at >= fault.at
@@ -114,11 +110,20 @@ def snapshot() -> dict[str, object]:
             VideoGenerationJob.objects.filter(status__in=ACTIVE).values_list("pk", "lease_token")}
 
 
-def live_runs() -> dict[str, object]:
-    """Processing jobs whose run is alive (it renewed its lease lately): one of them is the victim's."""
-    recently = timezone.now() - timedelta(seconds=2 * heartbeat_seconds())
-    return {str(pk): token for pk, token in VideoGenerationJob.objects.filter(
-        status=JobStatus.PROCESSING, heartbeat_at__gte=recently).values_list("pk", "lease_token")}
+def rendering_jobs(workers: list[CeleryWorker]) -> dict[CeleryWorker, str]:
+    """The job each worker is rendering right now, read from its ffmpeg's command line (the job's
+    work folder is named after it); workers that are not rendering are left out."""
+    found = {}
+    for worker in workers:
+        for pid in worker.child_pids() if worker.is_alive else []:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            match = WORKDIR.search(command)
+            if "ffmpeg" in command and match:
+                found[worker] = match.group(1)
+    return found
 
 
 def fault_plan(kills: int, redis_restarts: int) -> list[str]:
@@ -153,7 +158,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=12)
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--redis-restarts", type=int, default=2)
-    parser.add_argument("--fault-every", type=float, default=8.0, help="seconds between faults")
+    parser.add_argument("--fault-every", type=float, default=5.0, help="seconds between faults")
     parser.add_argument("--restart-after", type=float, default=2.0, help="seconds before a killed worker restarts")
     parser.add_argument("--timeout", type=float, default=900.0)
     options = parser.parse_args()
@@ -194,22 +199,22 @@ def main() -> None:
             remaining = VideoGenerationJob.objects.filter(pk__in=[job.pk for job in jobs], status__in=ACTIVE).count()
             if not remaining and not restarts:
                 break
-            rendering = [worker for worker in workers if worker.is_alive and len(worker.pids()) > 2]
-            if plan and remaining and now >= next_fault and (plan[0] == "redis" or rendering):
+            # Workers in the middle of rendering a job no kill has hit yet: the kills spread over the
+            # jobs (a job whose worker dies GENERATION_MAX_ATTEMPTS times fails, by design: worker_lost).
+            killed = {key for fault in faults if fault.kind == "worker killed" for key in fault.runs}
+            victims = {worker: job_id for worker, job_id in rendering_jobs(workers).items() if job_id not in killed}
+            if plan and remaining and now >= next_fault and (plan[0] == "redis" or victims):
                 if plan.pop(0) == "kill":
-                    # A worker in the middle of a render: its group holds ffmpeg next to the pool process.
-                    # Not the runs earlier kills ended (their lease has not lapsed yet: they look alive).
-                    ended = {(key, token) for fault in faults if fault.kind == "worker killed"
-                             for key, token in fault.runs.items() if key not in fault.resumed}
-                    runs = {key: token for key, token in live_runs().items() if (key, token) not in ended}
-                    rendering[0].kill()
+                    victim, job_id = next(iter(victims.items()))
+                    runs = {job_id: VideoGenerationJob.objects.get(pk=job_id).lease_token}
+                    victim.kill()
                     faults.append(Fault("worker killed", timezone.now(), runs))
-                    restarts.append((time.monotonic() + options.restart_after, rendering[0]))
+                    restarts.append((time.monotonic() + options.restart_after, victim))
                 else:
                     runs = snapshot()
                     REDIS.restart_empty()
                     faults.append(Fault("Redis restarted", timezone.now(), runs))
-                print(f"  {time.monotonic() - started:6.1f} s  {faults[-1].kind} ({len(runs)} jobs active)",
+                print(f"  {time.monotonic() - started:6.1f} s  {faults[-1].kind} ({len(runs)} jobs touched)",
                       flush=True)
                 next_fault = time.monotonic() + options.fault_every
             for fault in faults:
@@ -229,6 +234,9 @@ def main() -> None:
               f"{duplicates}, orphans {len(orphans)}, lost {lost}, failed {states.get(JobStatus.FAILED, 0)}")
         for path in orphans[:10]:
             print(f"  orphan: {path}")
+        for title, code, tries in VideoGenerationJob.objects.filter(status=JobStatus.FAILED).values_list(
+                "title", "error_code", "attempts"):
+            print(f"  failed: {title}: {code} after {tries} attempts")
         kills = [fault for fault in faults if fault.kind == "worker killed"]
         restarts_done = [fault for fault in faults if fault.kind == "Redis restarted"]
         print(f"worker killed ({len(kills)}), until its job is claimed by a new run: "
