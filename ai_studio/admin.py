@@ -25,6 +25,7 @@ from ai_studio.models import (
     JobCharge,
     JobStatus,
     LanguageModelCall,
+    PendingFileDeletion,
     PromptTemplate,
     UserUsage,
     VideoGenerationJob,
@@ -569,3 +570,15 @@ class JobChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("owner__email", "job__id")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
+
+
+@admin.register(PendingFileDeletion)
+class PendingFileDeletionAdmin(admin.ModelAdmin):
+    """Files of unfinished runs that storage could not delete yet; beat retries every minute."""
+
+    list_display = ("prefix", "attempts", "last_error", "created_at")
+    search_fields = ("prefix",)
+    readonly_fields = ("prefix", "attempts", "last_error", "created_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -224,6 +224,9 @@ class VideoGenerationJob(models.Model):
     # The run that owns the job right now; a second run cannot claim it while the lease is fresh.
     lease_token = models.UUIDField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the broker last accepted a message for this job; null while the job waits for one
+    # (the broker was unreachable): the dispatcher sends those (ai_studio.services.dispatch).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     speech_provider = models.CharField(max_length=10, blank=True)
     lip_sync = models.CharField(max_length=10, choices=LipSync.choices, blank=True,
@@ -244,6 +247,7 @@ class VideoGenerationJob(models.Model):
             models.Index(fields=["campaign", "status"], name="job_campaign_status"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
             models.Index(fields=["created_at", "status"], name="job_created_status"),
+            models.Index(fields=["status", "dispatched_at"], name="job_status_dispatched"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["owner", "idempotency_key"],
@@ -397,3 +401,19 @@ class UserUsage(User):
     class Meta:
         proxy = True
         verbose_name, verbose_name_plural = "usage", "usage"
+
+
+class PendingFileDeletion(models.Model):
+    """Files that must go but could not be deleted when they had to (storage was unavailable):
+    everything under `prefix` — the files of a run that did not complete. A beat task retries."""
+
+    prefix = models.CharField(max_length=500, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.prefix

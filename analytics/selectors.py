@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from campaigns.models import Campaign
+from reelmate.broker import broker_client, queue_depth
 from reelmate.celery import app as celery_app
 
 from .models import DailyViewer, ShareLink, VideoDailyStats
@@ -282,16 +283,14 @@ def owner_overview(*, owner) -> dict:
 # --- Staff dashboard --------------------------------------------------------------------------
 def celery_queue_depths() -> dict[str, int] | None:
     """Messages waiting per Celery queue; None when the broker is not Redis (nothing to ask)."""
-    if not settings.CELERY_BROKER_URL.startswith("redis"):
+    client = broker_client()
+    if client is None:
         return None
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
     try:
-        return {queue: client.llen(queue) for queue in CELERY_QUEUES}
+        return {queue: queue_depth(client, queue) for queue in CELERY_QUEUES}
     except redis.RedisError:
         logger.warning("could not read Celery queue depths", exc_info=True)
         return None
-    finally:
-        client.close()
 
 
 def active_worker_count() -> int | None:

@@ -14,7 +14,9 @@ recorded) and hands `TrackedEvent`s to `track_events`:
   list deleted. A crash at any point leaves events either still queued or in a pending batch,
   which the next flush applies - exactly once, because a batch whose marker exists is dropped
   instead of re-applied. If Redis cannot be reached at ingest, events are written directly
-  (so an outage loses nothing; a timeout *after* Redis stored the events could count them twice).
+  (so an outage loses nothing; a timeout *after* Redis stored the events could count them twice),
+  and for the next OUTAGE_RECHECK_SECONDS ingest writes directly without trying Redis (a circuit
+  breaker), so an outage costs requests no connect timeouts.
   Buffered events survive a Redis restart only if Redis persists them (appendonly yes).
 * Without REDIS_URL (the embedded default) ingest writes the rollups directly.
 
@@ -54,7 +56,6 @@ which also serialises the viewer bookkeeping for that row, so concurrent writers
 """
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import logging
@@ -74,7 +75,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from ai_studio.models import GeneratedVideo
+from reelmate.circuit import breaker, location
 from reelmate.errors import NotFound, RateLimited
+from reelmate.redis_clients import fail_fast_client
 from reelmate.storage import presigned_url
 
 from . import selectors
@@ -279,14 +282,15 @@ def track_events(events: list[TrackedEvent]) -> None:
     if not events:
         return
     buffer = _event_buffer()
-    if buffer is not None:
+    gate = breaker(f"analytics event buffer at {location(settings.REDIS_URL)}")
+    if buffer is not None and not gate.is_open():
         try:
             queued = buffer.eval(_PUSH_UNLESS_FULL_SCRIPT, 1, _QUEUE_KEY, settings.ANALYTICS_EVENT_BUFFER_MAX,
                                  *(event.to_json() for event in events))
-        except redis.RedisError:
-            logger.warning("analytics event buffer unavailable; writing %d events directly", len(events),
-                           exc_info=True)
+        except redis.RedisError as error:
+            gate.record_failure(error)  # logged once per outage; the next few seconds skip Redis at once
         else:
+            gate.record_success()
             if queued < 0:
                 raise EventBufferFull()
             return
@@ -362,13 +366,8 @@ def _advance_viewers(video_id: str, day: date, furthest_position: dict[str, floa
 
 
 # --- The Redis buffer -------------------------------------------------------------------------
-@functools.lru_cache(maxsize=4)
-def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-
-
 def _event_buffer() -> redis.Redis | None:
-    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
+    return fail_fast_client(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
 @dataclass

@@ -6,7 +6,9 @@ a webhook handler), so none of them imports an HTTP framework. Each carries:
 - ``message``: for the person who caused it, in plain words;
 - ``code``: stable and machine-readable (``"campaign_archived"``); each class has a default;
 - ``fields``: optional per-field messages, ``{"status": ["..."]}``;
-- ``extra``: optional further data about this error (``{"limit": "videos_per_month"}``).
+- ``extra``: optional further data about this error (``{"limit": "videos_per_month"}``);
+- ``retry_after``: optional seconds after which the same request may work (a limit resets, a
+  dependency is expected back).
 
 The class says what kind of failure it is; ``reelmate.api.errors`` is the one place that turns a
 kind into an HTTP status, and the error's data into the JSON body
@@ -25,11 +27,13 @@ class ApplicationError(Exception):
     default_message = "The request could not be processed."
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
-                 fields: dict[str, list[str]] | None = None, extra: dict | None = None):
+                 fields: dict[str, list[str]] | None = None, extra: dict | None = None,
+                 retry_after: int | None = None):
         self.message = message or self.default_message
         self.code = code or self.default_code
         self.fields = dict(fields or {})
         self.extra = dict(extra or {})
+        self.retry_after = retry_after
         clashing = RESERVED_KEYS & self.extra.keys()
         if clashing:
             raise ValueError(f"extra may not set {', '.join(sorted(clashing))}: they are the error's own")
@@ -83,10 +87,6 @@ class LimitExceeded(ApplicationError):
 
     default_code = "limit_exceeded"
     default_message = "A usage limit is reached; try again later."
-
-    def __init__(self, message: str | None = None, *, retry_after: int | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 class RateLimited(LimitExceeded):

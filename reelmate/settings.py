@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from botocore.config import Config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "reelmate.logging.RequestIdMiddleware",
     "reelmate.api.errors.JsonApiErrorPagesMiddleware",
+    "reelmate.api.errors.DatabaseUnavailableMiddleware",
     "reelmate.api.errors.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -121,11 +123,17 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'reelmate.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept-alive connection is checked before each request reuses it, so after a database restart
+# the first request reconnects instead of failing (no process restart needed).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite is shared by the web server and the worker in the embedded default: wait on locks.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if USING_POSTGRES:  # an unreachable server fails a request in seconds, not after the OS's TCP timeout
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,9 +149,18 @@ USE_TZ = True
 
 # --- Redis: Celery broker + cache -------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Redis may go away: short socket timeouts, and after a connection failure the cache, the job
+# publisher and the event buffer skip Redis for this many seconds (a circuit breaker,
+# reelmate/circuit.py) instead of each request waiting on a timeout.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+OUTAGE_RECHECK_SECONDS = env.float("OUTAGE_RECHECK_SECONDS", default=5.0)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "reelmate", "TIMEOUT": 300}}
+    # Redis while it answers, a per-process memory cache while it does not (reelmate/cache.py).
+    CACHES = {"default": {"BACKEND": "reelmate.cache.DegradingRedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "reelmate", "TIMEOUT": 300,
+                          "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                                      "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "reelmate"}}
 
@@ -157,6 +174,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=720)
 # An unacknowledged message is handed to another worker after this many seconds (acks_late):
 # kept above the hard time limit so a slow job is never run twice while it is still alive.
+# (A job whose worker died is found sooner, by its lapsed lease: see GENERATION_LEASE_SECONDS.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 180),
     # How often a worker looks for messages whose worker died, to put them back on the queue
@@ -164,14 +182,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=30),
     "unacked_restore_throttle": 1,
 }
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+if CELERY_BROKER_URL.startswith("redis"):
+    # Without a socket timeout, a publish to a Redis that vanished without closing the connection
+    # waits forever; it must stay above kombu's 1 s BRPOP timeout.
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
-        data_folder_in=str(_broker_dir / "queue"), data_folder_out=str(_broker_dir / "queue"),
-        control_folder=str(_broker_dir / "control"), store_processed=False,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0),
     )
+
+
+def filesystem_broker_options(var_dir: Path) -> dict:
+    """The filesystem broker's folders under `var_dir` (created), as transport options."""
+    broker_dir = var_dir / "broker"
+    for folder in ("queue", "control"):
+        (broker_dir / folder).mkdir(parents=True, exist_ok=True)
+    return {"data_folder_in": str(broker_dir / "queue"), "data_folder_out": str(broker_dir / "queue"),
+            "control_folder": str(broker_dir / "control"), "store_processed": False}
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(filesystem_broker_options(VAR_DIR))
 
 # --- Storage ----------------------------------------------------------------------------------
 STORAGE_BUCKET_NAME = env("STORAGE_BUCKET_NAME", default="reelmate-storage")
@@ -184,6 +214,12 @@ S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", default="")
 S3_REGION = env("S3_REGION", default="us-east-1")
 USING_S3 = bool(S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)
 PRESIGNED_URL_EXPIRY = env.int("PRESIGNED_URL_EXPIRY", default=3600)
+# An S3 request that cannot connect or gets no answer fails after these timeouts and is tried
+# S3_MAX_ATTEMPTS times in all (botocore's standard retry mode: backoff with jitter); a job whose
+# upload still fails is retried later as a transient failure (`storage_unavailable`).
+S3_CONNECT_TIMEOUT = env.float("S3_CONNECT_TIMEOUT", default=5.0)
+S3_READ_TIMEOUT = env.float("S3_READ_TIMEOUT", default=30.0)
+S3_MAX_ATTEMPTS = env.int("S3_MAX_ATTEMPTS", default=3)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
@@ -192,8 +228,10 @@ STATIC_ROOT = VAR_DIR / "static"
 
 
 def s3_storage_backend(*, bucket: str, endpoint_url: str, access_key: str, secret_key: str, region: str,
-               expire: int) -> dict:
-    """django-storages S3 settings: private objects reachable only through SigV4 presigned URLs."""
+                       expire: int, connect_timeout: float = S3_CONNECT_TIMEOUT,
+                       read_timeout: float = S3_READ_TIMEOUT, max_attempts: int = S3_MAX_ATTEMPTS) -> dict:
+    """django-storages S3 settings: private objects reachable only through SigV4 presigned URLs, and
+    requests bounded in time and retries."""
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -208,6 +246,12 @@ def s3_storage_backend(*, bucket: str, endpoint_url: str, access_key: str, secre
             "querystring_auth": True,
             "querystring_expire": expire,
             "file_overwrite": False,
+            # Given a client config, django-storages no longer applies addressing_style and
+            # signature_version itself: they are repeated here.
+            "client_config": Config(
+                s3={"addressing_style": "path"}, signature_version="s3v4", connect_timeout=connect_timeout,
+                read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": max_attempts},
+            ),
         },
     }
 
@@ -226,6 +270,9 @@ STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# /api/health/ready probes storage (a HEAD on the bucket) at most this often per process.
+HEALTH_STORAGE_CHECK_SECONDS = env.float("HEALTH_STORAGE_CHECK_SECONDS", default=10.0)
 
 # --- Upload limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
@@ -326,7 +373,9 @@ for _network in TRUSTED_PROXIES:
             f"TRUSTED_PROXIES: {_network!r} is not an IP address or network (e.g. 10.0.0.0/8, 2001:db8::/32)."
         ) from None
 RATELIMIT_IP_META_KEY = "reelmate.api.ratelimit.client_ip"
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"] if not REDIS_URL else []
+# Counted in the default cache: Redis (atomic INCR), or per process while Redis is away or absent
+# (the embedded default's single web process): django-ratelimit does not know these backends.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (["django_ratelimit.E003"] if not REDIS_URL else [])
 
 # --- Analytics: what public event ingest may cost ----------------------------------------------
 # New viewer ids counted a day per client address and per video (its share link). Beyond either
@@ -380,9 +429,12 @@ GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=4)
 # Transient failures are retried after base * 2^(attempt-1) seconds (capped), with jitter.
 GENERATION_RETRY_BASE_SECONDS = env.float("GENERATION_RETRY_BASE_SECONDS", default=5.0)
 GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default=300.0)
-# A running job renews its lease every third of this; a job whose lease lapsed (its worker died)
+# A running job renews its lease every quarter of this; a job whose lease lapsed (its worker died)
 # can be claimed by another worker.
-GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
+GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=20)
+# How often the dispatcher (in the beat process) sends jobs the broker never received or lost, and
+# resumes jobs whose lease lapsed: a SIGKILLed worker's job is sent again within lease + this.
+GENERATION_DISPATCH_SECONDS = env.float("GENERATION_DISPATCH_SECONDS", default=5.0)
 
 # --- Script writer (OpenAI chat API) ----------------------------------------------------------
 OPENAI_SCRIPT_MODEL = env("OPENAI_SCRIPT_MODEL", default="gpt-4o-mini")

@@ -4,6 +4,8 @@ Dev-only, like bench/: no product module imports it, and the Docker image leaves
 (.dockerignore). Its own tests are in testkit/tests/.
 
 * `s3_server.S3Server` — SeaweedFS on loopback with signature checking (a private bucket).
+* `redis_server.RedisServer`, `postgres_server.PostgresServer` — private servers a test may stop,
+  restart or freeze; `web_server.WebServer` — the API under gunicorn in its own process.
 * `openai_server.FakeOpenAIServer` — an OpenAI-compatible API: real audio, scripted chat answers.
 * `worker.CeleryWorker` / `worker.TaskEvents` — a real worker process and its task events.
 * `fixtures` — the pytest plugin wiring them into the suite (registered in the root conftest).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["group_pids", "stop_process_group", "with_parent_death_signal"]
+__all__ = ["ChildProcess", "StartStop", "free_port", "group_pids", "stop_process_group", "with_parent_death_signal"]
 
 # Runs in the child before the real program: ask the kernel to SIGKILL this process when its
 # parent (the test process) dies, then exec the program (the setting survives execve). This is
@@ -47,6 +50,13 @@ def with_parent_death_signal(args: list[str]) -> list[str]:
     if not sys.platform.startswith("linux"):
         return list(args)
     return [sys.executable, "-c", _PDEATHSIG_SHIM, str(os.getpid()), *args]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (for a server a test starts, or to refuse connections)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -104,3 +114,17 @@ class StartStop:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class ChildProcess(StartStop):
+    """A test peer that runs one program as a child process (`self._process`, set by `start()`)."""
+
+    _process: subprocess.Popen[Any] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None

@@ -9,11 +9,15 @@ Registered from the root conftest (`pytest_plugins = ["testkit.fixtures"]`).
   settings.OPENAI_API_KEY / OPENAI_BASE_URL pointing at it. `openai_server_session` underneath.
 * `worker_factory` / `celery_worker` (function, transactional_db): real worker processes sharing
   the test database, broker, S3 and (when the test uses `openai_server`) the fake OpenAI API.
+* `beat_factory` (function): `celery beat` processes next to those workers.
+* `private_redis` (function): a Redis server of the test's own (to stop, restart empty, freeze),
+  used as cache and broker by the test process and the workers/beat it starts afterwards.
+* `embedded_broker` (function): `make run`'s filesystem broker, in the test's own folder.
 * `task_events` (function): a `TaskEvents` recorder, entered before the test body runs.
 """
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,23 +25,28 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
 
-from reelmate.settings import s3_storage_backend
+from reelmate.settings import filesystem_broker_options, s3_storage_backend
 from testkit.openai_server import FakeOpenAIServer
+from testkit.redis_server import RedisServer
 from testkit.s3_server import S3Server
 from testkit.worker import (
+    CeleryBeat,
+    CeleryProcess,
     CeleryWorker,
     TaskEvents,
+    broker_switched,
     purge_broker,
     worker_environment,
 )
 
-_WORKERS_KEY = pytest.StashKey[list[CeleryWorker]]()
+_WORKERS_KEY = pytest.StashKey[list[CeleryProcess]]()
 
 
-def s3_storage_settings(server: S3Server) -> dict[str, Any]:
+def s3_storage_settings(server: S3Server, **client_options: Any) -> dict[str, Any]:
     """The settings reelmate.settings would compute with the S3_* environment of `server`.
 
     Built with reelmate.settings.s3_storage_backend, like production; staticfiles is kept.
+    `client_options` (connect_timeout, read_timeout, max_attempts) go to s3_storage_backend.
     """
     return {
         "USING_S3": True,
@@ -50,7 +59,8 @@ def s3_storage_settings(server: S3Server) -> dict[str, Any]:
             **django_settings.STORAGES,
             "default": s3_storage_backend(bucket=server.bucket, endpoint_url=server.endpoint_url,
                                   access_key=server.access_key, secret_key=server.secret_key,
-                                  region=server.region, expire=django_settings.PRESIGNED_URL_EXPIRY),
+                                  region=server.region, expire=django_settings.PRESIGNED_URL_EXPIRY,
+                                  **client_options),
         },
     }
 
@@ -99,6 +109,42 @@ def openai_server(openai_server_session: FakeOpenAIServer, settings: Any) -> Ite
     server.reset()
 
 
+@pytest.fixture
+def private_redis(settings: Any) -> Iterator[RedisServer]:
+    """A Redis server of this test's own, which the test may stop, restart empty or freeze.
+
+    It is the cache, the broker and the event buffer of this process, and of the workers and beat
+    started after this fixture (request it before `worker_factory`/`beat_factory`).
+    """
+    server = RedisServer().start()
+    url = server.url()
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    try:
+        with broker_switched(url, options):
+            yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def embedded_broker(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`make run`'s broker: Celery's filesystem transport, in a folder of this test's own.
+
+    This process publishes there; pass the returned environment to the workers (no Redis for them:
+    filesystem broker, in-process cache, events written directly).
+    """
+    var_dir = tmp_path / "var"
+    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, **filesystem_broker_options(var_dir)}
+    for redis_only in ("socket_timeout", "socket_connect_timeout"):
+        options.pop(redis_only, None)
+    settings.REDIS_URL, settings.CELERY_BROKER_URL = "", "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    with broker_switched("filesystem://", options):
+        yield {"REELMATE_VAR_DIR": str(var_dir)}
+
+
 class WorkerFactory(Protocol):
     def __call__(
         self,
@@ -107,6 +153,7 @@ class WorkerFactory(Protocol):
         env: Mapping[str, str] | None = None,
         concurrency: int = 1,
         ready_timeout: float = 60.0,
+        extra_args: tuple[str, ...] = (),
     ) -> CeleryWorker: ...
 
 
@@ -135,6 +182,7 @@ def worker_factory(
         env: Mapping[str, str] | None = None,
         concurrency: int = 1,
         ready_timeout: float = 60.0,
+        extra_args: tuple[str, ...] = (),
     ) -> CeleryWorker:
         worker = CeleryWorker(
             env=worker_environment(extra=env),
@@ -142,20 +190,48 @@ def worker_factory(
             concurrency=concurrency,
             log_path=tmp_path / f"celery-worker-{len(workers) + 1}.log",
             ready_timeout=ready_timeout,
+            extra_args=extra_args,
         )
         workers.append(worker)
         worker.start()
         return worker
 
     yield start
+    _stop_all(workers)
+
+
+def _stop_all(processes: list[CeleryProcess]) -> None:
     failures: list[Exception] = []
-    for worker in reversed(workers):
+    for process in reversed(processes):
         try:
-            worker.stop()
+            process.stop()
         except Exception as error:
             failures.append(error)
     if failures:
         raise failures[0]
+
+
+@pytest.fixture
+def beat_factory(request: pytest.FixtureRequest, worker_factory: WorkerFactory,
+                 tmp_path: Path) -> Iterator[Callable[..., CeleryBeat]]:
+    """Start `celery beat` processes (as the README runs it next to the workers), stopped at teardown.
+
+    `beat_factory(env={"GENERATION_DISPATCH_SECONDS": "1"})`: `env` as for `worker_factory`.
+    """
+    beats: list[CeleryBeat] = []
+    processes = request.node.stash[_WORKERS_KEY]
+
+    def start(*, env: Mapping[str, str] | None = None) -> CeleryBeat:
+        number = len(beats) + 1
+        beat = CeleryBeat(env=worker_environment(extra=env), schedule_path=tmp_path / f"celerybeat-schedule-{number}",
+                          log_path=tmp_path / f"celery-beat-{number}.log")
+        beats.append(beat)
+        processes.append(beat)
+        beat.start()
+        return beat
+
+    yield start
+    _stop_all(beats)
 
 
 @pytest.fixture
@@ -178,13 +254,16 @@ def pytest_runtest_makereport(
     """On a failing test, attach the tail of each worker's log to the report."""
     report = yield
     if report.failed:
-        for worker in item.stash.get(_WORKERS_KEY, []):
-            report.sections.append((f"celery worker {worker.name} log (tail)", worker.log_tail(80)))
+        for process in item.stash.get(_WORKERS_KEY, []):
+            report.sections.append((f"celery {process.kind} {process.name} log (tail)", process.log_tail(80)))
     return report
 
 
 __all__ = [
     "WorkerFactory",
+    "beat_factory",
+    "embedded_broker",
+    "private_redis",
     "celery_worker",
     "openai_server",
     "openai_server_session",

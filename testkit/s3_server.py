@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -207,6 +208,16 @@ class S3Server(StartStop):
                 retries={"max_attempts": 1},
             ),
         )
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP to its process group): it keeps its port but answers nothing,
+        as storage that hangs instead of refusing connections."""
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGCONT)
 
     def log_tail(self, lines: int = 40) -> str:
         if self.log_path is None or not self.log_path.exists():

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -33,9 +33,10 @@ from django.conf import settings
 from django.db import connections
 
 from reelmate.celery import app as reelmate_app
-from testkit import StartStop, group_pids, stop_process_group, with_parent_death_signal
+from testkit import ChildProcess, group_pids, stop_process_group, with_parent_death_signal
 
-__all__ = ["CeleryWorker", "TaskEvents", "database_url", "purge_broker", "worker_environment"]
+__all__ = ["CeleryBeat", "CeleryProcess", "CeleryWorker", "TaskEvents", "broker_switched", "database_url",
+           "purge_broker", "worker_environment"]
 
 _counter = itertools.count(1)
 
@@ -64,6 +65,10 @@ MIRRORED_SETTINGS = (
     "RENDER_PRESET",
     "RENDER_CRF",
     "GENERATION_MAX_ATTEMPTS",
+    "GENERATION_RETRY_BASE_SECONDS",
+    "GENERATION_LEASE_SECONDS",
+    "GENERATION_DISPATCH_SECONDS",
+    "OUTAGE_RECHECK_SECONDS",
     "PUBLIC_BASE_URL",
     "FRONTEND_URL",
 )
@@ -142,22 +147,44 @@ def purge_broker(app: Celery | None = None) -> None:
             channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
 
 
-class CeleryWorker(StartStop):
-    """One `celery worker` process (prefork) in its own process group.
+@contextlib.contextmanager
+def broker_switched(url: str, transport_options: Mapping[str, Any], app: Celery | None = None) -> Iterator[None]:
+    """Make `app` (the project's by default) publish to and control through another broker for a
+    while: its configuration and its cached connection pools are switched, then restored."""
+    app = app or reelmate_app
+    keys = ("broker_url", "broker_transport_options")
+    # app.conf reads Django's settings when asked, unless a value was set on it: restore exactly that.
+    saved = {key: app.conf.changes[key] for key in keys if key in app.conf.changes}
 
-        worker = CeleryWorker(env=worker_environment(), queues=("default", "render"))
-        worker.start()          # returns once the worker answers a control ping
-        ...
-        worker.stop()           # warm shutdown (TERM), SIGKILL to the group after a timeout
-        worker.kill()           # SIGKILL the whole group at once (crash simulation)
+    def reset_pools() -> None:
+        # Looked up again on next use, like after a fork: kombu keeps one pool per broker URL, so
+        # the suite's own pool is found again, open, once the switch is undone.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset_pools()
+    app.conf.update(broker_url=url, broker_transport_options=dict(transport_options))
+    try:
+        yield
+    finally:
+        reset_pools()
+        for key in keys:
+            app.conf.changes.pop(key, None)
+        app.conf.update(saved)
+
+
+class CeleryProcess(ChildProcess):
+    """A `celery` program (worker or beat) in its own process group, with its log in a file.
+
+    Subclasses say what to run (`command`) and when it is ready (`_wait_until_ready`).
     """
+
+    kind = "celery"
 
     def __init__(
         self,
         *,
         env: Mapping[str, str],
-        queues: Iterable[str] = ("default", "render"),
-        concurrency: int = 1,
         name: str | None = None,
         log_path: Path | str | None = None,
         ready_timeout: float = 60.0,
@@ -166,13 +193,11 @@ class CeleryWorker(StartStop):
         app: Celery | None = None,
     ) -> None:
         self.env = dict(env)
-        self.queues = tuple(queues)
-        self.concurrency = concurrency
         unique = f"{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
         self.name = name or f"reelmate-test-{unique}@{socket.gethostname()}"
         self._own_log = log_path is None
         self.log_path = (Path(log_path) if log_path
-                         else Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1]))
+                         else Path(tempfile.mkstemp(prefix=f"celery-{self.kind}-", suffix=".log")[1]))
         self.ready_timeout = ready_timeout
         self.cwd = Path(cwd) if cwd else Path(__file__).resolve().parents[1]  # the project root
         self.extra_args = tuple(extra_args)
@@ -183,22 +208,14 @@ class CeleryWorker(StartStop):
     # --- lifecycle ----------------------------------------------------------------------------
     @property
     def command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "celery", "-A", "reelmate", "worker",
-            "-Q", ",".join(self.queues),
-            "-c", str(self.concurrency),
-            "-P", "prefork",
-            "-n", self.name,
-            "-l", "INFO",
-            "-E",  # task events, so tests can see what ran (results are ignored)
-            # No cluster chatter: start faster and do not talk to other tests' workers.
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            *self.extra_args,
-        ]
+        raise NotImplementedError
+
+    def _wait_until_ready(self) -> None:
+        raise NotImplementedError
 
     def start(self) -> Self:
         if self.is_alive:
-            raise RuntimeError("worker already running")
+            raise RuntimeError(f"{self.kind} already running")
         self._log_file = open(self.log_path, "ab")
         self._process = subprocess.Popen(
             with_parent_death_signal(self.command),
@@ -211,7 +228,7 @@ class CeleryWorker(StartStop):
         )
         try:
             self._wait_until_ready()
-        except BaseException:  # including KeyboardInterrupt: never leave the worker running
+        except BaseException:  # including KeyboardInterrupt: never leave the process running
             self.kill()
             raise
         return self
@@ -248,19 +265,11 @@ class CeleryWorker(StartStop):
 
     # --- state --------------------------------------------------------------------------------
     @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    @property
-    def is_alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
     def returncode(self) -> int | None:
         return self._process.returncode if self._process else None
 
     def pids(self) -> list[int]:
-        """The main process and its pool children (everything alive in the worker's process group)."""
+        """The main process and its children (everything alive in the process group)."""
         return group_pids(self._process.pid) if self._process else []
 
     def child_pids(self) -> list[int]:
@@ -274,6 +283,46 @@ class CeleryWorker(StartStop):
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def _check_alive(self) -> None:
+        if self._process is not None and self._process.poll() is not None:
+            raise RuntimeError(f"{self.kind} {self.name} exited with {self._process.returncode}\n{self.log_tail()}")
+
+
+class CeleryWorker(CeleryProcess):
+    """One `celery worker` process (prefork) in its own process group.
+
+        worker = CeleryWorker(env=worker_environment(), queues=("default", "render"))
+        worker.start()          # returns once the worker answers a control ping
+        ...
+        worker.stop()           # warm shutdown (TERM), SIGKILL to the group after a timeout
+        worker.kill()           # SIGKILL the whole group at once (crash simulation)
+
+    With `extra_args=("-B", "--schedule", path)` it embeds beat, as `make run` does.
+    """
+
+    kind = "worker"
+
+    def __init__(self, *, env: Mapping[str, str], queues: Iterable[str] = ("default", "render"),
+                 concurrency: int = 1, **options: Any) -> None:
+        super().__init__(env=env, **options)
+        self.queues = tuple(queues)
+        self.concurrency = concurrency
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "reelmate", "worker",
+            "-Q", ",".join(self.queues),
+            "-c", str(self.concurrency),
+            "-P", "prefork",
+            "-n", self.name,
+            "-l", "INFO",
+            "-E",  # task events, so tests can see what ran (results are ignored)
+            # No cluster chatter: start faster and do not talk to other tests' workers.
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            *self.extra_args,
+        ]
 
     # --- talking to it through the broker -----------------------------------------------------
     def ping(self, timeout: float = 1.0) -> bool:
@@ -302,17 +351,42 @@ class CeleryWorker(StartStop):
             time.sleep(0.1)
         raise AssertionError(f"{task_name} ran {total} times on {self.name}, expected {count}\n{self.log_tail()}")
 
-    def _check_alive(self) -> None:
-        if self._process is not None and self._process.poll() is not None:
-            raise RuntimeError(f"worker {self.name} exited with {self._process.returncode}\n{self.log_tail()}")
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        with self.app.connection_for_write() as connection:
+            # A broker that restarted since this process last used it breaks the first attempt.
+            broker_gone = connection.connection_errors + connection.channel_errors
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                if self.ping(timeout=0.5):
+                    return
+            except broker_gone:
+                time.sleep(0.2)
+        raise RuntimeError(f"worker {self.name} not ready after {self.ready_timeout}s\n{self.log_tail()}")
+
+
+class CeleryBeat(CeleryProcess):
+    """`celery beat`, as the README runs it next to the workers; its schedule file in `schedule_path`."""
+
+    kind = "beat"
+
+    def __init__(self, *, env: Mapping[str, str], schedule_path: Path | str, **options: Any) -> None:
+        super().__init__(env=env, **options)
+        self.schedule_path = Path(schedule_path)
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "reelmate", "beat", "--schedule", str(self.schedule_path),
+                "-l", "INFO", *self.extra_args]
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
+        while "beat: Starting..." not in self.log_text():
             self._check_alive()
-            if self.ping(timeout=0.5):
-                return
-        raise RuntimeError(f"worker {self.name} not ready after {self.ready_timeout}s\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"beat not started after {self.ready_timeout}s\n{self.log_tail()}")
+            time.sleep(0.1)
 
 
 class TaskEvents:

@@ -1,7 +1,7 @@
 """Where a reel's files go: an ArtifactStore and the key layout.
 
-Keys are deterministic per job (`<prefix>/reel.mp4`, ...): a job that is run again after a crash
-writes the same keys, so a retried or re-delivered job never leaves orphaned files behind.
+Keys are deterministic under the prefix the caller chooses (`<prefix>/reel.mp4`, ...). The worker
+gives each run of a job a prefix of its own, so two runs of one job never write the same key.
 """
 from __future__ import annotations
 
@@ -50,9 +50,8 @@ def artifact_keys(prefix: str) -> dict[str, str]:
 def upload_artifacts(store: ArtifactStore, files: dict[str, Path], prefix: str) -> dict[str, str]:
     """Upload every role's file under its deterministic key and return the keys.
 
-    A failure part-way leaves what was uploaded: the job's next attempt overwrites those keys, and
-    the job's owner removes them if the job finally fails or is canceled. (Removing them here could
-    delete files of another run that has taken the job over.)
+    A failure part-way leaves what was uploaded: the caller, who knows whether the run may still
+    complete, removes them (`delete_artifacts`).
     """
     keys = artifact_keys(prefix)
     content_types = {item.role: item.content_type for item in ARTIFACT_FILES}

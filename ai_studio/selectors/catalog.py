@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
+from reelmate.cache import shared_cache_available
 
 CATALOG_VERSION_KEY = "ai_studio:catalog:version"
 CATALOG_PAGE_MAX_SECONDS = 300
@@ -105,8 +106,12 @@ def cached_catalog_page(kind: str, request_url: str, build: Callable[[], dict]) 
     timeout = catalog_cache_seconds()
     if not timeout:
         return build()
+    version = catalog_version()
+    if not shared_cache_available():
+        # Redis is away: a page cached in this process alone would miss staff edits made elsewhere.
+        return build()
     digest = hashlib.sha256(request_url.encode()).hexdigest()[:32]
-    key = f"ai_studio:catalog:{kind}:v{catalog_version()}:{digest}"
+    key = f"ai_studio:catalog:{kind}:v{version}:{digest}"
     body = cache.get(key)
     if body is None:
         body = build()

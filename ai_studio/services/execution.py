@@ -1,11 +1,18 @@
 """Running a generation job on a worker: claim it, run the engine, record the outcome.
 
-Exactly-once: a job is claimed with a conditional UPDATE that hands it a fresh lease token; every
-later write (progress, completion, failure) is conditional on that token. A worker that died
-(SIGKILL) stops renewing its lease, the broker redelivers the task (acks_late), and the next
-worker claims the job once the lease has lapsed. Completion flips the status and creates the
-GeneratedVideo in one transaction, and GeneratedVideo.job is one-to-one, so a job completes once.
-Artifact keys are deterministic per job, so a rerun overwrites rather than orphans files.
+Exactly once: a job is claimed with a conditional UPDATE that hands it a fresh lease token; every
+later write (progress, completion, failure) is conditional on that token. A heartbeat renews the
+lease every GENERATION_LEASE_SECONDS / 4. A worker that died (SIGKILL, OOM) stops renewing it;
+once the lease has lapsed the dispatcher (`services.dispatch`) sends the job again and the next
+worker claims it. Completion flips the status and creates the GeneratedVideo in one transaction,
+and GeneratedVideo.job is one-to-one, so a job completes once.
+
+Each run uploads under a prefix of its own (`run_prefix`: the job's folder and the run's lease
+token), so a run that lost its lease cannot overwrite the files of the run that took over; the
+GeneratedVideo records the keys of the run that completed. Every other run's files are removed:
+by the run itself when it stops without completing, by the next run that claims the job when the
+previous one died, and later (`PendingFileDeletion`) when storage was down at that moment.
+
 The job's charge against its owner's plan (``ai_studio.services.quotas``) is settled or refunded
 in the transaction that gives the job its final status, so it is accounted once however many
 runs the job had.
@@ -17,6 +24,7 @@ import random
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,15 +37,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-# ai_studio.tasks imports this module too (a service and its task know each other): the module, not
-# its names, is imported here, so either may be imported first.
-from ai_studio import tasks
-from ai_studio.generation.artifacts import ArtifactError, delete_artifacts
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.services import engine_requests, quotas
-from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
+from ai_studio.services.artifact_storage import DjangoStorageArtifactStore, discard_files
 from campaigns.models import Campaign
 
 logger = logging.getLogger(__name__)
@@ -49,12 +53,24 @@ class LeaseLost(Exception):
 
 @dataclass
 class Outcome:
-    status: str  # "completed" | "failed" | "canceled" | "retry" | "skipped" | "busy"
+    # "completed" | "failed" | "canceled" | "retry" | "skipped" | "busy" | "interrupted"
+    status: str
     retry_in: float | None = None  # seconds, when the task should run again
 
 
 def artifact_prefix(job: VideoGenerationJob) -> str:
+    """The job's folder; each run's files are in a folder of their own inside it (`run_prefix`)."""
     return f"users/{job.owner_id}/videos/{job.id}"
+
+
+def run_prefix(job: VideoGenerationJob, token: uuid.UUID | str) -> str:
+    return f"{artifact_prefix(job)}/{token}"
+
+
+def discard_run_files(job: VideoGenerationJob, token: uuid.UUID | str | None) -> None:
+    """Remove what a run that will not complete uploaded (later, if storage is down)."""
+    if token is not None:
+        discard_files(run_prefix(job, token))
 
 
 # --- claiming ---------------------------------------------------------------------------------
@@ -62,22 +78,36 @@ def lease_lapsed_before() -> datetime:
     return timezone.now() - timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
 
 
+def heartbeat_seconds() -> float:
+    return max(settings.GENERATION_LEASE_SECONDS / 4, 0.5)
+
+
 def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
     """Take the job if it is queued, or processing under a lapsed lease (its worker died) with
-    attempts left. Returns (job, token)."""
+    attempts left. Returns (job, token).
+
+    The UPDATE is also conditional on the lease token read just before, so the run whose lease
+    this claim ends is known: it died, and its files are removed here.
+    """
     token = uuid.uuid4()
+    previous = VideoGenerationJob.objects.filter(pk=job_id).values_list("lease_token", flat=True).first()
     now = timezone.now()
     claimable = Q(status=JobStatus.QUEUED) | Q(
         status=JobStatus.PROCESSING, heartbeat_at__lt=lease_lapsed_before(),
         attempts__lt=settings.GENERATION_MAX_ATTEMPTS,
     )
-    updated = VideoGenerationJob.objects.filter(claimable, pk=job_id, cancel_requested=False).update(
+    updated = VideoGenerationJob.objects.filter(
+        claimable, pk=job_id, cancel_requested=False, lease_token=previous,
+    ).update(
         status=JobStatus.PROCESSING, lease_token=token, heartbeat_at=now, attempts=F("attempts") + 1,
         started_at=now, stage=JobStage.PREPARING_SCRIPT, updated_at=now,
     )
     if not updated:
         return None, token
     job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "owner").get(pk=job_id)
+    if previous is not None:
+        logger.warning("resuming a job whose worker stopped", extra={"job_id": str(job.pk), "attempt": job.attempts})
+        discard_run_files(job, previous)
     return job, token
 
 
@@ -97,9 +127,8 @@ class _Heartbeat(threading.Thread):
         self.lost = False
 
     def run(self) -> None:
-        interval = max(settings.GENERATION_LEASE_SECONDS / 4, 0.5)
         try:
-            while not self.stopped.wait(interval):
+            while not self.stopped.wait(heartbeat_seconds()):
                 try:
                     if not _owned(self.job, self.token).update(heartbeat_at=timezone.now()):
                         self.lost = True
@@ -116,7 +145,10 @@ class _Heartbeat(threading.Thread):
 
 
 class _DatabaseReporter:
-    """Persists stage + progress (never going backwards) and notices cancellation or a lost lease."""
+    """Persists stage + progress (never going backwards) and notices cancellation or a lost lease.
+
+    A database error while recording progress is logged and the run goes on: the heartbeat keeps
+    the lease (or finds it lost), and completion retries its own write."""
 
     def __init__(self, job: VideoGenerationJob, token: uuid.UUID, heartbeat: _Heartbeat) -> None:
         self.job, self.token, self.heartbeat = job, token, heartbeat
@@ -124,19 +156,26 @@ class _DatabaseReporter:
     def stage(self, stage: str, progress: int) -> None:
         if self.heartbeat.lost:
             raise LeaseLost()
-        updated = _owned(self.job, self.token).filter(cancel_requested=False).update(
-            stage=stage, progress=Greatest(F("progress"), progress), heartbeat_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        if not updated:
+        try:
+            updated = _owned(self.job, self.token).filter(cancel_requested=False).update(
+                stage=stage, progress=Greatest(F("progress"), progress), heartbeat_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            if updated:
+                return
             current = VideoGenerationJob.objects.filter(pk=self.job.pk).values("cancel_requested", "lease_token").get()
-            if current["cancel_requested"] and current["lease_token"] == self.token:
-                raise Canceled()
-            raise LeaseLost()
+        except DatabaseError:
+            logger.warning("could not record progress; going on", exc_info=True, extra={"job_id": str(self.job.pk)})
+            connection.close()
+            return
+        if current["cancel_requested"] and current["lease_token"] == self.token:
+            raise Canceled()
+        raise LeaseLost()
 
 
 # --- running ----------------------------------------------------------------------------------
 def execute_job(job_id) -> Outcome:
+    """Claim and run the job. Raises DatabaseError only when the job could not even be claimed."""
     close_old_connections()
     job, token = claim(job_id)
     if job is None:
@@ -144,15 +183,32 @@ def execute_job(job_id) -> Outcome:
     heartbeat = _Heartbeat(job, token)
     heartbeat.start()
     workdir = Path(tempfile.mkdtemp(prefix=f"reel-{job.pk}-"))
+    try:
+        outcome = _run(job, token, heartbeat, workdir)
+    except DatabaseError:
+        # The database went away and stayed away. Whether our last write landed is unknown, so
+        # our files stay: whoever next takes the job (the dispatcher resends it once our lease
+        # lapses) removes them, unless they became the video.
+        logger.warning("database unavailable; the job resumes once its lease lapses", exc_info=True,
+                       extra={"job_id": str(job.pk)})
+        return Outcome("interrupted")
+    finally:
+        heartbeat.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if outcome.status != "completed":
+        discard_run_files(job, token)
+    return outcome
+
+
+def _run(job: VideoGenerationJob, token: uuid.UUID, heartbeat: _Heartbeat, workdir: Path) -> Outcome:
     store = DjangoStorageArtifactStore()
     try:
         result = run_pipeline(
             engine_requests.generation_request(job, workdir, store), workdir=workdir,
             speech_provider=engine_requests.speech_provider_for(job.voice), store=store,
-            key_prefix=artifact_prefix(job), reporter=_DatabaseReporter(job, token, heartbeat),
+            key_prefix=run_prefix(job, token), reporter=_DatabaseReporter(job, token, heartbeat),
             **engine_requests.render_options(),
         )
-        return _complete(job, token, result)
     except Canceled:
         return _cancel(job, token)
     except LeaseLost:
@@ -168,12 +224,12 @@ def execute_job(job_id) -> Outcome:
         if error.transient:
             return _transient_failure(job, token, error.code, error.message)
         return _fail(job, token, error.code, error.message)
+    except DatabaseError:
+        raise
     except Exception as error:  # a bug: fail the job visibly, keep the traceback in the logs
         logger.exception("generation job crashed", extra={"job_id": str(job.pk)})
         return _fail(job, token, "internal_error", f"Unexpected error ({type(error).__name__}); it has been logged.")
-    finally:
-        heartbeat.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    return _complete_retrying(job, token, result)
 
 
 def _not_claimed(job_id) -> Outcome:
@@ -187,24 +243,50 @@ def _not_claimed(job_id) -> Outcome:
     job = VideoGenerationJob.objects.filter(pk=job_id).first()
     if job is None or job.status != JobStatus.PROCESSING:
         return Outcome("skipped")
-    orphaned = VideoGenerationJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING,
-                                                 heartbeat_at__lt=lease_lapsed_before())
     if job.heartbeat_at >= lease_lapsed_before():
         lapses_at = job.heartbeat_at + timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
         return Outcome("busy", retry_in=max((lapses_at - timezone.now()).total_seconds(), 0) + 1)
+    # The dead run's lease, matched exactly: if another run claims the job meanwhile, this is a no-op.
+    orphaned = VideoGenerationJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, lease_token=job.lease_token,
+                                                 heartbeat_at__lt=lease_lapsed_before())
     if job.cancel_requested:
-        if _finish(job, orphaned, JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
-            discard_job_files(job)
-            return Outcome("canceled")
+        outcome = Outcome("canceled")
+        finished = _finish(job, orphaned, JobStatus.CANCELED, "canceled", CANCELED_MESSAGE)
+    else:
+        outcome = Outcome("failed")
+        finished = _finish(job, orphaned, JobStatus.FAILED, "worker_lost",
+                           f"The worker running this job stopped {job.attempts} times (crash or out of memory).")
+    if not finished:
         return Outcome("skipped")
-    if _finish(job, orphaned, JobStatus.FAILED, "worker_lost",
-               f"The worker running this job stopped {job.attempts} times (crash or out of memory)."):
-        discard_job_files(job)
-        return Outcome("failed")
-    return Outcome("skipped")
+    discard_run_files(job, job.lease_token)
+    return outcome
 
 
 # --- outcomes ---------------------------------------------------------------------------------
+COMPLETION_RETRY_SECONDS = (0.5, 1, 2, 4, 8)  # a database restart usually takes seconds
+
+
+def _complete_retrying(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult) -> Outcome:
+    """The finished work is worth a few retries of its one write while the database restarts.
+
+    A failure may hide a commit that landed (the connection broke before the answer): each retry
+    first looks whether the job already completed with this run's video.
+    """
+    pauses = iter(COMPLETION_RETRY_SECONDS)
+    while True:
+        try:
+            if GeneratedVideo.objects.filter(job_id=job.pk, video_key=result.keys["video"]).exists():
+                return Outcome("completed")
+            return _complete(job, token, result)
+        except DatabaseError:
+            pause = next(pauses, None)
+            if pause is None:
+                raise
+            logger.warning("could not record the completion; retrying", extra={"job_id": str(job.pk)})
+            connection.close()
+            time.sleep(pause)
+
+
 def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
@@ -234,7 +316,8 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
         return Outcome("completed")
     if VideoGenerationJob.objects.filter(pk=job.pk, cancel_requested=True, lease_token=token).exists():
         return _cancel(job, token)
-    return Outcome("skipped")  # our lease lapsed and another run owns the job (same keys)
+    logger.warning("lease lost before completion; another worker runs the job", extra={"job_id": str(job.pk)})
+    return Outcome("skipped")
 
 
 def _current_campaign_id(job: VideoGenerationJob) -> int | None:
@@ -266,26 +349,15 @@ def _finish(job: VideoGenerationJob, queryset, status: str, code: str, message: 
     return finished
 
 
-def discard_job_files(job: VideoGenerationJob) -> None:
-    """Remove what a job that will never complete uploaded; storage trouble is only logged."""
-    try:
-        delete_artifacts(DjangoStorageArtifactStore(), artifact_prefix(job))
-    except ArtifactError:
-        logger.warning("could not remove the files of an unfinished job", exc_info=True,
-                       extra={"job_id": str(job.pk)})
-
-
 def _cancel(job: VideoGenerationJob, token: uuid.UUID) -> Outcome:
     if not _finish(job, _owned(job, token), JobStatus.CANCELED, "canceled", CANCELED_MESSAGE):
-        return Outcome("skipped")  # another run owns the job now: its files are its business
-    discard_job_files(job)
+        return Outcome("skipped")  # another run owns the job now
     return Outcome("canceled")
 
 
 def _fail(job: VideoGenerationJob, token: uuid.UUID, code: str, message: str) -> Outcome:
     if not _finish(job, _owned(job, token), JobStatus.FAILED, code, message):
         return Outcome("skipped")
-    discard_job_files(job)
     logger.warning("generation job failed", extra={"job_id": str(job.pk), "error_code": code})
     return Outcome("failed")
 
@@ -294,10 +366,11 @@ def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, mes
     attempts = VideoGenerationJob.objects.filter(pk=job.pk).values_list("attempts", flat=True).get()
     if attempts >= settings.GENERATION_MAX_ATTEMPTS:
         return _fail(job, token, code, f"{message} (gave up after {attempts} attempts)")
-    # Back to the queue, keeping the reason visible while it waits — unless it was canceled meanwhile.
+    # Back to the queue, keeping the reason visible while it waits — unless it was canceled
+    # meanwhile. The task sends the delayed retry and records it (dispatched_at).
     requeued = _owned(job, token).filter(cancel_requested=False).update(
-        status=JobStatus.QUEUED, stage=JobStage.QUEUED, lease_token=None,
-        error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
+        status=JobStatus.QUEUED, stage=JobStage.QUEUED, lease_token=None, dispatched_at=None,
+        updated_at=timezone.now(), error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
     if not requeued:
         return _cancel(job, token)
     return Outcome("retry", retry_in=backoff_seconds(attempts))
@@ -308,22 +381,3 @@ def backoff_seconds(attempt: int) -> float:
     delay = min(settings.GENERATION_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
                 settings.GENERATION_RETRY_MAX_SECONDS)
     return round(delay * random.uniform(0.5, 1.0), 2)
-
-
-# --- housekeeping -----------------------------------------------------------------------------
-def requeue_stalled_jobs(*, queued_for: timedelta = timedelta(minutes=10)) -> int:
-    """Re-send jobs whose message may be lost: processing under a lapsed lease, or queued too long.
-
-    Sending a job twice is harmless: only one run can claim it.
-    """
-    now = timezone.now()
-    lapsed = now - timedelta(seconds=settings.GENERATION_LEASE_SECONDS * 3)
-    stalled = VideoGenerationJob.objects.filter(
-        Q(status=JobStatus.PROCESSING, heartbeat_at__lt=lapsed)
-        | Q(status=JobStatus.QUEUED, updated_at__lt=now - queued_for)
-    ).values_list("pk", flat=True)[:500]
-    count = 0
-    for job_id in stalled:
-        tasks.run_generation_job.delay(str(job_id))
-        count += 1
-    return count

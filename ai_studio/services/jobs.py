@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ai_studio import tasks
 from ai_studio.generation.artifacts import ArtifactError
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
-from ai_studio.services import quotas
+from ai_studio.services import dispatch, quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
-from ai_studio.services.execution import discard_job_files, lease_lapsed_before
+from ai_studio.services.execution import discard_run_files, lease_lapsed_before
 from ai_studio.services.templates import record_template_use
 from campaigns.models import CampaignMedia
 from reelmate.errors import Conflict, Unavailable
@@ -99,9 +98,13 @@ def _lock_media(media_ids) -> None:
 
 
 def enqueue(job: VideoGenerationJob) -> None:
-    """Send the job to the render queue after commit, so the worker always finds the row."""
-    job_id = str(job.id)
-    transaction.on_commit(lambda: tasks.run_generation_job.delay(job_id))
+    """Send the job to the render queue after commit, so the worker always finds the row.
+
+    The job is stored whatever the broker does: if it is unreachable, the job waits undispatched
+    and the dispatcher sends it once the broker is back (`services.dispatch`).
+    """
+    job_id = job.id
+    transaction.on_commit(lambda: dispatch.send_job(job_id))
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
@@ -119,10 +122,11 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
         elif job.status == JobStatus.PROCESSING:
             job.cancel_requested = True
             if job.heartbeat_at is None or job.heartbeat_at < lease_lapsed_before():
+                dead_run = job.lease_token
                 job.status, job.lease_token, job.completed_at = JobStatus.CANCELED, None, timezone.now()
                 job.error_code, job.error_message = "canceled", "Canceled by the user; its worker had stopped."
                 quotas.refund_charge(job)
-                transaction.on_commit(lambda: discard_job_files(job))
+                transaction.on_commit(lambda: discard_run_files(job, dead_run))
             job.save()
         else:
             raise Conflict(f"A {job.status} job cannot be canceled.", code="job_not_cancelable")
@@ -153,7 +157,7 @@ def retry_job(job: VideoGenerationJob, *, by_staff: bool = False) -> VideoGenera
         job.error_code = job.error_message = ""
         job.cancel_requested = False
         job.attempts = 0  # worker attempts of this run; the plan's cap reads user_retries
-        job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = None
+        job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = job.dispatched_at = None
         job.stage_timings, job.total_seconds = {}, None
         job.save()
         quotas.open_charge(job, estimate)

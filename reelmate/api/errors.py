@@ -10,13 +10,15 @@ too; error pages Django makes itself (unknown URL, a crash) are turned into this
 """
 from __future__ import annotations
 
+import logging
 import math
 
+from django import db
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,6 +26,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from reelmate import errors
+
+logger = logging.getLogger(__name__)
 
 # The HTTP status of each kind of domain error; a subclass takes its nearest listed ancestor's.
 STATUS_FOR: dict[type[errors.ApplicationError], int] = {
@@ -49,7 +53,7 @@ def status_for(error: errors.ApplicationError) -> int:
 def headers_for(error: errors.ApplicationError, context: dict) -> dict[str, str]:
     """Headers that the error's data implies."""
     headers = {}
-    if isinstance(error, errors.LimitExceeded) and error.retry_after is not None:
+    if error.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(error.retry_after))
     if isinstance(error, errors.Unauthenticated):
         # As DRF does for its own 401s: name the scheme the view accepts.
@@ -220,3 +224,33 @@ class JsonApiErrorPagesMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+# --- The database went away -------------------------------------------------------------------
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = ("database_unavailable", "The database is unavailable; try again in a few seconds.")
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database connection (server restarting, failing over) is a 503 with Retry-After, not a
+    500: JSON under /api/ (DRF views re-raise what they do not handle, so this covers them too),
+    plain text elsewhere. Django closes the broken connection when the request ends, and the next
+    request reconnects (CONN_HEALTH_CHECKS): no restart is needed once the server is back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (db.OperationalError, db.InterfaceError)):
+            return None
+        logger.warning("database unavailable: %s", exception)
+        code, message = DATABASE_UNAVAILABLE
+        if _is_api(request):
+            response = JsonResponse(error_body(code, message), status=503)
+        else:
+            response = HttpResponse(message, status=503, content_type="text/plain")
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response

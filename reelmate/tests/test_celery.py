@@ -19,7 +19,7 @@ FLUSH_TASK = "analytics.tasks.flush_event_buffer"
 SHORT_TASKS = (
     VOICE_SAMPLE_TASK,
     FLUSH_TASK,
-    "ai_studio.tasks.requeue_stalled_jobs",
+    "ai_studio.tasks.purge_pending_file_deletions",
     "analytics.tasks.prune_processed_event_batches",
     "analytics.tasks.prune_daily_viewers",
     "accounts.tasks.flush_expired_tokens",

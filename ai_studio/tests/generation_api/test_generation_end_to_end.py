@@ -19,6 +19,7 @@ from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.services.execution import artifact_prefix
 from ai_studio.tasks import run_generation_job
 from ai_studio.tests.catalog.factories import VoiceFactory
+from ai_studio.tests.generation_api.observe import stored_keys, video_prefix, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,27 +27,10 @@ SCRIPT = "Meet the new Rocket Shoes. Lighter than air, faster than ever. Tap the
 FAST_RETRIES = {"GENERATION_RETRY_BASE_SECONDS": "0.2", "GENERATION_MAX_ATTEMPTS": "2"}
 
 
-def wait_for(client, job_id, statuses=("completed", "failed", "canceled"), timeout=120.0, until=None) -> dict:
-    """Poll the status endpoint like a client would; returns every body seen, last one last."""
-    deadline, seen = time.monotonic() + timeout, []
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/ai-studio/generation-status/{job_id}").json()
-        seen.append(body)
-        if body["status"] in statuses or (until and until(body)):
-            return {"last": body, "seen": seen}
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {seen[-1]['status']}/{seen[-1]['stage']} after {timeout}s")
-
-
 def download(url: str, target: Path) -> Path:
     with urllib.request.urlopen(url, timeout=30) as response:
         target.write_bytes(response.read())
     return target
-
-
-def stored_keys(s3_server, prefix: str) -> set[str]:
-    listing = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=prefix + "/")
-    return {item["Key"] for item in listing.get("Contents", [])}
 
 
 def frame_pixels(video: Path, at: float, tmp_path: Path) -> np.ndarray:
@@ -88,9 +72,9 @@ def test_a_reel_is_generated_stored_and_playable(generate, auth_client, celery_w
     frames = [frame_pixels(video, at, tmp_path) for at in (0.6, 0.9, 1.2, 1.5)]
     assert max(np.abs(a - b).mean() for a, b in zip(frames, frames[1:])) > 0.05
 
-    assert stored_keys(s3_server, artifact_prefix(VideoGenerationJob.objects.get(pk=job_id))) == {
-        f"{artifact_prefix(VideoGenerationJob.objects.get(pk=job_id))}/{name}"
-        for name in ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt", "captions.vtt")}
+    prefix = video_prefix(VideoGenerationJob.objects.get(pk=job_id))
+    assert stored_keys(s3_server, prefix) == {
+        f"{prefix}/{name}" for name in ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt", "captions.vtt")}
 
 
 @pytest.fixture
@@ -194,7 +178,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_exactly_on
     # Diagnostics for a rare failure seen once in a loaded full run and not reproduced since.
     assert job.attempts == 2, {"attempts": job.attempts, "timings": job.stage_timings, "status": final["status"]}
     assert GeneratedVideo.objects.filter(job=job).count() == 1
-    prefix = artifact_prefix(job)
+    prefix = video_prefix(job)
     assert stored_keys(s3_server, prefix) == {f"{prefix}/{name}" for name in
                                              ("reel.mp4", "thumbnail.jpg", "voice.wav", "captions.srt",
                                               "captions.vtt")}

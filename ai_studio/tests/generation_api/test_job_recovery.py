@@ -25,7 +25,8 @@ def orphaned_job(**fields):
 
 
 def upload_partial_files(job) -> str:
-    key = artifact_keys(execution.artifact_prefix(job))["audio"]
+    """What the dead run had uploaded: under its own prefix, named by its lease token."""
+    key = artifact_keys(execution.run_prefix(job, job.lease_token))["audio"]
     default_storage.save(key, ContentFile(b"half a job"))
     return key
 
