@@ -144,10 +144,11 @@ def _check_spec(spec: RenderSpec) -> None:
 
 
 def _mouth_levels(spec: RenderSpec) -> np.ndarray:
+    voice = Path(spec.voice_path or spec.audio_path)
     try:
-        return mouth_levels_for_wav(Path(spec.audio_path), spec.fps, MOUTH_LEVELS)
+        return mouth_levels_for_wav(voice, spec.fps, MOUTH_LEVELS)
     except (wave.Error, EOFError, ValueError) as exc:
-        raise RenderError("audio_unreadable", f"not a PCM WAV: {spec.audio_path}: {exc}") from exc
+        raise RenderError("audio_unreadable", f"not a PCM WAV: {voice}: {exc}") from exc
 
 
 def _write_captions(spec: RenderSpec, scratch: Path) -> str:
