@@ -110,7 +110,7 @@ def tick_true_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
         upsampled = signal.upfirdn(_INTERPOLATOR, rows, up=OVERSAMPLING, axis=1)
         first = _MARGIN * OVERSAMPLING + _INTERPOLATOR_DELAY  # the tick's first sample, oversampled
         core = upsampled[:, first:first + TICK * OVERSAMPLING]
-        peaks[loud] = np.abs(core).reshape(len(loud), -1).max(axis=1)
+        peaks[loud] = np.maximum(peaks[loud], np.abs(core).reshape(len(loud), -1).max(axis=1))
     return peaks
 
 

@@ -18,6 +18,7 @@ second ffmpeg pass (loudnorm or ebur128) would cost more than the whole stage.
 from __future__ import annotations
 
 import math
+import re
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +167,28 @@ def _decode_music(path: Path, workdir: Path, seconds: float) -> np.ndarray:
     if len(music) < SAMPLE_RATE // 10:
         raise SoundtrackError("music_unreadable", f"the music {path.name} holds no audio")
     return music
+
+
+def music_duration(path: Path) -> float:
+    """Seconds of audio in a music file, found by decoding all of it (a header can lie; data cannot).
+
+    Raises SoundtrackError ``music_unreadable`` when ffmpeg finds no audio or any decoding error.
+    """
+    # fmt: off
+    args = [
+        "-loglevel", "error", "-xerror", "-i", str(path), "-map", "0:a:0", "-f", "null",
+        "-progress", "pipe:1", "-nostats", "-",
+    ]
+    # fmt: on
+    try:
+        progress = run_ffmpeg(args, timeout=MUSIC_DECODE_TIMEOUT).stdout
+    except RenderError as exc:
+        raise SoundtrackError("music_unreadable", f"not audio ffmpeg can decode: {exc.message}") from exc
+    times = re.findall(r"^out_time_us=(\d+)$", progress, re.MULTILINE)
+    seconds = int(times[-1]) / 1e6 if times else 0.0
+    if seconds <= 0:
+        raise SoundtrackError("music_unreadable", "the file holds no audio")
+    return seconds
 
 
 def _looped(music: np.ndarray, length: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Reads of the AI Studio catalog: what users may pick (avatars, voices) and which templates they see."""
+"""Reads of the AI Studio catalog: what users may pick (avatars, voices, music) and which templates they see."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate, VoiceProvider
 
 CATALOG_VERSION_KEY = "ai_studio:catalog:version"
 CATALOG_PAGE_MAX_SECONDS = 300
@@ -35,6 +35,11 @@ def active_avatars() -> QuerySet[AIAvatar]:
 def active_voices() -> QuerySet[AIVoice]:
     """Active voices whose provider works here (an OpenAI voice without an API key would only fail)."""
     return AIVoice.objects.filter(is_active=True, provider__in=available_voice_providers())
+
+
+def active_music() -> QuerySet[MusicTrack]:
+    """Music users may lay under a reel: switched on, with its audio stored."""
+    return MusicTrack.objects.filter(is_active=True).exclude(audio="")
 
 
 def get_active_avatar(avatar_id) -> AIAvatar | None:

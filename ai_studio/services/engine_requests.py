@@ -20,7 +20,7 @@ from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
 
 def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
-    """The engine's request for ``job``; its stored inputs (portrait, rig, logo) are downloaded into ``workdir``.
+    """The engine's request for ``job``; its stored inputs (portrait, rig, logo, music) are downloaded to ``workdir``.
 
     Raises ``GenerationError`` (permanent) when an input is missing.
     """
@@ -33,6 +33,9 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
         logo = None
         if campaign is not None and campaign.brand_logo:
             logo = store.download(campaign.brand_logo.name, workdir / f"logo{Path(campaign.brand_logo.name).suffix}")
+        music = None
+        if job.music is not None and job.music.audio:
+            music = store.download(job.music.audio.name, workdir / f"music{Path(job.music.audio.name).suffix}")
     except FileNotFoundError as error:
         raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
     style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
@@ -43,7 +46,7 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
         aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
         caption_style=style, background_color=background,
         accent_color=(campaign.brand_secondary_color or None) if campaign else None,
-        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language,
+        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language, music_path=music,
     )
 
 
