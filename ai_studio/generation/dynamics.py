@@ -39,6 +39,7 @@ def per_sample(gains_db: np.ndarray, tick: int, length: int) -> np.ndarray:
     two ticks it separates: within a tick the gain never exceeds that tick's own.
     """
     boundaries = np.concatenate((gains_db[:1], np.minimum(gains_db[:-1], gains_db[1:]), gains_db[-1:]))
-    positions = np.arange(len(boundaries)) * tick
-    linear = np.power(10.0, boundaries / 20)
-    return np.interp(np.arange(length), positions, linear).astype(np.float32)
+    linear = np.power(10.0, boundaries / 20).astype(np.float32)
+    fraction = np.arange(tick, dtype=np.float32) / tick
+    ramps = linear[:-1, None] + (linear[1:] - linear[:-1])[:, None] * fraction  # one row per tick
+    return ramps.ravel()[:length]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from ai_studio.generation import soundtrack
+from ai_studio.generation import dynamics, soundtrack
 from ai_studio.generation.ffmpeg import measure_loudness, run_ffmpeg
 from ai_studio.generation.loudness import read_wav
 from ai_studio.generation.render import AUDIO_ENCODING
@@ -120,7 +120,7 @@ def test_the_soundtrack_lasts_the_speech_plus_the_tail(voices, music, tail, tmp_
     for bed in (None, music):
         result = build_soundtrack(voices["local"], tmp_path / str(bed is None), music_path=bed, tail_seconds=tail)
         samples = read_soundtrack(result.path)
-        assert len(samples) == round(len(speech) * RATE / rate) + round(tail * RATE)
+        assert len(samples) == math.ceil(len(speech) * RATE / rate) + round(tail * RATE)
         assert result.duration == pytest.approx(len(speech) / rate + tail, abs=1 / 30)  # within one frame
         assert result.duration == len(samples) / RATE
 
@@ -176,3 +176,12 @@ def test_a_silent_voice_stays_silent(tmp_path):
 
 def test_the_music_duration_comes_from_decoding(music):
     assert soundtrack.music_duration(music) == pytest.approx(MUSIC_SECONDS, abs=0.05)
+
+
+def test_a_gain_curve_never_exceeds_a_ticks_own_gain_between_ticks():
+    gains_db = np.array([0.0, -6.0, -6.0, 0.0, -3.0])
+    per_sample = dynamics.per_sample(gains_db, 4, 19)
+    assert len(per_sample) == 19
+    assert np.all(20 * np.log10(per_sample).reshape(-1)[:16].reshape(4, 4).max(axis=1) <= gains_db[:4] + 1e-5)
+    ramped = dynamics.ramped(np.array([0.0, 0.0, 0.0, -6.0, 0.0, 0.0, 0.0]), fall_per_tick=2.0, rise_per_tick=3.0)
+    assert ramped.tolist() == [0.0, -2.0, -4.0, -6.0, -3.0, 0.0, 0.0]  # look-ahead before, recovery after
