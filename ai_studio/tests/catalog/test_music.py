@@ -106,3 +106,12 @@ def test_the_jobs_admin_shows_each_jobs_music(staff_browser):
     assert "Bright Start" in staff_browser.get("/admin/ai_studio/videogenerationjob/").content.decode()
     assert "Bright Start" in staff_browser.get(
         f"/admin/ai_studio/videogenerationjob/{job.pk}/change/").content.decode()
+
+
+def test_the_openapi_schema_documents_the_music_list_and_the_jobs_music_id(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "/api/ai-studio/music" in schema["paths"]
+    components = schema["components"]["schemas"]
+    track_fields = set(components["MusicTrack"]["properties"])
+    assert {"licence", "credit", "preview_url", "duration_seconds", "mood"} <= track_fields
+    assert "/api/ai-studio/music" in components["GenerateVideoRequest"]["properties"]["music_id"]["description"]
