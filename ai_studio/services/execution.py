@@ -73,7 +73,7 @@ def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
     )
     if not updated:
         return None, token
-    job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "owner").get(pk=job_id)
+    job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "music", "owner").get(pk=job_id)
     return job, token
 
 

@@ -10,7 +10,7 @@ from ai_studio import tasks, templating
 from ai_studio.generation import render
 from ai_studio.generation.soundtrack import music_duration
 from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate
-from ai_studio.seeding import portraits
+from ai_studio.seeding import music, portraits
 from ai_studio.seeding.portraits import MOUTH_WIDTH, PortraitStyle, draw_portrait
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,11 @@ def test_every_avatar_has_a_distinct_real_portrait_and_a_thumbnail(seeded):
     assert len(fingerprints) == AIAvatar.objects.count()
 
 
-def test_seeding_again_changes_nothing_and_keeps_the_portraits_and_the_music(seeded):
+def test_seeding_again_changes_nothing_and_keeps_the_portraits_and_the_music(seeded, monkeypatch):
+    def no_synthesis(slug):
+        raise AssertionError(f"{slug} has its audio: seeding again must not make it again")
+
+    monkeypatch.setattr(music, "track_mp3", no_synthesis)
     before = {a.slug: a.portrait.name for a in AIAvatar.objects.all()}
     music_before = {track.slug: track.audio.name for track in MusicTrack.objects.all()}
     counts = (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count(),
