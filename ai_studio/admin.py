@@ -1,6 +1,6 @@
-"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), templates;
-the script writer's instructions (versioned) and its calls to the language model (tokens per user); they follow
-jobs and videos, and see each user's usage of their plan."""
+"""Staff curate the catalog here: avatars (portrait and lip-sync rig previews), voices (sample player), music
+(player, licence), templates; the script writer's instructions (versioned) and its calls to the language
+model (tokens per user); they follow jobs and videos, and see each user's usage of their plan."""
 from __future__ import annotations
 
 import zipfile
@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ai_studio import tasks, templating
+from ai_studio.audio_uploads import AudioRejected, check_audio_upload, check_music_upload
 from ai_studio.generation import rig as rig_format
 from ai_studio.generation.visemes import SHAPES
 from ai_studio.models import (
@@ -25,6 +26,7 @@ from ai_studio.models import (
     JobCharge,
     JobStatus,
     LanguageModelCall,
+    MusicTrack,
     PendingFileDeletion,
     PromptTemplate,
     UserUsage,
@@ -43,9 +45,6 @@ from reelmate.admin_mixins import ReadOnlyAdminMixin
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
 
-# Audio a browser's <audio> element plays, recognised by its first bytes (never by its name).
-_AUDIO_SIGNATURES = {"wav": (b"RIFF", 8, b"WAVE"), "mp3": (b"ID3", None, None), "ogg": (b"OggS", None, None)}
-
 
 # --- shared actions ---------------------------------------------------------------------------
 @admin.action(description="Activate selected items")
@@ -58,6 +57,23 @@ def activate(modeladmin, request, queryset: QuerySet):
 def deactivate(modeladmin, request, queryset: QuerySet):
     changed = catalog_services.set_active(queryset, active=False)
     modeladmin.message_user(request, f"{changed} deactivated.", messages.SUCCESS)
+
+
+def audio_player(field_file) -> str:
+    """An inline player for a stored audio file (presigned), or a dash."""
+    if not field_file:
+        return "—"
+    return format_html('<audio controls preload="none" src="{}" style="height:32px"></audio>',
+                       presigned_url(field_file.name))
+
+
+def checked_audio(upload, check) -> None:
+    """Run an ``audio_uploads`` check on a new upload; its refusal becomes the field's error."""
+    if isinstance(upload, UploadedFile):
+        try:
+            upload.name = f"upload.{check(upload).extension}"
+        except AudioRejected as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
 
 
 # --- avatars ----------------------------------------------------------------------------------
@@ -215,15 +231,7 @@ class VoiceAdminForm(forms.ModelForm):
 
     def clean_sample_audio(self):
         audio = self.cleaned_data.get("sample_audio")
-        if isinstance(audio, UploadedFile):
-            if audio.size > settings.MAX_IMAGE_UPLOAD_BYTES:
-                raise forms.ValidationError(f"The file is larger than {settings.MAX_IMAGE_UPLOAD_BYTES:,} bytes.")
-            head = audio.read(12)
-            audio.seek(0)
-            extension = _sniff_audio(head)
-            if extension is None:
-                raise forms.ValidationError("Not a WAV, MP3 or Ogg audio file.")
-            audio.name = f"upload.{extension}"
+        checked_audio(audio, check_audio_upload)
         return audio
 
     def clean(self):
@@ -235,15 +243,6 @@ class VoiceAdminForm(forms.ModelForm):
                 self.add_error("provider_voice_id",
                                f"{provider} has no voice {voice_id!r}; it offers: {', '.join(sorted(known))}.")
         return cleaned
-
-
-def _sniff_audio(head: bytes) -> str | None:
-    for extension, (magic, offset, second) in _AUDIO_SIGNATURES.items():
-        if head.startswith(magic) and (offset is None or head[offset:offset + len(second)] == second):
-            return extension
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MP3 frame without an ID3 tag
-        return "mp3"
-    return None
 
 
 @admin.register(AIVoice)
@@ -267,10 +266,7 @@ class AIVoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Sample")
     def sample_player(self, voice: AIVoice) -> str:
-        if not voice.sample_audio:
-            return "—"
-        return format_html('<audio controls preload="none" src="{}" style="height:32px"></audio>',
-                           presigned_url(voice.sample_audio.name))
+        return audio_player(voice.sample_audio)
 
     @admin.action(description="Generate missing preview samples (in the worker)")
     def generate_samples(self, request, queryset: QuerySet):
@@ -279,6 +275,61 @@ class AIVoiceAdmin(admin.ModelAdmin):
             tasks.generate_voice_sample.delay(voice_id)
         self.message_user(request, f"{len(missing)} sample(s) queued; voices that have one were left alone.",
                           messages.SUCCESS)
+
+
+# --- music ------------------------------------------------------------------------------------
+class MusicTrackAdminForm(forms.ModelForm):
+    class Meta:
+        model = MusicTrack
+        fields = "__all__"
+        help_texts = {"audio": "WAV, MP3 or Ogg, 5 s to 10 min; it is decoded in full to check it. Loops "
+                               "under reels longer than itself; its loudness does not matter (the mix sets it)."}
+
+    def clean_audio(self):
+        audio = self.cleaned_data.get("audio")
+        checked_audio(audio, check_music_upload)
+        return audio
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("audio") and "audio" not in self.errors:
+            self.add_error("audio", "Upload the music.")
+        return cleaned
+
+
+@admin.register(MusicTrack)
+class MusicTrackAdmin(admin.ModelAdmin):
+    form = MusicTrackAdminForm
+    list_display = ("title", "mood", "duration", "player", "licence", "credit", "is_active", "sort_order")
+    list_editable = ("sort_order",)
+    list_filter = ("is_active", "mood")
+    search_fields = ("title", "slug", "mood", "description", "licence", "credit")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("player", "duration_seconds", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "mood", "description", "is_active", "sort_order")}),
+        ("Audio", {"fields": ("player", "audio", "duration_seconds")}),
+        ("Rights", {"fields": ("licence", "credit")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = (activate, deactivate)
+
+    @admin.display(description="Preview")
+    def player(self, track: MusicTrack) -> str:
+        return audio_player(track.audio)
+
+    @admin.display(description="Duration", ordering="duration_seconds")
+    def duration(self, track: MusicTrack) -> str:
+        return f"{track.duration_seconds:.1f} s"
+
+    def save_model(self, request, track: MusicTrack, form, change):
+        if "audio" not in form.changed_data:
+            return super().save_model(request, track, form, change)
+        # The service stores the upload with its measured duration and removes the file it replaces.
+        previous = form.initial.get("audio")
+        track.audio = previous.name if previous else ""
+        upload = form.cleaned_data["audio"]
+        catalog_services.set_music_audio(track, upload if isinstance(upload, UploadedFile) else None)
 
 
 # --- prompt templates -------------------------------------------------------------------------
@@ -374,11 +425,11 @@ _JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_l
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
-                    "error_code", "attempts", "user_retries", "total_seconds", "created_at")
+                    "music", "error_code", "attempts", "user_retries", "total_seconds", "created_at")
     list_filter = ("status", "stage", "layout", "speech_provider", "lip_sync", "aspect_ratio", "resolution",
-                   "error_code")
+                   "error_code", ("music", admin.RelatedOnlyFieldListFilter))
     search_fields = ("id", "owner__email", "title", "script", "headline", "error_message")
-    list_select_related = ("owner",)
+    list_select_related = ("owner", "music")
     date_hierarchy = "created_at"
     actions = [retry_jobs]
     readonly_fields = [_JOB_FIELDS_SHOWN_READABLY.get(field.name, field.name)

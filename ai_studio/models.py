@@ -1,4 +1,4 @@
-"""AI Studio: the catalog staff curate (avatars, voices, templates) and the generation records."""
+"""AI Studio: the catalog staff curate (avatars, voices, music, templates) and the generation records."""
 from __future__ import annotations
 
 import uuid
@@ -91,6 +91,32 @@ class AIAvatar(CatalogItem):
         return self.name
 
 
+class MusicTrack(TimeStampedModel):
+    """A music bed users may lay under their reel's voice: uploaded by staff with its licence and credit.
+
+    ``audio`` is checked by decoding it (``ai_studio.audio_uploads``), which also gives ``duration_seconds``.
+    """
+
+    title = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    mood = models.CharField(max_length=40, help_text="Mood or genre users pick by: upbeat, calm, corporate, ...")
+    description = models.CharField(max_length=300, blank=True)
+    audio = models.FileField(upload_to="catalog/music/", blank=True)
+    duration_seconds = models.FloatField(default=0.0, editable=False, help_text="Measured from the audio.")
+    licence = models.CharField(max_length=200, help_text="Under what terms reels may use it, e.g. CC0 1.0, "
+                                                         "CC BY 4.0, or the licence bought from a library.")
+    credit = models.CharField(max_length=200, blank=True, help_text="Who to credit, if the licence asks for it.")
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "title"]
+        indexes = [models.Index(fields=["is_active", "sort_order"], name="music_active_order")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.mood})"
+
+
 class TemplateCategory(models.TextChoices):
     PRODUCT_LAUNCH = "product_launch"
     PROMO = "promo"
@@ -147,6 +173,7 @@ class JobStage(models.TextChoices):
     PREPARING_SCRIPT = "preparing_script"
     SYNTHESIZING_SPEECH = "synthesizing_speech"
     ALIGNING_CAPTIONS = "aligning_captions"
+    MIXING_AUDIO = "mixing_audio"
     RENDERING_VIDEO = "rendering_video"
     UPLOADING = "uploading"
     DONE = "done"
@@ -186,6 +213,8 @@ class VideoGenerationJob(models.Model):
     template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="generation_jobs")
     template_variables = models.JSONField(default=dict, blank=True)
+    music = models.ForeignKey(MusicTrack, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="generation_jobs", help_text="The music bed under the voice, if any.")
     title = models.CharField(max_length=200, blank=True)
     script = models.TextField(max_length=4096)
 

@@ -281,11 +281,14 @@ MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=5 * 1024 * 10
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=25_000_000)
 # Video clips in a campaign's media library (reelmate.media: MP4/MOV, at most 60 s).
 MAX_VIDEO_UPLOAD_BYTES = env.int("MAX_VIDEO_UPLOAD_BYTES", default=100 * 1024 * 1024)
+# Voice samples and music beds uploaded by staff.
+MAX_AUDIO_UPLOAD_BYTES = env.int("MAX_AUDIO_UPLOAD_BYTES", default=5 * 1024 * 1024)
 # Room in a multipart body for its boundaries and other fields, beside its largest file.
 MULTIPART_ALLOWANCE_BYTES = 1024 * 1024
 # Any request declaring a larger body is refused (413) before it is read; a view may declare a larger
 # limit of its own (the media library's upload allows MAX_VIDEO_UPLOAD_BYTES + MULTIPART_ALLOWANCE_BYTES).
-MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=MAX_IMAGE_UPLOAD_BYTES + MULTIPART_ALLOWANCE_BYTES)
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES",
+                            default=max(MAX_IMAGE_UPLOAD_BYTES, MAX_AUDIO_UPLOAD_BYTES) + MULTIPART_ALLOWANCE_BYTES)
 
 # --- REST framework, JWT, OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -273,7 +273,8 @@ class CeleryProcess(ChildProcess):
         return group_pids(self._process.pid) if self._process else []
 
     def child_pids(self) -> list[int]:
-        return [pid for pid in self.pids() if pid != self.pid]
+        """The pool processes: the main process's own children, not what they run (ffmpeg)."""
+        return [pid for pid in self.pids() if pid != self.pid and _parent_pid(pid) == self.pid]
 
     def log_text(self) -> str:
         try:
@@ -473,3 +474,12 @@ class TaskEvents:
 
 def _has(event: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
     return all(event.get(key) == value for key, value in fields.items())
+
+
+def _parent_pid(pid: int) -> int | None:
+    """The parent of a live process (from /proc), None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[1])  # after "pid (comm)": state, ppid, ...

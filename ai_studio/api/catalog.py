@@ -1,6 +1,6 @@
-"""Catalog endpoints: avatars and voices to choose from, and prompt templates.
+"""Catalog endpoints: avatars, voices and music to choose from, and prompt templates.
 
-Avatar and voice lists are the same for every user, so their response bodies are cached per
+Avatar, voice and music lists are the same for every user, so their response bodies are cached per
 URL and catalog version (see ``selectors.catalog.cached_catalog_page``); staff edits bump the
 version. The URL is reduced to the query parameters the list understands (its filters and
 pagination, sorted), so made-up parameters (``?x=1``, ``?x=2``...) share one entry instead of
@@ -18,10 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ai_studio import templating
-from ai_studio.models import AIAvatar, AIVoice, Gender, PromptTemplate, TemplateCategory, VoiceProvider
+from ai_studio.models import AIAvatar, AIVoice, Gender, MusicTrack, PromptTemplate, TemplateCategory, VoiceProvider
 from ai_studio.selectors import catalog as selectors
 from ai_studio.serializers.catalog import (
     AvatarSerializer,
+    MusicTrackSerializer,
     PromptTemplateInputSerializer,
     PromptTemplateSerializer,
     RenderedScriptSerializer,
@@ -115,6 +116,28 @@ class VoiceViewSet(CachedCatalogViewSet):
 
     def get_queryset(self):
         return selectors.active_voices()
+
+
+class MusicFilter(django_filters.FilterSet):
+    mood = django_filters.CharFilter(lookup_expr="iexact", help_text="e.g. upbeat, calm, corporate")
+
+    class Meta:
+        model = MusicTrack
+        fields = ["mood"]
+
+
+@extend_schema_view(list=extend_schema(summary="Active music tracks", description="Music beds to lay under a reel "
+                                       "(`music_id` in the generation request): mood, length, licence and credit, "
+                                       "and an absolute presigned `preview_url` to listen first. Cached like the "
+                                       "avatars and voices."),
+                    retrieve=extend_schema(summary="An active music track"))
+class MusicViewSet(CachedCatalogViewSet):
+    catalog_kind = "music"
+    serializer_class = MusicTrackSerializer
+    filterset_class = MusicFilter
+
+    def get_queryset(self):
+        return selectors.active_music()
 
 
 # --- prompt templates -------------------------------------------------------------------------

@@ -5,6 +5,9 @@ Stages, one module each, behind small interfaces:
                  has them (SpeechProvider; speech/phonemizer.py derives them from words;
                  speech/__init__ lists the package's modules)
     captions.py  word timings -> cues -> SRT / VTT / ASS
+    soundtrack.py the voice (+ a music bed, + a tail) -> the reel's audio at -14 LUFS, true peak
+                 under -1 dBTP once encoded; measured with lufs.py (BS.1770-4), shaped with
+                 dynamics.py (leveler, limiter and ducking gain curves, computed offline)
     visemes.py   phoneme timings -> mouth shapes -> one shape per video frame
     render.py    a RenderSpec (render_spec.py: portrait or rig + audio + captions) -> H.264/AAC
                  MP4 + JPEG thumbnail (ffmpeg), built from layout.py (frame layout, stills),

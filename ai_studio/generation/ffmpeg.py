@@ -10,7 +10,7 @@ import functools
 import re
 import subprocess
 from pathlib import Path
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 import imageio_ffmpeg
 
@@ -217,6 +217,25 @@ def _audio_facts(parts: list[str]) -> dict:
 def _progress_frames(progress: str) -> int:
     frames = re.findall(r"^frame=(\d+)$", progress, re.MULTILINE)
     return int(frames[-1]) if frames else 0
+
+
+class Loudness(NamedTuple):
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+
+
+def measure_loudness(path: Path | str) -> Loudness:
+    """Integrated loudness and true peak of a file's audio, by ffmpeg's own BS.1770 meter (ebur128).
+
+    An independent check of ``lufs`` (tests, benchmarks); 0.1 dB resolution.
+    """
+    args = ["-nostats", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"]
+    summary = run_ffmpeg(args, timeout=PROBE_TIMEOUT).stderr.rsplit("Summary:", 1)[-1]
+    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not integrated or not peak:
+        raise RenderError("probe_failed", f"no loudness summary for {path}")
+    return Loudness(float(integrated.group(1)), float(peak.group(1)))
 
 
 def extract_frame(video_path: Path, at_seconds: float, image_path: Path) -> Path:

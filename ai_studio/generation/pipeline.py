@@ -1,4 +1,4 @@
-"""The generation pipeline: script -> speech -> captions -> render -> upload.
+"""The generation pipeline: script -> speech -> captions -> soundtrack -> render -> upload.
 
 Plain Python: the caller hands in a speech provider, an artifact store and a progress reporter
 (the Django service persists progress and answers "was this job canceled?" at each stage
@@ -20,14 +20,16 @@ from .captions import build_cues, to_srt, to_vtt
 from .render import render_video
 from .render_spec import RenderSpec
 from .rig import read_rig
+from .soundtrack import Soundtrack, build_soundtrack
 from .speech import SpeechProvider
 from .speech.phonemizer import phonemes_from_words
 from .types import CaptionStyle, EndCard, PhonemeTiming, RenderResult, SceneMedia, SpeechResult, frame_size
 from .visemes import viseme_spans
 
-STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")
+STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "mixing_audio", "rendering_video",
+          "uploading")
 # Progress (0-100) when each stage starts; "done" is 100.
-STAGE_PROGRESS = {"preparing_script": 5, "synthesizing_speech": 10, "aligning_captions": 45,
+STAGE_PROGRESS = {"preparing_script": 5, "synthesizing_speech": 10, "aligning_captions": 45, "mixing_audio": 50,
                   "rendering_video": 55, "uploading": 90}
 
 
@@ -67,12 +69,14 @@ class GenerationRequest:
     end_card: EndCard | None = None  # shown after the speech
     # When given, the script is exactly " ".join(scene.text for scene in scenes).
     scenes: list[SceneMedia] = field(default_factory=list)
+    music_path: Path | None = None  # a music bed (any audio ffmpeg reads), ducked under the voice
 
 
 @dataclass
 class PipelineResult:
     keys: dict[str, str]
     speech: SpeechResult
+    soundtrack: Soundtrack
     render: RenderResult
     checksum_sha256: str
     cue_count: int
@@ -134,9 +138,14 @@ def run_pipeline(
         vtt_path.write_text(to_vtt(cues), encoding="utf-8")
         phonemes, lip_sync = _phonemes(speech, request) if request.rig_path else ([], "loudness")
 
+    with clock.stage("mixing_audio"):
+        soundtrack = build_soundtrack(speech.audio_path, workdir / "soundtrack", music_path=request.music_path,
+                                      tail_seconds=0.0)
+
     with clock.stage("rendering_video"):
         spec = RenderSpec(
-            portrait_path=request.portrait_path, audio_path=speech.audio_path, audio_duration=speech.duration,
+            portrait_path=request.portrait_path, audio_path=soundtrack.path, audio_duration=soundtrack.duration,
+            voice_path=speech.audio_path,
             width=width, height=height, background_color=request.background_color,
             accent_color=request.accent_color, logo_path=request.logo_path,
             cues=cues if request.captions else [], caption_style=request.caption_style, framing=request.framing,
@@ -152,7 +161,7 @@ def run_pipeline(
             "captions_srt": srt_path, "captions_vtt": vtt_path,
         }, key_prefix)
 
-    return PipelineResult(keys=keys, speech=speech, render=rendered, checksum_sha256=checksum,
+    return PipelineResult(keys=keys, speech=speech, soundtrack=soundtrack, render=rendered, checksum_sha256=checksum,
                           cue_count=len(cues), stage_timings=clock.timings, lip_sync=lip_sync)
 
 

@@ -52,8 +52,9 @@ AUDIO_BITRATE = "128k"
 # The default "twoloop" coder spends ~0.37 s on 30 s of voice, ~15% of a 720p render; "fast"
 # takes 0.26 s, and at 128 kb/s for one voice nobody hears the difference.
 AAC_CODER = "fast"
-# What social platforms expect; the voice is often 22.05 kHz.
+# What social platforms expect (the soundtrack already is).
 AUDIO_SAMPLE_RATE = "48000"
+AUDIO_ENCODING = ["-c:a", "aac", "-aac_coder", AAC_CODER, "-b:a", AUDIO_BITRATE, "-ar", AUDIO_SAMPLE_RATE]
 
 CAPTIONS = "captions.ass"
 FILTER_GRAPH = "graph.txt"
@@ -144,10 +145,11 @@ def _check_spec(spec: RenderSpec) -> None:
 
 
 def _mouth_levels(spec: RenderSpec) -> np.ndarray:
+    voice = Path(spec.voice_path or spec.audio_path)
     try:
-        return mouth_levels_for_wav(Path(spec.audio_path), spec.fps, MOUTH_LEVELS)
+        return mouth_levels_for_wav(voice, spec.fps, MOUTH_LEVELS)
     except (wave.Error, EOFError, ValueError) as exc:
-        raise RenderError("audio_unreadable", f"not a PCM WAV: {spec.audio_path}: {exc}") from exc
+        raise RenderError("audio_unreadable", f"not a PCM WAV: {voice}: {exc}") from exc
 
 
 def _write_captions(spec: RenderSpec, scratch: Path) -> str:
@@ -176,7 +178,7 @@ def _ffmpeg_args(spec: RenderSpec, files: list[str], video_path: Path, preset: s
         "-t", f"{spec.audio_duration:.3f}", "-r", str(spec.fps),
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-x264-params", _x264_params(spec),
         "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-aac_coder", AAC_CODER, "-b:a", AUDIO_BITRATE, "-ar", AUDIO_SAMPLE_RATE,
+        *AUDIO_ENCODING,
         "-movflags", "+faststart",
         str(video_path.resolve()),
     ]

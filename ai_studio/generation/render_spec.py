@@ -17,7 +17,7 @@ from .visemes import VisemeSpan
 @dataclass
 class RenderSpec:
     portrait_path: Path  # the avatar's portrait image (PNG/JPEG)
-    audio_path: Path  # WAV from the speech stage
+    audio_path: Path  # the soundtrack (soundtrack.py), encoded as it is
     audio_duration: float
     width: int
     height: int
@@ -32,3 +32,6 @@ class RenderSpec:
     rig: Rig | None = None
     visemes: list[VisemeSpan] = field(default_factory=list)
     motion_seed: int = 0  # blinks and head motion: the same seed gives the same video
+    # The voice alone (the speech stage's WAV), whose loudness moves a portrait's mouth: music in
+    # the soundtrack must not. None: audio_path is the voice.
+    voice_path: Path | None = None

@@ -1,4 +1,4 @@
-"""Reads of the AI Studio catalog: what users may pick (avatars, voices) and which templates they see."""
+"""Reads of the AI Studio catalog: what users may pick (avatars, voices, music) and which templates they see."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate, VoiceProvider
 from reelmate.cache import shared_cache_available
 
 CATALOG_VERSION_KEY = "ai_studio:catalog:version"
@@ -41,6 +41,11 @@ def active_voices() -> QuerySet[AIVoice]:
 def speaking(voices: QuerySet[AIVoice], language: str) -> QuerySet[AIVoice]:
     """The voices that speak ``language``, a BCP-47 tag: ``de`` matches de-DE and de-AT, ``de-AT`` only de-AT."""
     return voices.filter(Q(language__iexact=language) | Q(language__istartswith=f"{language}-"))
+
+
+def active_music() -> QuerySet[MusicTrack]:
+    """Music users may lay under a reel: switched on, with its audio stored."""
+    return MusicTrack.objects.filter(is_active=True).exclude(audio="")
 
 
 def get_active_avatar(avatar_id) -> AIAvatar | None:

@@ -8,7 +8,7 @@ from ai_studio.models import GeneratedVideo, VideoGenerationJob
 
 def jobs_with_relations() -> QuerySet[VideoGenerationJob]:
     # `video` is the reverse one-to-one: select it too, so a page of jobs costs one query.
-    return VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "video")
+    return VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "music", "video")
 
 
 def videos_with_relations() -> QuerySet[GeneratedVideo]:

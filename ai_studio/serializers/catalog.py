@@ -1,11 +1,11 @@
-"""Catalog shapes: avatars and voices (read-only for users) and prompt templates."""
+"""Catalog shapes: avatars, voices and music (read-only for users) and prompt templates."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_studio import templating
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate
 from ai_studio.selectors.catalog import is_voice_available
 from reelmate.storage import presigned_url
 
@@ -62,6 +62,25 @@ class VoiceSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_sample_url(self, voice: AIVoice) -> str | None:
         return _url(voice.sample_audio)
+
+
+class MusicTrackSerializer(serializers.ModelSerializer):
+    preview_url = serializers.SerializerMethodField(help_text="The track itself, to play before choosing it: an "
+                                                               "absolute, presigned, time-limited URL.")
+    duration_seconds = serializers.FloatField(help_text="The track's length; shorter than the reel, it loops.")
+    licence = serializers.CharField(help_text="The terms under which reels may use it.")
+    credit = serializers.CharField(help_text="Who to credit where the reel is posted, if the licence asks for it; "
+                                             "may be empty.")
+
+    class Meta:
+        model = MusicTrack
+        fields = ("id", "title", "slug", "mood", "description", "duration_seconds", "licence", "credit",
+                  "preview_url")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_preview_url(self, track: MusicTrack) -> str:
+        return presigned_url(track.audio.name)  # listed tracks always have their audio (active_music)
 
 
 # --- prompt templates -------------------------------------------------------------------------

@@ -18,7 +18,13 @@ from ai_studio.models import (
     Resolution,
     VideoGenerationJob,
 )
-from ai_studio.selectors.catalog import active_avatars, active_voices, is_voice_available, templates_visible_to
+from ai_studio.selectors.catalog import (
+    active_avatars,
+    active_music,
+    active_voices,
+    is_voice_available,
+    templates_visible_to,
+)
 from ai_studio.services.jobs import video_keys
 from ai_studio.templating import TemplateError, render
 from campaigns.models import Campaign
@@ -124,6 +130,12 @@ class GenerateVideoSerializer(serializers.Serializer):
     caption_style = CaptionStyleSerializer(required=False, default=dict)
     background = HexColorField(required=False, allow_blank=True, default="")
     speed = serializers.FloatField(min_value=0.5, max_value=2.0, required=False, default=1.0)
+    music_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="A track from `GET /api/ai-studio/music`, laid under the voice: looped to the reel's length, "
+                  "faded in and out and ducked while the voice speaks; the mix is normalised to -14 LUFS like a "
+                  "voice alone. Its level is set by the mix, not chosen. Omit or null: the voice alone.",
+    )
     metadata = serializers.DictField(required=False, default=dict)
     layout = serializers.ChoiceField(Layout.choices, required=False, allow_blank=True, default="",
                                      help_text="How the reel fills the frame (see `GET /api/ai-studio/layouts`); "
@@ -153,6 +165,14 @@ class GenerateVideoSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 f"This voice needs the {voice.get_provider_display()} provider, which is not configured here.")
         return voice
+
+    def validate_music_id(self, value):
+        if value is None:
+            return None
+        track = active_music().filter(pk=value).first()
+        if track is None:
+            raise serializers.ValidationError("No active music track with this id.")
+        return track
 
     def validate_campaign_id(self, value):
         if value is None:
@@ -255,7 +275,7 @@ class GenerateVideoSerializer(serializers.Serializer):
             "aspect_ratio": data.get("aspect_ratio") or (campaign.aspect_ratio if campaign else AspectRatio.PORTRAIT),
             "resolution": data["resolution"], "captions_enabled": data["captions"],
             "caption_style": data["caption_style"], "background_color": data["background"],
-            "speed": data["speed"], "metadata": data["metadata"],
+            "speed": data["speed"], "music": data["music_id"], "metadata": data["metadata"],
             "layout": data["layout"], "headline": data["headline"].strip(),
             "end_card": {"text": end_card["text"], "seconds": end_card["seconds"]} if end_card is not None else {},
             "scenes": [{"text": scene["text"], "media_id": str(scene["media_id"])} for scene in data["scenes"]],
@@ -312,6 +332,7 @@ class GenerationJobSerializer(serializers.ModelSerializer):
     voice_id = serializers.IntegerField(read_only=True)
     campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
     template_id = serializers.IntegerField(read_only=True, allow_null=True)
+    music_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The music bed, if any.")
     lip_sync = serializers.ChoiceField(choices=LipSync.choices, allow_blank=True, read_only=True,
                                        help_text="How the mouth followed the voice; empty until the job completes.")
     layout = serializers.ChoiceField(choices=Layout.choices, allow_blank=True, read_only=True,
@@ -322,10 +343,10 @@ class GenerationJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = VideoGenerationJob
         fields = ("id", "status", "stage", "progress", "error", "title", "script", "avatar_id", "voice_id",
-                  "campaign_id", "template_id", "aspect_ratio", "resolution", "captions_enabled", "caption_style",
-                  "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes", "attempts",
-                  "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds", "cancel_requested",
-                  "created_at", "started_at", "completed_at", "status_url", "video")
+                  "campaign_id", "template_id", "music_id", "aspect_ratio", "resolution", "captions_enabled",
+                  "caption_style", "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes",
+                  "attempts", "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds",
+                  "cancel_requested", "created_at", "started_at", "completed_at", "status_url", "video")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))

@@ -1,4 +1,5 @@
-"""Writes to the catalog staff curate: portraits, thumbnails and lip-sync rigs, voice samples, activation, cache."""
+"""Writes to the catalog staff curate: portraits, thumbnails and lip-sync rigs, voice samples, music, activation,
+cache."""
 from __future__ import annotations
 
 import io
@@ -16,8 +17,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ai_studio.audio_uploads import check_music_upload
 from ai_studio.generation.rig import Rig, RigError, preview_png, read_rig
-from ai_studio.models import AIAvatar, AIVoice
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack
 from ai_studio.selectors.catalog import CATALOG_VERSION_KEY, available_voice_providers
 from ai_studio.services import engine_requests
 from reelmate.images import ImageRejected, inspect_image, make_thumbnail
@@ -184,11 +186,35 @@ def generate_voice_sample(voice: AIVoice) -> bool:
     return True
 
 
-def delete_catalog_files(item: AIAvatar | AIVoice) -> None:
-    """Remove a deleted avatar's or voice's stored files (once the deletion is committed)."""
-    fields = (
-        ("portrait", "portrait_thumbnail", "rig", "rig_preview") if isinstance(item, AIAvatar) else ("sample_audio",)
-    )
+# --- music ------------------------------------------------------------------------------------
+def set_music_audio(track: MusicTrack, upload) -> None:
+    """Store an audio file as the track's music, with its measured duration; or remove it (``upload=None``).
+
+    ``upload`` is any Django ``File``, checked by decoding it (``audio_uploads.check_music_upload``:
+    ``AudioRejected`` propagates, nothing stored). Saves the track; the file it replaces is
+    deleted once the change is committed.
+    """
+    old_names = [track.audio.name] if track.audio else []
+    if upload is None:
+        track.audio, track.duration_seconds = "", 0.0
+    else:
+        checked = check_music_upload(upload)
+        track.audio.save(checked.storage_name(), upload, save=False)
+        track.duration_seconds = round(checked.duration, 2)
+    track.save()
+    _delete_files_after_commit(old_names)
+
+
+_CATALOG_FILES = {
+    AIAvatar: ("portrait", "portrait_thumbnail", "rig", "rig_preview"),
+    AIVoice: ("sample_audio",),
+    MusicTrack: ("audio",),
+}
+
+
+def delete_catalog_files(item: AIAvatar | AIVoice | MusicTrack) -> None:
+    """Remove a deleted catalog item's stored files (once the deletion is committed)."""
+    fields = _CATALOG_FILES[type(item)]
     _delete_files_after_commit([getattr(item, field).name for field in fields if getattr(item, field)])
 
 

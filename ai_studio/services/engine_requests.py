@@ -22,8 +22,8 @@ from campaigns.models import Campaign, CampaignMedia
 
 
 def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStorageArtifactStore) -> GenerationRequest:
-    """The engine's request for ``job``; its stored inputs (portrait, rig, logo, the scenes' media) are
-    downloaded into ``workdir``.
+    """The engine's request for ``job``; its stored inputs (portrait, rig, logo, the scenes' media, music)
+    are downloaded into ``workdir``.
 
     Raises ``GenerationError`` (permanent) when an input is missing.
     """
@@ -35,6 +35,9 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
         rig = store.download(avatar.rig.name, workdir / "rig.zip") if avatar.rig else None
         campaign, logo = _branding(job, workdir, store)
         scenes = _scenes(job, workdir, store)
+        music = None
+        if job.music is not None and job.music.audio:
+            music = store.download(job.music.audio.name, workdir / f"music{Path(job.music.audio.name).suffix}")
     except FileNotFoundError as error:
         raise GenerationError("input_file_missing", f"A stored input file is missing: {error}") from error
     style = CaptionStyle(**{k: v for k, v in (job.caption_style or {}).items()
@@ -47,7 +50,7 @@ def generation_request(job: VideoGenerationJob, workdir: Path, store: DjangoStor
         aspect_ratio=job.aspect_ratio, resolution=job.resolution, captions=job.captions_enabled,
         caption_style=style, background_color=background,
         accent_color=(campaign.brand_secondary_color or None) if campaign else None,
-        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language,
+        logo_path=logo, framing=avatar.framing, rig_path=rig, language=job.voice.language, music_path=music,
         layout=job.layout or None, headline=job.headline,
         end_card=EndCard(text=job.end_card["text"], seconds=job.end_card["seconds"]) if job.end_card else None,
         scenes=scenes,

@@ -104,7 +104,7 @@ def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
     )
     if not updated:
         return None, token
-    job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "owner").get(pk=job_id)
+    job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "music", "owner").get(pk=job_id)
     if previous is not None:
         logger.warning("resuming a job whose worker stopped", extra={"job_id": str(job.pk), "attempt": job.attempts})
         discard_run_files(job, previous)

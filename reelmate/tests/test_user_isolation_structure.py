@@ -17,6 +17,7 @@ NOT_OWNER_SCOPED = {
     "UsageView": "returns request.user's own plan and usage only",
     "AvatarViewSet": "the shared catalog (no owner)",
     "VoiceViewSet": "the shared catalog (no owner)",
+    "MusicViewSet": "the shared catalog (no owner)",
     "EventIngestView": "writes only; resolves videos by share token or by the caller's own video ids",
     "LiveView": "health",
     "ReadyView": "health",

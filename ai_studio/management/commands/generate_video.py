@@ -12,7 +12,7 @@ from ai_studio.generation.artifacts import DirectoryArtifactStore
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import run_pipeline
 from ai_studio.generation.types import ASPECT_RATIOS, RESOLUTIONS
-from ai_studio.models import AIAvatar, AIVoice, VideoGenerationJob
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, VideoGenerationJob
 from ai_studio.services import engine_requests
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--speed", type=float, default=1.0)
         parser.add_argument("--no-captions", action="store_true")
         parser.add_argument("--background", default=None, help="#RRGGBB (default: the avatar's)")
+        parser.add_argument("--music", default=None, help="music track slug, laid under the voice (default: none)")
         parser.add_argument("--out", default="reel.mp4", help="output MP4; captions and thumbnail go beside it")
 
     def handle(self, *args, **options):
@@ -50,11 +51,14 @@ class Command(BaseCommand):
         voice = (AIVoice.objects.filter(slug=options["voice"]).first() if options["voice"] else avatar.default_voice)
         if voice is None:
             raise CommandError(f"No voice called {options['voice']!r}.")
+        music = MusicTrack.objects.filter(slug=options["music"]).exclude(audio="").first() if options["music"] else None
+        if options["music"] and music is None:
+            raise CommandError(f"No music track with audio called {options['music']!r}.")
         # Never saved: it holds the options in the fields from which the worker builds a job's request.
         job = VideoGenerationJob(
             avatar=avatar, voice=voice, script=script, speed=options["speed"], aspect_ratio=options["aspect"],
             resolution=options["resolution"], captions_enabled=not options["no_captions"],
-            background_color=options["background"] or "",
+            background_color=options["background"] or "", music=music,
         )
         out = Path(options["out"]).resolve()
         workdir = Path(tempfile.mkdtemp(prefix="reel-cli-"))

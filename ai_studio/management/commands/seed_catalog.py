@@ -1,10 +1,11 @@
-"""Load the starter catalog: avatars with drawn, lip-synced portraits, voices, system templates, and the
-script writer's instructions (version 1 of each purpose, if it has none yet).
+"""Load the starter catalog: avatars with drawn, lip-synced portraits, voices, music beds, system templates,
+and the script writer's instructions (version 1 of each purpose, if it has none yet).
 
 Idempotent: avatars and voices are matched by slug and system templates by name, and updated in
 place. Each avatar gets a drawn lip-sync rig (a sprite per mouth shape and eyelid state), whose
 base becomes its portrait; rigs are drawn only for avatars without one (``--redraw-portraits``
-to redo them), so a second run stores nothing new.
+to redo them), so a second run stores nothing new. Music tracks are matched by slug; their audio,
+synthesised by ``ai_studio.seeding.music``, is stored only for tracks without any.
 Voices without a preview sample get one queued for the worker (``--no-samples`` to skip).
 """
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, VoiceProvider
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate, VoiceProvider
+from ai_studio.seeding import music as starter_music
 from ai_studio.seeding import starter_catalog as starter
 from ai_studio.seeding.portraits import rig_zip
 from ai_studio.selectors.catalog import active_voices
@@ -29,8 +31,8 @@ except ImportError:  # the offline speech engine is optional for seeding: offer 
 
 
 class Command(BaseCommand):
-    help = ("Load (or refresh) the starter catalog of avatars, voices and system prompt templates, and the "
-            "script writer's default instructions.")
+    help = ("Load (or refresh) the starter catalog of avatars, voices, music and system prompt templates, and "
+            "the script writer's default instructions.")
 
     def add_arguments(self, parser):
         parser.add_argument("--redraw-portraits", action="store_true",
@@ -43,8 +45,10 @@ class Command(BaseCommand):
             avatars = self._seed_avatars(voices, redraw=redraw_portraits)
             templates = self._seed_templates()
             prompts = language_model_services.ensure_default_prompts()
+            tracks = self._seed_music()
         self.stdout.write(self.style.SUCCESS(
-            f"Starter catalog ready: {avatars} avatars, {len(voices)} voices, {templates} system templates"
+            f"Starter catalog ready: {avatars} avatars, {len(voices)} voices, {tracks} music tracks, "
+            f"{templates} system templates"
             + (f", {prompts} writer instructions." if prompts else ".")
         ))
         if not no_samples:
@@ -93,6 +97,19 @@ class Command(BaseCommand):
             else:
                 template_services.create_template(owner=None, name=spec["name"], **fields)
         return len(starter.TEMPLATES)
+
+    def _seed_music(self) -> int:
+        for order, track in enumerate(starter_music.STARTER_TRACKS):
+            row, _ = MusicTrack.objects.update_or_create(
+                slug=track.slug,
+                defaults={"title": track.title, "mood": track.mood, "description": track.description,
+                          "licence": starter_music.LICENCE, "credit": starter_music.CREDIT,
+                          "sort_order": 10 * (order + 1)},
+            )
+            if not row.audio:
+                audio = ContentFile(starter_music.track_mp3(track.slug), name=f"{track.slug}.mp3")
+                catalog_services.set_music_audio(row, audio)
+        return len(starter_music.STARTER_TRACKS)
 
     def _queue_samples(self) -> None:
         missing = list(active_voices().filter(sample_audio="").values_list("pk", flat=True))

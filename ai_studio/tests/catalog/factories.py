@@ -1,5 +1,6 @@
 """Factories for the catalog (and minimal generation records, for tests that only need them to exist)."""
 import factory
+from django.core.files.base import ContentFile
 
 from accounts.tests.factories import UserFactory
 from ai_studio.models import (
@@ -7,11 +8,14 @@ from ai_studio.models import (
     AIVoice,
     GeneratedVideo,
     JobStatus,
+    MusicTrack,
     PromptTemplate,
     TemplateCategory,
     VideoGenerationJob,
     VoiceProvider,
 )
+from ai_studio.services.catalog import set_music_audio
+from ai_studio.tests.catalog import uploads
 
 
 class VoiceFactory(factory.django.DjangoModelFactory):
@@ -40,6 +44,25 @@ class AvatarFactory(factory.django.DjangoModelFactory):
     style = "professional"
     tags = factory.LazyFunction(lambda: ["saas"])
     default_voice = factory.SubFactory(VoiceFactory)
+
+
+class MusicTrackFactory(factory.django.DjangoModelFactory):
+    """A track row; ``stored_music_track`` also gives it real audio in storage."""
+
+    class Meta:
+        model = MusicTrack
+
+    title = factory.Sequence(lambda n: f"Track {n}")
+    slug = factory.Sequence(lambda n: f"track-{n}")
+    mood = "upbeat"
+    licence = "CC0 1.0"
+    credit = "The Test Band"
+
+
+def stored_music_track(seconds: float = 6.0, **fields) -> MusicTrack:
+    track = MusicTrackFactory(**fields)
+    set_music_audio(track, ContentFile(uploads.music_wav_bytes(seconds), name="track.wav"))
+    return track
 
 
 TEMPLATE_VARIABLES = [

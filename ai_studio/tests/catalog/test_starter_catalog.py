@@ -8,8 +8,9 @@ from PIL import Image
 
 from ai_studio import tasks, templating
 from ai_studio.generation import render
-from ai_studio.models import AIAvatar, AIVoice, PromptTemplate, WriterPrompt
-from ai_studio.seeding import portraits
+from ai_studio.generation.soundtrack import music_duration
+from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate, WriterPrompt
+from ai_studio.seeding import music, portraits
 from ai_studio.seeding.portraits import MOUTH_WIDTH, PortraitStyle, draw_portrait
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +47,33 @@ def test_every_avatar_has_a_distinct_real_portrait_and_a_thumbnail(seeded):
     assert len(fingerprints) == AIAvatar.objects.count()
 
 
-def test_seeding_again_changes_nothing_and_keeps_the_portraits(seeded):
+def test_seeding_again_changes_nothing_and_keeps_the_portraits_and_the_music(seeded, monkeypatch):
+    def no_synthesis(slug):
+        raise AssertionError(f"{slug} has its audio: seeding again must not make it again")
+
+    monkeypatch.setattr(music, "track_mp3", no_synthesis)
     before = {a.slug: a.portrait.name for a in AIAvatar.objects.all()}
+    music_before = {track.slug: track.audio.name for track in MusicTrack.objects.all()}
     counts = (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count(),
-              WriterPrompt.objects.count())
+              WriterPrompt.objects.count(), MusicTrack.objects.count())
     call_command("seed_catalog", "--no-samples", stdout=io.StringIO())
     assert (AIAvatar.objects.count(), AIVoice.objects.count(), PromptTemplate.objects.count(),
-            WriterPrompt.objects.count()) == counts
+            WriterPrompt.objects.count(), MusicTrack.objects.count()) == counts
     assert {a.slug: a.portrait.name for a in AIAvatar.objects.all()} == before
+    assert {track.slug: track.audio.name for track in MusicTrack.objects.all()} == music_before
+
+
+def test_the_starter_music_is_real_audio_of_a_reels_length_with_its_licence(seeded, tmp_path):
+    tracks = MusicTrack.objects.filter(is_active=True)
+    assert tracks.count() >= 3
+    assert {"upbeat", "calm", "corporate"} <= {track.mood for track in tracks}
+    for track in tracks:
+        local = tmp_path / f"{track.slug}.mp3"
+        with default_storage.open(track.audio.name) as stored:
+            local.write_bytes(stored.read())
+        assert 20.0 <= music_duration(local) <= 40.0
+        assert track.duration_seconds == pytest.approx(music_duration(local), abs=0.1)
+        assert track.licence.startswith("CC0") and track.credit
 
 
 def test_seeding_queues_samples_for_voices_that_lack_one(monkeypatch):

@@ -1,10 +1,12 @@
-"""Image files for upload tests: real images, impostors, oversized files and decompression bombs."""
+"""Files for upload tests: real images and audio, impostors, oversized files and decompression bombs."""
 from __future__ import annotations
 
 import io
 import struct
+import wave
 import zlib
 
+import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -54,3 +56,26 @@ def decompression_bomb(side: int = 20_000) -> SimpleUploadedFile:
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
     data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     return SimpleUploadedFile("bomb.png", data, content_type="image/png")
+
+
+def music_wav_bytes(seconds: float = 6.0, rate: int = 22050) -> bytes:
+    """A real mono WAV: a gentle two-note chord."""
+    t = np.arange(round(seconds * rate)) / rate
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t) + 0.15 * np.sin(2 * np.pi * 330 * t)
+    output = io.BytesIO()
+    with wave.open(output, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.round(tone * 32767).astype("<i2").tobytes())
+    return output.getvalue()
+
+
+def music_upload(name="song.wav", **kwargs) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, music_wav_bytes(**kwargs), content_type="audio/wav")
+
+
+def wav_header_with_noise() -> SimpleUploadedFile:
+    """Starts like a WAV (it passes a look at its first bytes) but does not decode."""
+    return SimpleUploadedFile("song.wav", b"RIFF\x24\x00\x10\x00WAVEfmt " + b"\x07garbage" * 3000,
+                              content_type="audio/wav")

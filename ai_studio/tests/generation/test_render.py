@@ -274,6 +274,19 @@ def test_silent_audio_keeps_the_mouth_closed():
     assert len(levels) == FPS and not levels.any()
 
 
+def test_the_mouth_follows_the_voice_not_the_music_in_the_soundtrack(inputs, tmp_path):
+    """The soundtrack (voice + music) is what is heard; the voice alone (voice_path) moves the mouth."""
+    t = np.arange(int(CLIP_SECONDS * SAMPLE_RATE)) / SAMPLE_RATE
+    music = write_wav(tmp_path / "music.wav", (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16))
+
+    def mouth_windows(**audio: Path) -> list:
+        scene = render_module.build_scene(make_spec(inputs, **audio))
+        return [layer.windows for layer in scene.background.layers]
+
+    assert mouth_windows(audio_path=music, voice_path=inputs["audio"]) == mouth_windows(audio_path=inputs["audio"])
+    assert mouth_windows(audio_path=music) != mouth_windows(audio_path=inputs["audio"])
+
+
 # --- captions -----------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from ai_studio.generation.types import EndCard
 from ai_studio.models import VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
 from ai_studio.services.engine_requests import generation_request, render_options, speech_provider_for
+from ai_studio.tests.catalog.factories import stored_music_track
 from campaigns.models import Campaign, CampaignMedia
 from campaigns.services import delete_campaign
 from campaigns.tests.factories import CampaignFactory
@@ -53,6 +54,15 @@ def test_a_rigged_avatar_sends_its_rig(rigged_avatar, voice, tmp_path):
     request = request_for(tmp_path, avatar=rigged_avatar, voice=voice, script="Hi.")
     assert request.rig_path.name == "rig.zip"
     assert request.rig_path.stat().st_size > 0
+
+
+def test_a_job_with_music_sends_the_track_and_one_without_sends_none(avatar, voice, tmp_path):
+    track = stored_music_track()
+    request = request_for(tmp_path / "a", avatar=avatar, voice=voice, script="Hi.", music=track)
+    with default_storage.open(track.audio.name) as stored:
+        assert request.music_path.read_bytes() == stored.read()
+    assert request.music_path.parent == tmp_path / "a"
+    assert request_for(tmp_path / "b", avatar=avatar, voice=voice, script="Hi.").music_path is None
 
 
 def test_a_missing_stored_input_is_a_permanent_generation_error(avatar, voice, tmp_path):

@@ -2,7 +2,13 @@
 import pytest
 
 from ai_studio.models import JobStatus, VideoGenerationJob
-from ai_studio.tests.catalog.factories import AvatarFactory, TemplateFactory, VoiceFactory
+from ai_studio.tests.catalog.factories import (
+    AvatarFactory,
+    MusicTrackFactory,
+    TemplateFactory,
+    VoiceFactory,
+    stored_music_track,
+)
 from campaigns.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +155,24 @@ def test_jobs_are_enqueued_only_after_commit(generate, django_capture_on_commit_
     assert response.status_code == 202
     assert len(callbacks) == 1
     assert VideoGenerationJob.objects.get(pk=response.json()["id"]).status == JobStatus.QUEUED
+
+
+def test_a_job_takes_an_active_music_track(generate):
+    track = stored_music_track(slug="bed")
+    response = generate(music_id=track.pk)
+    assert response.status_code == 202, response.json()
+    assert response.json()["music_id"] == track.pk
+    assert VideoGenerationJob.objects.get(pk=response.json()["id"]).music == track
+    assert generate(music_id=None).json()["music_id"] is None
+
+
+@pytest.mark.parametrize("make_track", [
+    lambda: stored_music_track(slug="retired", is_active=False),
+    lambda: MusicTrackFactory(slug="no-audio"),
+])
+def test_music_that_users_cannot_pick_is_a_field_error(generate, make_track):
+    for music_id in (make_track().pk, 987654):
+        response = generate(music_id=music_id)
+        assert response.status_code == 400
+        assert fields_of(response)["music_id"] == ["No active music track with this id."]
+    assert not VideoGenerationJob.objects.exists()

@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 
 from ai_studio.generation.captions import parse_srt, parse_vtt
-from ai_studio.generation.ffmpeg import extract_frame, probe
+from ai_studio.generation.ffmpeg import extract_frame, measure_loudness, probe
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.services.execution import artifact_prefix
 from ai_studio.tasks import run_generation_job
-from ai_studio.tests.catalog.factories import VoiceFactory
+from ai_studio.tests.catalog.factories import VoiceFactory, stored_music_track
 from ai_studio.tests.generation_api.observe import stored_keys, video_prefix, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -31,6 +31,13 @@ def download(url: str, target: Path) -> Path:
     with urllib.request.urlopen(url, timeout=30) as response:
         target.write_bytes(response.read())
     return target
+
+
+def assert_post_ready_loudness(video: Path) -> None:
+    """What the platforms normalise to, measured on the finished MP4 by ffmpeg's BS.1770 meter."""
+    loudness = measure_loudness(video)
+    assert loudness.integrated == pytest.approx(-14.0, abs=1.0)
+    assert loudness.true_peak <= -1.0
 
 
 def frame_pixels(video: Path, at: float, tmp_path: Path) -> np.ndarray:
@@ -60,6 +67,8 @@ def test_a_reel_is_generated_stored_and_playable(generate, auth_client, celery_w
     assert (info["width"], info["height"], round(info["fps"])) == (720, 1280, 30)
     assert abs(info["duration"] - speech["duration"]) <= 0.1
     assert final["video"]["duration_seconds"] == pytest.approx(info["duration"], abs=0.05)
+    assert measure_loudness(audio).integrated < -17  # the voice as Piper made it is quiet...
+    assert_post_ready_loudness(video)  # ...the reel is not
 
     thumbnail = Image.open(download(urls["thumbnail"], tmp_path / "thumb.jpg"))
     assert (thumbnail.format, thumbnail.size) == ("JPEG", (720, 1280))
@@ -82,7 +91,8 @@ def openai_voice(db, openai_server):
     return VoiceFactory(provider="openai", provider_voice_id="nova", slug="nova")
 
 
-def test_openai_voice_through_the_real_sdk(generate, auth_client, openai_voice, openai_server, worker_factory):
+def test_openai_voice_through_the_real_sdk(generate, auth_client, openai_voice, openai_server, worker_factory,
+                                          tmp_path):
     worker_factory(env=FAST_RETRIES)
     job_id = generate(voice_id=openai_voice.pk, script=SCRIPT).json()["id"]
     final = wait_for(auth_client, job_id)["last"]
@@ -90,6 +100,22 @@ def test_openai_voice_through_the_real_sdk(generate, auth_client, openai_voice, 
     assert final["speech_provider"] == "openai"
     speech_requests = openai_server.requests_to("/audio/speech")
     assert speech_requests and speech_requests[0].json["voice"] == "nova"
+    assert_post_ready_loudness(download(final["video"]["urls"]["video"], tmp_path / "reel.mp4"))
+
+
+def test_a_reel_with_a_music_bed(generate, auth_client, celery_worker, tmp_path):
+    """The track is downloaded by the worker, mixed under the voice, and the reel stays post-ready."""
+    track = stored_music_track(seconds=5.0)
+    final = wait_for(auth_client, generate(script=SCRIPT, music_id=track.pk).json()["id"])["last"]
+    assert final["status"] == "completed", final["error"]
+    assert final["music_id"] == track.pk
+    assert "mixing_audio" in final["video"]["stage_timings"]
+    video = download(final["video"]["urls"]["video"], tmp_path / "reel.mp4")
+    voice = download(final["video"]["urls"]["audio"], tmp_path / "voice.wav")
+    info = probe(video)
+    assert (info["audio_codec"], info["channels"], info["sample_rate"]) == ("aac", 2, 48000)
+    assert abs(info["video_duration"] - probe(voice)["duration"]) <= 1 / 30 + 0.01  # speech + no tail
+    assert_post_ready_loudness(video)
 
 
 def test_a_rigged_avatar_lip_syncs_an_openai_voice_on_a_real_worker(
