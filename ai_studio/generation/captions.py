@@ -176,10 +176,15 @@ def _seconds(parts: tuple[str | None, ...]) -> float:
 # --- ASS ------------------------------------------------------------------------------------------
 
 
-def to_ass(cues: list[Cue], style: CaptionStyle, width: int, height: int) -> str:
+def to_ass(
+    cues: list[Cue], style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None = None
+) -> str:
     """An ASS script for ffmpeg's ``subtitles``/``ass`` filter, laid out for a ``width`` x ``height`` frame.
 
-    Sizes follow the frame (``style.font_size`` is for a 1080 px wide frame). With
+    ``area`` (left, top, right, bottom, in pixels) is the box the captions may fill: lines wrap
+    between its sides, and sit on its bottom (or hang from its top, for the "top" position);
+    without it, fixed shares of the frame are kept free. Sizes follow the frame
+    (``style.font_size`` is for a frame whose short side is 1080 px). With
     ``style.highlight_spoken_word``, each cue is written as one event per word: the same line
     with the word being spoken in ``highlight_color``; each event ends exactly when the next one
     starts, so the highlight moves from word to word without the line blinking.
@@ -194,7 +199,7 @@ def to_ass(cues: list[Cue], style: CaptionStyle, width: int, height: int) -> str
         else:
             text = " ".join(_ass_escape(word.text) for word in cue.words)
             events.append(_dialogue(cue.start, shown_until, text))
-    return _ass_header(style, width, height) + "".join(events)
+    return _ass_header(style, width, height, area) + "".join(events)
 
 
 def _shown_until(cue: Cue, next_cue: Cue | None) -> float:
@@ -224,12 +229,17 @@ def _dialogue(start: float, end: float, text: str) -> str:
     return f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{text}\n"
 
 
-def _ass_header(style: CaptionStyle, width: int, height: int) -> str:
-    scale = width / 1080
+def _ass_header(style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None) -> str:
+    scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
     font_size = max(1, round(style.font_size * scale))
     outline = max(1, round(font_size * 0.1))
-    side_margin = round(width * _SIDE_MARGIN)
-    vertical_margin = round(height * _VERTICAL_MARGIN[style.position])
+    if area is None:
+        left_margin = right_margin = round(width * _SIDE_MARGIN)
+        vertical_margin = round(height * _VERTICAL_MARGIN[style.position])
+    else:
+        left, top, right, bottom = area
+        left_margin, right_margin = left + outline, width - right + outline  # the outline stays inside too
+        vertical_margin = {"top": top + outline, "center": 0, "bottom": height - bottom + outline}[style.position]
     text = _ass_style_colour(style.text_color)
     outline_colour = _ass_style_colour(style.outline_color)
     return (
@@ -247,7 +257,7 @@ def _ass_header(style: CaptionStyle, width: int, height: int) -> str:
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Caption,{FONT_NAME},{font_size},{text},{text},{outline_colour},&H80000000,"
         f"-1,0,0,0,100,100,0,0,1,{outline},0,{_ALIGNMENT[style.position]},"
-        f"{side_margin},{side_margin},{vertical_margin},1\n"
+        f"{left_margin},{right_margin},{vertical_margin},1\n"
         "\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"

@@ -17,12 +17,13 @@ from typing import Protocol
 
 from .artifacts import ArtifactStore, sha256_of, upload_artifacts
 from .captions import build_cues, to_srt, to_vtt
+from .media import scene_shots
 from .render import render_video
 from .render_spec import RenderSpec
 from .rig import read_rig
 from .speech import SpeechProvider
 from .speech.phonemizer import phonemes_from_words
-from .types import CaptionStyle, PhonemeTiming, RenderResult, SpeechResult, frame_size
+from .types import CaptionStyle, EndCard, PhonemeTiming, RenderResult, SceneMedia, SpeechResult, frame_size
 from .visemes import viseme_spans
 
 STAGES = ("preparing_script", "synthesizing_speech", "aligning_captions", "rendering_video", "uploading")
@@ -62,6 +63,12 @@ class GenerationRequest:
     framing: str = "center"
     rig_path: Path | None = None  # a rig ZIP: the avatar lip-syncs (see rig.py); None: mouth follows loudness
     language: str = "en-US"  # the voice's, BCP-47: phonemizes the words when the engine reports no phonemes
+    layout: str | None = None  # "presenter" | "product" | "card"; None: layout.default_layout's choice
+    headline: str = ""  # hook text shown large at the top
+    end_card: EndCard | None = None  # held after the speech; the video lasts speech + its seconds
+    # When given, the script is " ".join(scene.text for scene in scenes); each scene's media shows
+    # from its first word on.
+    scenes: list[SceneMedia] = field(default_factory=list)
 
 
 @dataclass
@@ -137,6 +144,8 @@ def run_pipeline(
             cues=cues if request.captions else [], caption_style=request.caption_style, framing=request.framing,
             rig=read_rig(request.rig_path) if request.rig_path else None, visemes=viseme_spans(phonemes),
             motion_seed=zlib.crc32(key_prefix.encode()),  # a re-run of the same job looks the same
+            layout=request.layout, headline=request.headline, end_card=request.end_card,
+            shots=scene_shots(request.scenes, speech.words) if request.scenes else [],
         )
         rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf)
 

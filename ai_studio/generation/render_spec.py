@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rig import Rig
-from .types import CaptionStyle, Cue
+from .types import CaptionStyle, Cue, EndCard, Shot
 from .visemes import VisemeSpan
 
 
 @dataclass
 class RenderSpec:
     portrait_path: Path  # the avatar's portrait image (PNG/JPEG)
-    audio_path: Path  # WAV from the speech stage
-    audio_duration: float
+    audio_path: Path  # WAV from the speech stage (maybe longer, silent after the speech)
+    audio_duration: float  # the speech's length: the video's, without an end card
     width: int
     height: int
     fps: int = 30
@@ -32,3 +32,7 @@ class RenderSpec:
     rig: Rig | None = None
     visemes: list[VisemeSpan] = field(default_factory=list)
     motion_seed: int = 0  # blinks and head motion: the same seed gives the same video
+    layout: str | None = None  # a name in layout.LAYOUTS; None: the aspect ratio's default
+    headline: str = ""  # hook text shown large at the top
+    end_card: EndCard | None = None  # held after the speech: the video lasts audio_duration + its seconds
+    shots: list[Shot] = field(default_factory=list)  # the scenes' media, in order, the first from 0

@@ -40,7 +40,7 @@ class SpeechResult:
 
 @dataclass(frozen=True)
 class CaptionStyle:
-    font_size: int = 64  # at 1080 px width; scaled with the frame
+    font_size: int = 64  # for a 1080 px short side; scaled with the frame
     text_color: str = "#FFFFFF"
     highlight_color: str = "#FFD400"
     outline_color: str = "#000000"
@@ -60,6 +60,34 @@ class Cue:
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class EndCard:
+    """A closing card held after the speech: the brand's colours, its logo and ``text`` (e.g. the
+    campaign's call to action). The video lasts the speech plus ``seconds``."""
+
+    text: str = ""
+    seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class SceneMedia:
+    """A part of the script and the picture or clip shown while it is said."""
+
+    text: str
+    media_path: Path
+    kind: str  # "image" | "video"
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A scene's media as the render shows it: from ``start`` (seconds into the speech, its first
+    word) until the next shot starts."""
+
+    start: float
+    media_path: Path
+    kind: str  # "image" | "video"
 
 
 ASPECT_RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}

@@ -99,6 +99,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def make_spec(
     inputs: dict[str, Path], aspect: str = "9:16", **overrides: object
 ) -> RenderSpec:
+    """The card look, whose geometry these tests know (test_layouts.py covers the others)."""
     width, height = frame_size(aspect, "720p")
     fields = {
         "portrait_path": inputs["portrait"],
@@ -107,6 +108,7 @@ def make_spec(
         "width": width,
         "height": height,
         "accent_color": "#FF5A36",
+        "layout": "card",
     }
     return RenderSpec(**{**fields, **overrides})
 
