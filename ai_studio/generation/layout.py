@@ -242,7 +242,7 @@ SIDE_HEADLINE_HEIGHT = 0.36
 
 # Product: the bubble's diameter as a share of the frame's short side; it shows this share of
 # the portrait's width, centred this far above the mouth (a share of the portrait's height).
-BUBBLE_DIAMETER = {"9:16": 0.34, "4:5": 0.30, "1:1": 0.30, "16:9": 0.34}
+BUBBLE_DIAMETER = {"9:16": 0.30, "4:5": 0.28, "1:1": 0.28, "16:9": 0.32}
 BUBBLE_PORTRAIT_SHARE = 0.72
 BUBBLE_CENTER_ABOVE_MOUTH = 0.12
 BUBBLE_GAP = 0.025  # of the short side, between the bubble and the captions

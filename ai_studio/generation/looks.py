@@ -40,8 +40,10 @@ from .stills import (
 from .visemes import Viseme
 
 # Product: the scrims behind the headline (from the top to a little below its area) and behind
-# the captions and the bubble (from this share of the height down).
+# the captions and the bubble (from this share of the height down); the bubble's ring, white,
+# stands out on any picture.
 BOTTOM_SCRIM_FROM = 0.52
+RING_COLOR = (255, 255, 255)
 
 
 @dataclass
@@ -70,9 +72,19 @@ def build_look(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Ima
     return scene
 
 
-def _card(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image | None) -> Scene:
+def backdrop_of(spec: RenderSpec, layout: Layout) -> Image.Image:
+    """What the layout shows where nothing is laid on it (RGBA, the whole frame): the card's
+    gradient, or the brand backdrop (glowing behind the presenter; under the product's media)."""
     size = (spec.width, spec.height)
-    backdrop = card_backdrop(size, spec.background_color, spec.accent_color, layout.portrait)
+    if layout.name == "card":
+        return card_backdrop(size, spec.background_color, spec.accent_color, layout.portrait)
+    box = layout.portrait
+    focus = ((box.x + box.width / 2) / spec.width, (box.y + 0.5 * box.height) / spec.height)
+    return brand_backdrop(size, spec.background_color, focus)
+
+
+def _card(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image | None) -> Scene:
+    backdrop = backdrop_of(spec, layout)
     paste_logo(backdrop, logo, layout.logo)
     headline = _headline(spec, layout, talker.frame_count)
     if talker.rig is not None:
@@ -85,10 +97,8 @@ def _card(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image | 
 
 
 def _presenter(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image | None) -> Scene:
-    size = (spec.width, spec.height)
-    box = layout.portrait
-    focus = ((box.x + box.width / 2) / spec.width, (box.y + 0.5 * box.height) / spec.height)
-    backdrop = brand_backdrop(size, spec.background_color, focus)
+    size, box = (spec.width, spec.height), layout.portrait
+    backdrop = backdrop_of(spec, layout)
     shade = shade_of(spec.background_color)
     headline = _headline(spec, layout, talker.frame_count)
     if talker.rig is not None:
@@ -120,8 +130,9 @@ def _product(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image
         focus = (0.5, focus[1])
     track = media_track(spec.shots, size, spec.fps, talker.frame_count, shades, focus)
     if talker.rig is not None:
-        behind = Image.new("RGBA", size, (*rgb(spec.background_color), 255))
-        head, thumbnail = lipsync_head(talker.rig, layout, behind, talker.visemes, spec.fps, seed=spec.motion_seed)
+        head, thumbnail = lipsync_head(
+            talker.rig, layout, backdrop_of(spec, layout), talker.visemes, spec.fps, seed=spec.motion_seed
+        )
     else:
         portrait = talker.portrait.resize(layout.portrait.size, Image.Resampling.LANCZOS)
         picture = Image.new("RGBA", bubble.size, (*rgb(spec.background_color), 255))
@@ -131,8 +142,7 @@ def _product(spec: RenderSpec, layout: Layout, talker: Talker, logo: Image.Image
             picture.convert("RGB"), in_bubble, talker.levels, talker.mouth_center, name="bubble"
         )
         head.position = (bubble.x, bubble.y)
-    ring_color = accent_of(spec.background_color, spec.accent_color)
-    head.fixed = [Layer(name="ring", image=ring(bubble.width, ring_color), position=(0, 0), transparent=True)]
+    head.fixed = [Layer(name="ring", image=ring(bubble.width, RING_COLOR), position=(0, 0), transparent=True)]
     head.mask = disc_mask(bubble.width)
     track.layers.append(head)
     overlays = [layer for layer in (_logo_layer(logo, layout), _headline(spec, layout, talker.frame_count)) if layer]

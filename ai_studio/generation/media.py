@@ -11,10 +11,11 @@ text are baked into the still: they only change from top to bottom, so the sidew
 them in place. A clip plays muted from its start, looped when shorter than its scene, scaled to
 cover the frame and cropped centred; the scrims lie on it.
 
-Media whose shape is far from the frame's (covering would cut away more than FIT_BELOW of it: a
-landscape product shot in a vertical reel) is shown whole instead, as large as fits, centred on
-the layout's ``focus`` (clear of the headline and the avatar), over a blurred, darkened copy of
-itself filling the frame. A clip is then a stacked layer over a still made from its first frame.
+Covering the frame never cuts away more than 1 - KEEP of the media's width or height: media whose
+shape is far from the frame's (a landscape product shot in a vertical reel) is scaled only that
+far, centred on the layout's ``focus`` (clear of the headline and the avatar), and a blurred,
+darkened copy of itself fills the rest of the frame. A clip is then a stacked layer over a still
+made from its first frame.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .types import SceneMedia, Shot, WordTiming
 
 PAN = 0.12  # the pan's travel, as a share of the frame's width
 MEDIA_KINDS = ("image", "video")
-FIT_BELOW = 0.62  # the share of a picture covering would keep, under which it is fitted instead
+KEEP = 0.58  # the least share of the media's width and height the frame shows
 BACKING_DARKEN = 0.45  # the blurred copy behind fitted media: this much darker
 BACKING_BLUR = 0.02  # of the frame's short side
 
@@ -120,8 +121,8 @@ def still_layer(
 def clip_layer(
     name: str, path: Path, size: tuple[int, int], scrims: Image.Image | None, focus: tuple[float, float] = (0.5, 0.5)
 ) -> Layer:
-    """A clip covering ``size`` (its first frame, as shown, is the layer's image), or shown whole
-    over a still of its first frame blurred."""
+    """A clip covering ``size`` (its first frame, as shown, is the layer's image), or, too far
+    from the frame's shape, over a still of its first frame blurred."""
     path = Path(path)
     if not path.is_file():
         raise RenderError("media_missing", f"media not found: {path}")
@@ -130,39 +131,41 @@ def clip_layer(
     with tempfile.TemporaryDirectory(prefix="poster-") as folder:
         poster_path = extract_frame(path, 0.0, Path(folder) / "poster.png")
         first = open_image(poster_path, "media_unreadable", max(size))
-    fitted = _fitted_box(first.size, size, focus)
-    if fitted is None:
+    placed = _placed(first.size, size, focus)
+    if placed is None:
         poster = cover(first, size).convert("RGB")
         return Layer(name=name, image=poster, position=(0, 0), clip=path, fixed=_scrim_strips(name, scrims))
     backing = _backing(first, size)
     if scrims is not None:
         backing.alpha_composite(scrims)
-    x, y, fitted_size = fitted
-    clip = Layer(name=f"{name}_clip", image=cover(first, fitted_size).convert("RGB"), position=(x, y), clip=path)
+    x, y, shown = placed
+    clip = Layer(name=f"{name}_clip", image=cover(first, shown).convert("RGB"), position=(x, y), clip=path)
     return Layer(name=name, image=backing.convert("RGB"), position=(0, 0), layers=[clip])
 
 
 def _shown(image: Image.Image, size: tuple[int, int], focus: tuple[float, float]) -> Image.Image:
-    """``image`` covering ``size``, or whole on its blurred backing if covering would cut too much (RGBA)."""
-    fitted = _fitted_box(image.size, size, focus)
-    if fitted is None:
+    """``image`` covering ``size``, or as far as KEEP allows over its blurred backing (RGBA)."""
+    placed = _placed(image.size, size, focus)
+    if placed is None:
         return cover(image, size).convert("RGBA")
     picture = _backing(image, size)
-    x, y, fitted_size = fitted
-    picture.alpha_composite(image.resize(fitted_size, Image.Resampling.LANCZOS), (x, y))
+    x, y, shown = placed
+    picture.alpha_composite(cover(image, shown).convert("RGBA"), (x, y))
     return picture
 
 
-def _fitted_box(
+def _placed(
     image_size: tuple[int, int], size: tuple[int, int], focus: tuple[float, float]
 ) -> tuple[int, int, tuple[int, int]] | None:
-    """Where media of ``image_size`` goes whole in ``size``, centred on ``focus`` but inside the
-    frame: (x, y, (width, height)); None when covering keeps at least FIT_BELOW of it."""
-    image_ratio, frame_ratio = image_size[0] / image_size[1], size[0] / size[1]
-    if min(image_ratio / frame_ratio, frame_ratio / image_ratio) >= FIT_BELOW:
+    """Where the media's part the frame shows goes when covering would cut away too much: (x,
+    y, (width, height)) of that part, centred on ``focus`` but inside the frame; None when
+    covering keeps at least KEEP of its width and height."""
+    cover_scale = max(size[0] / image_size[0], size[1] / image_size[1])
+    scale = min(cover_scale, min(size[0] / image_size[0], size[1] / image_size[1]) / KEEP)
+    if scale >= cover_scale * 0.999:
         return None
-    scale = min(size[0] / image_size[0], size[1] / image_size[1])
-    width, height = max(2, even(image_size[0] * scale)), max(2, even(image_size[1] * scale))
+    width = min(size[0], max(2, even(image_size[0] * scale)))
+    height = min(size[1], max(2, even(image_size[1] * scale)))
     x = min(max(0, even(focus[0] * size[0] - width / 2)), size[0] - width)
     y = min(max(0, even(focus[1] * size[1] - height / 2)), size[1] - height)
     return x, y, (width, height)

@@ -97,7 +97,7 @@ def render_video(
         finish = _write_captions(spec, layout, scratch) if spec.cues else ""
         inputs, graph = filter_graph(scene, spec.fps, finish)
         (scratch / FILTER_GRAPH).write_text(graph)
-        args = _ffmpeg_args(spec, inputs, scene.total_frames, video_path, preset, crf)
+        args = encode_args(spec, inputs, scene.total_frames, video_path, preset, crf)
         # Relative input names inside the graph need no escaping: run in the scratch folder.
         timeout = FFMPEG_TIMEOUT_BASE + FFMPEG_TIMEOUT_PER_SECOND * scene.total_frames / spec.fps
         run_ffmpeg(args, cwd=scratch, timeout=timeout)
@@ -186,9 +186,11 @@ def escape_filter_value(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", option_level)
 
 
-def _ffmpeg_args(
+def encode_args(
     spec: RenderSpec, inputs: list[Input], frames: int, video_path: Path, preset: str, crf: int
 ) -> list[str]:
+    """ffmpeg's arguments encoding ``frames`` frames of the graph in FILTER_GRAPH with the
+    spec's audio (the benchmark encodes its bare baseline with them too)."""
     audio = str(Path(spec.audio_path).resolve())
     duration = f"{frames / spec.fps:.6f}"
     # fmt: off
