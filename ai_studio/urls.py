@@ -10,6 +10,7 @@ router.trailing_slash = "/?"
 # Catalog
 router.register("avatars", catalog.AvatarViewSet, basename="ai-avatar")
 router.register("voices", catalog.VoiceViewSet, basename="ai-voice")
+router.register("layouts", catalog.LayoutViewSet, basename="layout")
 router.register("prompt-templates", catalog.PromptTemplateViewSet, basename="prompt-template")
 
 # Generation

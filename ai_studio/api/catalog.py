@@ -1,8 +1,9 @@
-"""Catalog endpoints: avatars and voices to choose from, and prompt templates.
+"""Catalog endpoints: avatars, voices and layouts to choose from, and prompt templates.
 
 Avatar and voice lists are the same for every user, so their response bodies are cached per
 URL and catalog version (see ``selectors.catalog.cached_catalog_page``); staff edits bump the
-version. Templates are per user (system + public + own) and are not cached.
+version. Layouts are the engine's own registry, in code. Templates are per user (system +
+public + own) and are not cached.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ai_studio.models import AIAvatar, AIVoice, Gender, PromptTemplate, Template
 from ai_studio.selectors import catalog as selectors
 from ai_studio.serializers.catalog import (
     AvatarSerializer,
+    LayoutSerializer,
     PromptTemplateInputSerializer,
     PromptTemplateSerializer,
     RenderedScriptSerializer,
@@ -99,6 +101,21 @@ class VoiceViewSet(CachedCatalogViewSet):
 
     def get_queryset(self):
         return selectors.active_voices()
+
+
+@extend_schema_view(list=extend_schema(
+    summary="Layouts a reel can have",
+    description="The looks the renderer can give a reel: `name` is what a generation request's `layout` takes. "
+                "A layout that `needs_media` shows the campaign's pictures and clips; leaving `layout` blank "
+                "gets the default for the aspect ratio (`default_for`).",
+))
+class LayoutViewSet(viewsets.GenericViewSet):
+    serializer_class = LayoutSerializer
+    filter_backends = []  # three items from code: nothing to filter, search or order
+
+    def list(self, request):
+        page = self.paginate_queryset(selectors.layout_choices())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 # --- prompt templates -------------------------------------------------------------------------
