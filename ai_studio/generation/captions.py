@@ -177,14 +177,20 @@ def _seconds(parts: tuple[str | None, ...]) -> float:
 
 
 def to_ass(
-    cues: list[Cue], style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None = None
+    cues: list[Cue],
+    style: CaptionStyle,
+    width: int,
+    height: int,
+    area: tuple[int, int, int, int] | None = None,
+    scale: float | None = None,
 ) -> str:
     """An ASS script for ffmpeg's ``subtitles``/``ass`` filter, laid out for a ``width`` x ``height`` frame.
 
     ``area`` (left, top, right, bottom, in pixels) is the box the captions may fill: lines wrap
     between its sides, and sit on its bottom (or hang from its top, for the "top" position);
     without it, fixed shares of the frame are kept free. Sizes follow the frame
-    (``style.font_size`` is for a frame whose short side is 1080 px). With
+    (``style.font_size`` is for a frame whose short side is 1080 px), or ``scale`` (for a script
+    drawn on a picture of only the captions' box, the frame's scale). With
     ``style.highlight_spoken_word``, each cue is written as one event per word: the same line
     with the word being spoken in ``highlight_color``; each event ends exactly when the next one
     starts, so the highlight moves from word to word without the line blinking.
@@ -199,7 +205,7 @@ def to_ass(
         else:
             text = " ".join(_ass_escape(word.text) for word in cue.words)
             events.append(_dialogue(cue.start, shown_until, text))
-    return _ass_header(style, width, height, area) + "".join(events)
+    return _ass_header(style, width, height, area, scale) + "".join(events)
 
 
 def _shown_until(cue: Cue, next_cue: Cue | None) -> float:
@@ -229,8 +235,11 @@ def _dialogue(start: float, end: float, text: str) -> str:
     return f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{text}\n"
 
 
-def _ass_header(style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None) -> str:
-    scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
+def _ass_header(
+    style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None, scale: float | None
+) -> str:
+    if scale is None:
+        scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
     font_size = max(1, round(style.font_size * scale))
     outline = max(1, round(font_size * 0.1))
     if area is None:
@@ -262,6 +271,20 @@ def _ass_header(style: CaptionStyle, width: int, height: int, area: tuple[int, i
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
+
+
+_DIALOGUE_TIMES = re.compile(r"^Dialogue: \d+,(\d+):(\d+):(\d+\.\d+),(\d+):(\d+):(\d+\.\d+),", re.MULTILINE)
+
+
+def ass_event_times(script: str) -> list[float]:
+    """When the events of an ASS script start and end, in seconds, sorted: the only moments its
+    picture changes."""
+    times = set()
+    for match in _DIALOGUE_TIMES.finditer(script):
+        hours, minutes, seconds, end_hours, end_minutes, end_seconds = match.groups()
+        times.add(int(hours) * 3600 + int(minutes) * 60 + float(seconds))
+        times.add(int(end_hours) * 3600 + int(end_minutes) * 60 + float(end_seconds))
+    return sorted(times)
 
 
 def _ass_time(seconds: float) -> str:

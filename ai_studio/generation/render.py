@@ -24,8 +24,9 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from .captions import FONT_DIR, to_ass
+from .captions import FONT_DIR, ass_event_times, to_ass
 from .ffmpeg import RenderError, probe, run_ffmpeg
 from .layout import Layout, layout_name, plan_layout
 from .looks import Talker, build_look
@@ -33,7 +34,7 @@ from .loudness import mouth_levels_for_wav
 from .media import MEDIA_KINDS
 from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS
 from .render_spec import RenderSpec
-from .scene import Input, Scene, compose_frame, filter_graph, write_inputs
+from .scene import Input, Layer, Scene, compose_frame, filter_graph, write_inputs
 from .stills import open_image, rgb
 from .types import RenderResult
 from .visemes import frame_visemes
@@ -93,9 +94,10 @@ def render_video(
     try:
         scene, layout = plan_scene(spec, mouth_center)
         compose_frame(scene, scene.thumbnail_frame).save(thumbnail_path, "JPEG", quality=THUMBNAIL_QUALITY)
+        if spec.cues:
+            scene.overlays.append(_captions(spec, layout, scratch, scene.frame_count))
         write_inputs(scene, scratch, spec.fps)
-        finish = _write_captions(spec, layout, scratch) if spec.cues else ""
-        inputs, graph = filter_graph(scene, spec.fps, finish)
+        inputs, graph = filter_graph(scene, spec.fps)
         (scratch / FILTER_GRAPH).write_text(graph)
         args = encode_args(spec, inputs, scene.total_frames, video_path, preset, crf)
         # Relative input names inside the graph need no escaping: run in the scratch folder.
@@ -173,11 +175,24 @@ def _mouth_levels(spec: RenderSpec, frames: int) -> np.ndarray:
     return np.pad(levels[:frames], (0, max(0, frames - len(levels))))
 
 
-def _write_captions(spec: RenderSpec, layout: Layout, scratch: Path) -> str:
-    """Write the cues as ASS subtitles, in the layout's caption area; return the filter that burns them in."""
-    area = layout.captions.corners
-    (scratch / CAPTIONS).write_text(to_ass(spec.cues, spec.caption_style, spec.width, spec.height, area), "utf-8")
-    return f"ass=filename={CAPTIONS}:fontsdir={escape_filter_value(str(Path(FONT_DIR)))}"
+def _captions(spec: RenderSpec, layout: Layout, scratch: Path, frame_count: int) -> Layer:
+    """The cues as a layer over the layout's caption box: libass draws them (an ASS script in the
+    box's coordinates, written to ``scratch``) on the frames where they change."""
+    box = layout.captions
+    scale = min(spec.width, spec.height) / 1080
+    script = to_ass(spec.cues, spec.caption_style, box.width, box.height, (0, 0, box.width, box.height), scale)
+    (scratch / CAPTIONS).write_text(script, "utf-8")
+    # A change at t shows from the first frame starting at t or later; the next frame too, in
+    # case libass's millisecond clock rounds that frame's time just below t.
+    changes = {math.ceil(t * spec.fps - 1e-6) + step for t in ass_event_times(script) for step in (0, 1)}
+    return Layer(
+        name="captions",
+        image=Image.new("RGBA", box.size, (0, 0, 0, 0)),
+        position=(box.x, box.y),
+        transparent=True,
+        drawn_by=f"ass=filename={CAPTIONS}:alpha=1:fontsdir={escape_filter_value(str(Path(FONT_DIR)))}",
+        redrawn_on=sorted(frame for frame in changes if frame < frame_count),
+    )
 
 
 def escape_filter_value(value: str) -> str:

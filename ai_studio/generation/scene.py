@@ -15,13 +15,17 @@ overlaid on small cut-out pieces of that window, never on a whole frame.
 A layer may also be cut to a shape (``mask``: the bubble's circle, applied per frame because
 the picture under it moves), be seen only on some frames (``shown``: a headline for the opening
 seconds; an ``overlay`` switched on and off by time, which copies nothing while off), show a
-video file (``clip``) instead of a still, or show other layers in turn (``segments``: the
-scenes' media, cut together with ``concat``). A scene's ``overlays`` lie on the finished frame
-and never move, and its ``tail`` (the end card) follows the last frame.
+video file (``clip``) instead of a still, show other layers in turn (``segments``: the
+scenes' media, cut together with ``concat``), or be drawn by a filter (``drawn_by``: libass
+drawing the captions) only on the frames where its picture changes (``redrawn_on``): ``select``
+keeps those frames alone, and ``overlay`` holds each until the next (drawing captions on every
+frame cost ~1 ms of CPU per 1080p frame, as much as a fifth of the encode). A scene's
+``overlays`` lie on the finished frame and never move, and its ``tail`` (the end card) follows
+the last frame.
 
 The same description renders any single frame with Pillow (:func:`compose_frame`): the
 thumbnail, and the reference the tests compare decoded frames with (a clip is composed as its
-first frame).
+first frame; what a filter draws is left out).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class Layer:
     clip: Path | None = None  # a video file shown instead of ``image`` (its first frame, as shown)
     # The picture is each segment's layer in turn (``image`` then only gives the size).
     segments: list[Segment] = field(default_factory=list)
+    drawn_by: str = ""  # a filter drawing on the picture (Pillow cannot: it composes it blank)
+    redrawn_on: list[int] = field(default_factory=list)  # the frames where that drawing may change
 
     @property
     def file_name(self) -> str:
@@ -168,6 +174,8 @@ def _compose(layer: Layer, frame: int) -> Image.Image:
     if layer.segments:
         segment, start = layer.segment_at(frame)
         image = _compose(segment.layer, frame - start)
+    elif layer.drawn_by:
+        image = Image.new("RGBA", layer.image.size, (0, 0, 0, 0))
     else:
         image = layer.image.convert("RGBA")  # a copy: the layers are laid on it
     for inner in layer.layers:
@@ -217,12 +225,9 @@ class Piece(NamedTuple):
     height: int
 
 
-def filter_graph(scene: Scene, fps: int, finish: str = "") -> tuple[list[Input], str]:
+def filter_graph(scene: Scene, fps: int) -> tuple[list[Input], str]:
     """The inputs in order and the filter graph producing ``[video]``: ``scene.total_frames``
-    frames, or endless without a tail (the caller bounds it).
-
-    ``finish`` is the filter applied to the composed frame last (e.g. "ass=..." for the captions).
-    """
+    frames, or endless without a tail (the caller bounds it)."""
     graph = _GraphBuilder(fps)
     label = graph.whole(scene.background)
     for overlay in scene.overlays:
@@ -232,7 +237,7 @@ def filter_graph(scene: Scene, fps: int, finish: str = "") -> tuple[list[Input],
         tail = graph.trimmed(graph.whole(scene.tail), scene.tail_frames)
         graph.chains.append(f"[{main}][{tail}]concat=n=2:v=1:a=0[with_tail]")
         label = "with_tail"
-    graph.chains.append(f"[{label}]{finish or 'null'}[video]")
+    graph.chains.append(f"[{label}]null[video]")
     return graph.inputs, ";\n".join(graph.chains) + "\n"
 
 
@@ -285,7 +290,14 @@ class _GraphBuilder:
         index = self.add_input(layer.file_name)
         # Convert before looping: the conversion then happens once, not once per frame.
         pixel_format = "yuva420p" if layer.transparent else "yuv420p"
-        self.chains.append(f"[{index}:v]format={pixel_format},{self.repeat}[{layer.name}]")
+        drawn = ""
+        if layer.drawn_by:
+            # Only the frames where the drawing changes go on, the last one ending the stream
+            # (the overlay then holds it: an endless stream with no frame left to keep would
+            # make it wait forever).
+            frames = sorted(set(layer.redrawn_on) | {0})
+            drawn = f",trim=end_frame={frames[-1] + 1},select='{_any_frame(frames)}',{layer.drawn_by}"
+        self.chains.append(f"[{index}:v]format={pixel_format},{self.repeat}{drawn}[{layer.name}]")
         return layer.name
 
     def overlay(self, below: str, layer: Layer, position: tuple[int, int], output: str) -> str:
@@ -368,6 +380,15 @@ class _GraphBuilder:
         layout = "|".join(f"{piece.x}_{piece.y}" for piece in pieces)
         self.chains.append(f"{inputs}xstack=inputs={len(pieces)}:layout={layout}[{output}]")
         return output
+
+
+def _any_frame(frames: list[int]) -> str:
+    """An expression true on ``frames``: a sum of eq(n,frame) nested as a balanced tree (ffmpeg's
+    parser refuses a flat sum of thousands, which a long reel's captions need)."""
+    if len(frames) == 1:
+        return f"eq(n,{frames[0]})"
+    middle = len(frames) // 2
+    return f"({_any_frame(frames[:middle])}+{_any_frame(frames[middle:])})"
 
 
 def picture_size(layer: Layer) -> tuple[int, int]:

@@ -328,6 +328,20 @@ def test_captions_stay_inside_the_safe_zone(reel):
         assert_inside_safe_zone(bounds(green(frames[n])), spec.width, spec.height)
 
 
+@every_look
+def test_captions_show_on_exactly_the_frames_their_cues_cover(reel):
+    """libass draws them only where they change; the frames in between must hold them, no more."""
+    spec, scene, plan, frames, result = reel
+    # A cue stays up until the next one when the silence between them is short (0.1 s here), and
+    # goes at its end before a longer one (0.7 s before "today").
+    covered = [(0.1, 2.1), (2.8, 3.5)]
+    expected = [any(start <= n / FPS < end for start, end in covered) for n in range(speech_frames(spec))]
+
+    shown = [bool(green(frames[n]).sum() > 30) for n in range(speech_frames(spec))]
+
+    assert shown == expected
+
+
 # --- filling the frame --------------------------------------------------------------------
 
 

@@ -151,3 +151,17 @@ def test_overlays_stay_put_over_a_moving_background_and_the_tail_follows_the_las
     logo_area = (slice(8, 24), slice(120, 144))
     assert np.abs(decoded[0][logo_area].astype(int) - decoded[5][logo_area]).mean() < 8  # the logo did not move
     assert (decoded[6:, 60, 80].astype(int) - (255, 255, 0)).__abs__().max() < 12  # the tail
+
+
+def test_a_layer_drawn_by_a_filter_is_drawn_on_its_frames_and_held_until_the_next(tmp_path):
+    """The filter here paints the frame number's parity: what it drew on a listed frame must stay
+    on the frames after it, up to the next listed one, even for a long list."""
+    redrawn = list(range(0, 1200, 3))
+    drawn = Layer(name="drawn", image=Image.new("RGBA", (16, 16), (0, 0, 0, 0)), position=(8, 8), transparent=True,
+                  drawn_by="geq=lum='255*mod(N,2)':cb=128:cr=128:a=255", redrawn_on=redrawn)
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 200)), position=(0, 0)), 1200, overlays=[drawn])
+
+    decoded = render(scene, tmp_path)
+
+    seen = [int(frame[16, 16].mean() > 128) for frame in decoded]
+    assert seen == [(n // 3 * 3) % 2 for n in range(1200)]
