@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from PIL import ImageFont
+
 from .speech.text import SENTENCE_END
 from .types import CaptionStyle, Cue, WordTiming
 
 # libass loads every file in this folder as a font: the licence lives in licenses/ below it.
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_NAME = "DejaVu Sans"
+FONT_FILE = "DejaVuSans-Bold.ttf"  # the bold face libass picks for FONT_NAME
 
 # Horizontal room kept free on each side, and distance from the frame's edge, as shares of the
 # frame; the bottom margin keeps captions clear of the app buttons reels are watched under.
@@ -238,10 +241,7 @@ def _dialogue(start: float, end: float, text: str) -> str:
 def _ass_header(
     style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None, scale: float | None
 ) -> str:
-    if scale is None:
-        scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
-    font_size = max(1, round(style.font_size * scale))
-    outline = max(1, round(font_size * 0.1))
+    font_size, outline = _sizes(style, width, height, scale)
     if area is None:
         left_margin = right_margin = round(width * _SIDE_MARGIN)
         vertical_margin = round(height * _VERTICAL_MARGIN[style.position])
@@ -271,6 +271,38 @@ def _ass_header(
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
+
+
+def _sizes(style: CaptionStyle, width: int, height: int, scale: float | None) -> tuple[int, int]:
+    """The font size and the outline's width in pixels."""
+    if scale is None:
+        scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
+    font_size = max(1, round(style.font_size * scale))
+    return font_size, max(1, round(font_size * 0.1))
+
+
+def caption_height(cues: list[Cue], style: CaptionStyle, width: int, scale: float) -> int:
+    """How tall a box ``width`` wide must be for the cue needing the most lines (see ``to_ass``
+    with an area): libass makes a line as tall as the font size (its ascent plus descent), and
+    the outline reaches beyond the top and bottom lines."""
+    font_size, outline = _sizes(style, width, width, scale)
+    reference = ImageFont.truetype(str(FONT_DIR / FONT_FILE), 100)
+    ascent, descent = reference.getmetrics()
+    font = ImageFont.truetype(str(FONT_DIR / FONT_FILE), max(1, round(font_size * 100 / (ascent + descent))))
+    usable = width - 2 * outline
+    lines = max((_line_count(cue.text, font, usable) for cue in cues), default=1)
+    return lines * font_size + 2 * outline + 2
+
+
+def _line_count(text: str, font: ImageFont.FreeTypeFont, width: float) -> int:
+    lines, current = 1, ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and font.getlength(candidate) > width:
+            lines, current = lines + 1, word
+        else:
+            current = candidate
+    return lines
 
 
 _DIALOGUE_TIMES = re.compile(r"^Dialogue: \d+,(\d+):(\d+):(\d+\.\d+),(\d+):(\d+):(\d+\.\d+),", re.MULTILINE)

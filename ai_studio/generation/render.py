@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .captions import FONT_DIR, ass_event_times, to_ass
+from .captions import FONT_DIR, ass_event_times, caption_height, to_ass
 from .ffmpeg import RenderError, probe, run_ffmpeg
-from .layout import Layout, layout_name, plan_layout
+from .layout import Box, Layout, even, layout_name, plan_layout
 from .looks import Talker, build_look
 from .loudness import mouth_levels_for_wav
 from .media import MEDIA_KINDS
@@ -180,6 +180,12 @@ def _captions(spec: RenderSpec, layout: Layout, scratch: Path, frame_count: int)
     box's coordinates, written to ``scratch``) on the frames where they change."""
     box = layout.captions
     scale = min(spec.width, spec.height) / 1080
+    # Overlaid on every frame: no taller than the cues need (the blend costs by the pixel).
+    height = min(box.height, even(caption_height(spec.cues, spec.caption_style, box.width, scale) + 1))
+    top = {"top": box.y, "center": box.y + (box.height - height) // 2 // 2 * 2}.get(
+        spec.caption_style.position, box.bottom - height
+    )
+    box = Box(box.x, top, box.width, height)
     script = to_ass(spec.cues, spec.caption_style, box.width, box.height, (0, 0, box.width, box.height), scale)
     (scratch / CAPTIONS).write_text(script, "utf-8")
     # A change at t shows from the first frame starting at t or later; the next frame too, in
