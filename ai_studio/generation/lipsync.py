@@ -100,7 +100,6 @@ def lipsync_head(
             position=mouth_position,
             size=mouth_size,
             windows=[(0, shape_index[viseme] * mouth_size[1]) for viseme in visemes],
-            transparent=True,  # opaque, but converted to yuva420p once instead of per frame
         )
     ]
     eyes_box = rig.eyes_box()
@@ -116,7 +115,6 @@ def lipsync_head(
                 position=eyes_position,
                 size=eyes_size,
                 windows=[(0, state * eyes_size[1]) for state in blinks],
-                transparent=True,  # opaque, but converted to yuva420p once instead of per frame
             ),
         )
     head = Layer(

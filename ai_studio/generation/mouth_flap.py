@@ -61,7 +61,6 @@ def loudness_avatar(
         position=(box.x, box.y),
         size=box.size,
         windows=[(0, int(level) * box.height) for level in levels],
-        transparent=True,  # opaque, but converted to yuva420p once instead of per frame
     )
     return Layer(name=name, image=picture, position=(0, 0), layers=[mouth_layer]), _thumbnail_frame(levels)
 

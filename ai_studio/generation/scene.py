@@ -5,12 +5,14 @@ Every picture is decoded once and repeated with the ``loop`` filter. A layer sho
 the mouth shape or the eyelids, over an oversized portrait to move the head. ``sendcmd`` moves
 each window exactly on the frames where its position changes.
 
-What ffmpeg costs per frame is kept small. Small layers are overlaid. A large opaque layer is
-not: ``overlay`` converts its whole input to yuv420p-with-alpha and blends it, and copies the
-picture below, on every frame (~1.5 ms at 1080p); instead the picture below is cut into the
-bands around the layer and everything is put back together with one ``xstack``, which only
-copies. Transparent patches that stay put on a moving window (the card's rounded corners) are
-overlaid on small cut-out pieces of that window, never on a whole frame.
+What ffmpeg costs per frame is kept small. Opaque layers are not overlaid: ``overlay`` blends
+its input pixel by pixel, and copies the picture below on every frame (a looped picture is
+shared, so drawing on it takes a copy first: ~1.5 ms at 1080p). Instead the picture below is cut
+into the bands around them and everything is put back together with one ``xstack``, which only
+copies, once, however many non-overlapping opaque layers (a face's eyes and mouth) it takes.
+Transparent layers are overlaid. Transparent patches that stay put on a moving window (the
+card's rounded corners) are overlaid on small cut-out pieces of that window, never on a whole
+frame.
 
 A layer may also be cut to a shape (``mask``: the bubble's circle, applied per frame because
 the picture under it moves), be seen only on some frames (``shown``: a headline for the opening
@@ -36,12 +38,13 @@ from typing import NamedTuple
 
 from PIL import Image, ImageChops
 
+# Pictures are converted to YUV once (before they are repeated), so the most accurate conversion
+# costs nothing per frame: rounded exactly, the chroma from every pixel.
+CONVERT = "scale=flags=accurate_rnd+full_chroma_int+full_chroma_inp,"
+
 # Changes for frame n are scheduled half a frame early, at (n - 0.5) / fps, so that timestamp
 # rounding can never move one onto the neighbouring frame.
 SWITCH_OFFSET = 0.5
-
-# An opaque layer covering at least this share of the picture below it is stacked, not overlaid.
-STACK_MIN_SHARE = 0.1
 
 
 @dataclass
@@ -51,8 +54,7 @@ class Layer:
     window (they do not move with it), placed at ``position`` in its parent."""
 
     name: str  # unique in the scene: the file name stem and the crop filter's instance name
-    # ``transparent``: blended with its alpha (RGBA). ``overlay`` wants yuva420p on top, so a
-    # small opaque layer is also better marked transparent: converted once, not on every frame.
+    # ``transparent``: blended with its alpha (RGBA), overlaid; an opaque layer is stacked in.
     image: Image.Image
     position: tuple[int, int]
     size: tuple[int, int] | None = None  # None: the whole image, never moving
@@ -299,7 +301,7 @@ class _GraphBuilder:
             # make it wait forever).
             frames = sorted(set(layer.redrawn_on) | {0})
             drawn = f",trim=end_frame={frames[-1] + 1},select='{_any_frame(frames)}',{layer.drawn_by}"
-        self.chains.append(f"[{index}:v]format={pixel_format},{self.repeat}{drawn}[{layer.name}]")
+        self.chains.append(f"[{index}:v]{CONVERT}format={pixel_format},{self.repeat}{drawn}[{layer.name}]")
         return layer.name
 
     def overlay(self, below: str, layer: Layer, position: tuple[int, int], output: str) -> str:
@@ -316,8 +318,18 @@ class _GraphBuilder:
     def pieces(self, layer: Layer) -> list[Piece]:
         """Streams that tile ``layer``'s output (several when fixed patches sit on it)."""
         label = self.source(layer)
+        run: list[Layer] = []  # opaque layers, not overlapping, to stack in together
         for inner in layer.layers:
-            label = self.lay(label, picture_size(layer), inner)
+            if self.stackable(inner, picture_size(layer)) and not any(_overlap(inner, other) for other in run):
+                run.append(inner)
+                continue
+            label = self.stack_in(label, picture_size(layer), run)
+            run = []
+            if self.stackable(inner, picture_size(layer)):
+                run = [inner]
+            else:
+                label = self.overlay(label, inner, inner.position, f"{label}_{inner.name}")
+        label = self.stack_in(label, picture_size(layer), run)
         if layer.size is not None:
             width, height = layer.size
             x, y = layer.window_at(0)
@@ -327,20 +339,37 @@ class _GraphBuilder:
             label = window
         return self.patched(label, layer.output_size, layer.fixed)
 
-    def lay(self, below: str, below_size: tuple[int, int], layer: Layer) -> str:
-        """``layer`` laid on the ``below`` stream: stacked in if large and opaque, else overlaid."""
-        output = f"{below}_{layer.name}"
+    @staticmethod
+    def stackable(layer: Layer, below_size: tuple[int, int]) -> bool:
+        """Opaque and not covering all of the picture below (a picture cut into no pieces would
+        have to go to a sink, and an endless looped input into a sink never lets ffmpeg finish)."""
         width, height = layer.output_size
-        x, y = layer.position
-        around = [rect for rect in _around((x, y, width, height), below_size) if rect[2] > 0 and rect[3] > 0]
-        small = width * height < STACK_MIN_SHARE * below_size[0] * below_size[1]
-        # A layer covering everything below it is overlaid too: a picture cut into no pieces would
-        # have to go to a sink, and an endless looped input into a sink never lets ffmpeg finish.
-        if layer.blended or small or not around:
-            return self.overlay(below, layer, (x, y), output)
-        around = self.cut(below, below_size, around, f"{output}_around")
-        inside = [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
-        return self.stack(around + inside, output)
+        covers = layer.position == (0, 0) and (width, height) == tuple(below_size)
+        return not layer.blended and not covers
+
+    def stack_in(self, below: str, below_size: tuple[int, int], layers: list[Layer]) -> str:
+        """``layers`` (opaque, not overlapping) put into the ``below`` stream by one ``xstack``
+        of them and the pieces of ``below`` around them."""
+        if not layers:
+            return below
+        output = "_".join([below, *(layer.name for layer in layers)])
+        if len(layers) == 1:  # a layer may itself be several pieces (its fixed patches)
+            layer = layers[0]
+            x, y = layer.position
+            around = self.cut(below, below_size, _around((x, y, *layer.output_size), below_size), f"{output}_around")
+            inside = [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
+            return self.stack(around + inside, output)
+        rects = [(*layer.position, *layer.output_size) for layer in layers]
+        tiles = _tiles(below_size, rects)
+        owners = [next((i for i, r in enumerate(rects) if _inside(tile, r)), None) for tile in tiles]
+        pieces = self.cut(below, below_size, [t for t, o in zip(tiles, owners) if o is None], f"{output}_around")
+        for index, layer in enumerate(layers):
+            parts = [tile for tile, owner in zip(tiles, owners) if owner == index]
+            x, y = layer.position
+            relative = [(tx - x, ty - y, width, height) for tx, ty, width, height in parts]
+            for piece in self.cut(self.whole(layer), layer.output_size, relative, f"{output}_{layer.name}"):
+                pieces.append(Piece(piece.label, piece.x + x, piece.y + y, piece.width, piece.height))
+        return self.stack(pieces, output)
 
     def patched(self, label: str, size: tuple[int, int], patches: list[Layer]) -> list[Piece]:
         """The ``label`` stream with transparent ``patches`` overlaid, as pieces: the patches'
@@ -398,6 +427,18 @@ def picture_size(layer: Layer) -> tuple[int, int]:
     if layer.segments:
         return layer.segments[0].layer.output_size
     return layer.image.size
+
+
+def _overlap(a: Layer, b: Layer) -> bool:
+    (ax, ay), (aw, ah) = a.position, a.output_size
+    (bx, by), (bw, bh) = b.position, b.output_size
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def _inside(tile: tuple[int, int, int, int], rect: tuple[int, int, int, int]) -> bool:
+    x, y, width, height = tile
+    rx, ry, rw, rh = rect
+    return rx <= x and ry <= y and x + width <= rx + rw and y + height <= ry + rh
 
 
 def _around(hole: tuple[int, int, int, int], size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
