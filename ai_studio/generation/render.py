@@ -188,9 +188,7 @@ def _captions(spec: RenderSpec, layout: Layout, scratch: Path, frame_count: int)
     box = Box(box.x, top, box.width, height)
     script = to_ass(spec.cues, spec.caption_style, box.width, box.height, (0, 0, box.width, box.height), scale)
     (scratch / CAPTIONS).write_text(script, "utf-8")
-    # A change at t shows from the first frame starting at t or later; the next frame too, in
-    # case libass's millisecond clock rounds that frame's time just below t.
-    changes = {math.ceil(t * spec.fps - 1e-6) + step for t in ass_event_times(script) for step in (0, 1)}
+    changes = {first_frame_at(round(t * 1000), spec.fps) for t in ass_event_times(script)}
     return Layer(
         name="captions",
         image=Image.new("RGBA", box.size, (0, 0, 0, 0)),
@@ -199,6 +197,20 @@ def _captions(spec: RenderSpec, layout: Layout, scratch: Path, frame_count: int)
         drawn_by=f"ass=filename={CAPTIONS}:alpha=1:fontsdir={escape_filter_value(str(Path(FONT_DIR)))}",
         redrawn_on=sorted(frame for frame in changes if frame < frame_count),
     )
+
+
+def libass_ms(frame: int, fps: int) -> int:
+    """The time libass is asked to draw ``frame`` at: ffmpeg's ``ass`` filter passes the frame's
+    time in milliseconds as pts * time base * 1000 in doubles, cut to a whole number."""
+    return int(frame * (1 / fps) * 1000)
+
+
+def first_frame_at(ms: int, fps: int) -> int:
+    """The first frame libass draws at ``ms`` or later (an event shows from its start's ms)."""
+    frame = max(0, ms * fps // 1000 - 1)
+    while libass_ms(frame, fps) < ms:
+        frame += 1
+    return frame
 
 
 def escape_filter_value(value: str) -> str:

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from ai_studio.generation.captions import ass_event_times, to_ass
 from ai_studio.generation.ffmpeg import ffmpeg_exe
+from ai_studio.generation.render import first_frame_at
 from ai_studio.generation.scene import Layer, Scene, Segment, _tiles, compose_frame, filter_graph, write_inputs
+from ai_studio.generation.types import CaptionStyle, Cue, WordTiming
 
 FPS = 30
 SIZE = (160, 120)
@@ -165,3 +168,32 @@ def test_a_layer_drawn_by_a_filter_is_drawn_on_its_frames_and_held_until_the_nex
 
     seen = [int(frame[16, 16].mean() > 128) for frame in decoded]
     assert seen == [(n // 3 * 3) % 2 for n in range(1200)]
+
+
+def test_captions_drawn_on_their_change_frames_match_libass_drawing_every_frame(tmp_path):
+    """At 30 fps ffmpeg gives libass frame 111's time as 3699 ms, not 3700: a cue from 3.70 s
+    first shows on frame 112. The change frames must be the ones libass itself switches on."""
+    cues = [  # gaps over half a second, so no cue is held until the next
+        Cue(3.70, 6.90, (WordTiming("Hi", 3.70, 5.0), WordTiming("yo", 5.0, 6.90))),  # frames 111, 207
+        Cue(7.90, 8.20, (WordTiming("Go", 7.90, 8.20),)),  # frame 237
+    ]
+    script = to_ass(cues, CaptionStyle(font_size=40), 64, 48, area=(0, 0, 64, 48), scale=1.0)
+    (tmp_path / "captions.ass").write_text(script)
+    frames = 250
+    every_frame = subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", f"color=c=black:s=64x48:r={FPS}", "-vf",
+         "ass=filename=captions.ass", "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        cwd=tmp_path, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    reference = np.frombuffer(every_frame, dtype=np.uint8).reshape(-1, 48, 64, 3)
+    changes = [first_frame_at(round(t * 1000), FPS) for t in ass_event_times(script)]
+    drawn = Layer(name="captions", image=Image.new("RGBA", (64, 48), (0, 0, 0, 0)), position=(48, 36),
+                  transparent=True, drawn_by="ass=filename=captions.ass:alpha=1", redrawn_on=changes)
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 0)), position=(0, 0)), frames, overlays=[drawn])
+
+    decoded = render(scene, tmp_path)
+
+    with_text = [bool(frame[36:84, 48:112].max() > 100) for frame in decoded]
+    assert with_text == [bool(frame.max() > 100) for frame in reference]
+    assert with_text[110:113] == [False, False, True] and with_text[206:209] == [True, True, False]
+    assert with_text[236:239] == [False, False, True]
