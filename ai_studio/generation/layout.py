@@ -239,6 +239,7 @@ PRESENTER_TOP_GAP = 0.08
 # own background, fading into the backdrop), and the headline fills up to this share of the height.
 SIDE_TEXT_OVERLAP = 0.12
 SIDE_HEADLINE_HEIGHT = 0.36
+SIDE_CAPTIONS_BOTTOM = 0.7  # bottom-position captions sit on this line, under the headline
 
 # Product: the bubble's diameter as a share of the frame's short side; it shows this share of
 # the portrait's width, centred this far above the mouth (a share of the portrait's height).
@@ -282,6 +283,9 @@ def plan_layout(
     if name == "presenter" and fit.side == "right":
         column_right = portrait.x + even(SIDE_TEXT_OVERLAP * portrait.width)
         headline = text_area(width, height, safe_box(width, height).y, even(SIDE_HEADLINE_HEIGHT * height))
+        if spec.caption_style.position == "bottom":
+            bottom = even(SIDE_CAPTIONS_BOTTOM * height)
+            captions = text_area(width, height, bottom - captions.height, bottom)
         headline, captions = (_narrowed(box, column_right) for box in (headline, captions))
     return Layout(
         name=name,
