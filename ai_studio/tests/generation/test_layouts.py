@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import wave
 from collections import deque
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from ai_studio.generation.render_spec import RenderSpec
 from ai_studio.generation.scene import Layer, compose_frame
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.types import CaptionStyle, Cue, EndCard, SceneMedia, Shot, WordTiming
+from ai_studio.tests.generation.media_files import decode, write_wav
 
 FPS = 30
 FRAME_SIZES = {"9:16": (360, 640), "1:1": (480, 480), "4:5": (432, 540), "16:9": (640, 360)}
@@ -72,14 +72,6 @@ def speech_like(seconds: float = SPEECH_SECONDS) -> np.ndarray:
     voice = np.sin(2 * np.pi * 140 * t) + 0.5 * np.sin(2 * np.pi * 280 * t)
     return (0.3 * envelope * voice * 32767).astype(np.int16)
 
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(samples.tobytes())
-    return path
 
 
 def draw_portrait(path: Path) -> Path:
@@ -154,14 +146,6 @@ def make_spec(inputs: dict[str, Path], aspect: str, layout: str | None = None, *
     )  # fmt: skip
     return RenderSpec(**{**fields, **overrides})
 
-
-def decode(video: Path, width: int, height: int) -> np.ndarray:
-    """Every frame of ``video`` as RGB pixels: (frames, height, width, 3)."""
-    raw = subprocess.run(
-        [ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)
 
 
 def audio_seconds(video: Path) -> float:

@@ -7,7 +7,6 @@ shape can be read back from the decoded pixels whatever the encoder did to them.
 """
 
 import random
-import subprocess
 import wave
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ai_studio.generation.ffmpeg import ffmpeg_exe
 from ai_studio.generation.lipsync import EYE_STATES
 from ai_studio.generation.render import build_scene, frame_count, render_video
 from ai_studio.generation.render_spec import RenderSpec
@@ -23,6 +21,7 @@ from ai_studio.generation.rig import Rig
 from ai_studio.generation.scene import Layer, compose_frame
 from ai_studio.generation.types import Cue, Shot, WordTiming
 from ai_studio.generation.visemes import CLOSURES, SHAPES, Viseme, VisemeSpan, frame_visemes
+from ai_studio.tests.generation.media_files import decode
 
 FPS = 30
 SECONDS = 3.0
@@ -107,14 +106,6 @@ def make_spec(audio: Path, aspect: str, **overrides) -> RenderSpec:
     )
     return RenderSpec(**{**fields, **overrides})
 
-
-def decode(video: Path, width: int, height: int) -> np.ndarray:
-    """Every frame of ``video`` as RGB pixels: (frames, height, width, 3)."""
-    raw = subprocess.run(
-        [ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)
 
 
 def read_back(frame: np.ndarray, center: tuple[int, int], palette: dict[str, tuple[int, int, int]]) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from ai_studio.generation.types import (
     WordTiming,
     frame_size,
 )
+from ai_studio.tests.generation.media_files import write_wav
 
 SAMPLE_RATE = 22050
 SYLLABLES_PER_SECOND = 4
@@ -77,14 +77,6 @@ def speech_like_samples(seconds: float = CLIP_SECONDS) -> np.ndarray:
     voice = np.sin(2 * np.pi * 140 * t) + 0.5 * np.sin(2 * np.pi * 280 * t)
     return (0.45 * envelope * voice / 1.5 * 32767).astype(np.int16)
 
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(samples.tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")
