@@ -11,6 +11,7 @@ router.trailing_slash = "/?"
 router.register("avatars", catalog.AvatarViewSet, basename="ai-avatar")
 router.register("voices", catalog.VoiceViewSet, basename="ai-voice")
 router.register("music", catalog.MusicViewSet, basename="music-track")
+router.register("layouts", catalog.LayoutViewSet, basename="layout")
 router.register("prompt-templates", catalog.PromptTemplateViewSet, basename="prompt-template")
 
 # Generation

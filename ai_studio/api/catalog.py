@@ -1,10 +1,11 @@
-"""Catalog endpoints: avatars, voices and music to choose from, and prompt templates.
+"""Catalog endpoints: avatars, voices, music and layouts to choose from, and prompt templates.
 
 Avatar, voice and music lists are the same for every user, so their response bodies are cached per
 URL and catalog version (see ``selectors.catalog.cached_catalog_page``); staff edits bump the
 version. The URL is reduced to the query parameters the list understands (its filters and
 pagination, sorted), so made-up parameters (``?x=1``, ``?x=2``...) share one entry instead of
-filling the cache. Templates are per user (system + public + own) and are not cached.
+filling the cache. Layouts are the engine's own registry, in code. Templates are per user (system +
+public + own) and are not cached.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ai_studio.models import AIAvatar, AIVoice, Gender, MusicTrack, PromptTempla
 from ai_studio.selectors import catalog as selectors
 from ai_studio.serializers.catalog import (
     AvatarSerializer,
+    LayoutSerializer,
     MusicTrackSerializer,
     PromptTemplateInputSerializer,
     PromptTemplateSerializer,
@@ -138,6 +140,21 @@ class MusicViewSet(CachedCatalogViewSet):
 
     def get_queryset(self):
         return selectors.active_music()
+
+
+@extend_schema_view(list=extend_schema(
+    summary="Layouts a reel can have",
+    description="The looks the renderer can give a reel: `name` is what a generation request's `layout` takes. "
+                "A layout that `needs_media` shows the campaign's pictures and clips; leaving `layout` blank "
+                "gets the default for the aspect ratio (`default_for`).",
+))
+class LayoutViewSet(viewsets.GenericViewSet):
+    serializer_class = LayoutSerializer
+    filter_backends = []  # three items from code: nothing to filter, search or order
+
+    def list(self, request):
+        page = self.paginate_queryset(selectors.layout_choices())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 # --- prompt templates -------------------------------------------------------------------------

@@ -9,10 +9,13 @@ Stages, one module each, behind small interfaces:
                  under -1 dBTP once encoded; measured with lufs.py (BS.1770-4), shaped with
                  dynamics.py (leveler, limiter and ducking gain curves, computed offline)
     visemes.py   phoneme timings -> mouth shapes -> one shape per video frame
-    render.py    a RenderSpec (render_spec.py: portrait or rig + audio + captions) -> H.264/AAC
-                 MP4 + JPEG thumbnail (ffmpeg), built from layout.py (frame layout, stills),
-                 scene.py (layers and moving windows -> filter graph), lipsync.py (rigged
-                 avatars) and mouth_flap.py (plain portraits: the mouth follows the loudness)
+    render.py    a RenderSpec (render_spec.py: portrait or rig + audio + captions + layout,
+                 headline, end card, the scenes' media) -> H.264/AAC MP4 + JPEG thumbnail
+                 (ffmpeg), built from layout.py (the layouts, safe zones and where things go),
+                 looks.py (each layout's scene), stills.py and lettering.py (the pictures that
+                 do not move, and text), media.py (scenes' stills and clips), scene.py (layers
+                 and moving windows -> filter graph), lipsync.py (rigged avatars) and
+                 mouth_flap.py (plain portraits: the mouth follows the loudness)
     rig.py       the avatar rig format: base portrait + a sprite per mouth shape and eyelid state
     artifacts.py where the results go (an ArtifactStore: Django storage at the edge)
     pipeline.py  runs the stages in order, reporting progress and checking for cancellation

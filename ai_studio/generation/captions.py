@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from PIL import ImageFont
+
 from .speech.text import SENTENCE_END
 from .types import CaptionStyle, Cue, WordTiming
 
 # libass loads every file in this folder as a font: the licence lives in licenses/ below it.
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_NAME = "DejaVu Sans"
+FONT_FILE = "DejaVuSans-Bold.ttf"  # the bold face libass picks for FONT_NAME
 
 # Horizontal room kept free on each side, and distance from the frame's edge, as shares of the
 # frame; the bottom margin keeps captions clear of the app buttons reels are watched under.
@@ -176,10 +179,21 @@ def _seconds(parts: tuple[str | None, ...]) -> float:
 # --- ASS ------------------------------------------------------------------------------------------
 
 
-def to_ass(cues: list[Cue], style: CaptionStyle, width: int, height: int) -> str:
+def to_ass(
+    cues: list[Cue],
+    style: CaptionStyle,
+    width: int,
+    height: int,
+    area: tuple[int, int, int, int] | None = None,
+    scale: float | None = None,
+) -> str:
     """An ASS script for ffmpeg's ``subtitles``/``ass`` filter, laid out for a ``width`` x ``height`` frame.
 
-    Sizes follow the frame (``style.font_size`` is for a 1080 px wide frame). With
+    ``area`` (left, top, right, bottom, in pixels) is the box the captions may fill: lines wrap
+    between its sides, and sit on its bottom (or hang from its top, for the "top" position);
+    without it, fixed shares of the frame are kept free. Sizes follow the frame
+    (``style.font_size`` is for a frame whose short side is 1080 px), or ``scale`` (for a script
+    drawn on a picture of only the captions' box, the frame's scale). With
     ``style.highlight_spoken_word``, each cue is written as one event per word: the same line
     with the word being spoken in ``highlight_color``; each event ends exactly when the next one
     starts, so the highlight moves from word to word without the line blinking.
@@ -194,7 +208,7 @@ def to_ass(cues: list[Cue], style: CaptionStyle, width: int, height: int) -> str
         else:
             text = " ".join(_ass_escape(word.text) for word in cue.words)
             events.append(_dialogue(cue.start, shown_until, text))
-    return _ass_header(style, width, height) + "".join(events)
+    return _ass_header(style, width, height, area, scale) + "".join(events)
 
 
 def _shown_until(cue: Cue, next_cue: Cue | None) -> float:
@@ -224,12 +238,17 @@ def _dialogue(start: float, end: float, text: str) -> str:
     return f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{text}\n"
 
 
-def _ass_header(style: CaptionStyle, width: int, height: int) -> str:
-    scale = width / 1080
-    font_size = max(1, round(style.font_size * scale))
-    outline = max(1, round(font_size * 0.1))
-    side_margin = round(width * _SIDE_MARGIN)
-    vertical_margin = round(height * _VERTICAL_MARGIN[style.position])
+def _ass_header(
+    style: CaptionStyle, width: int, height: int, area: tuple[int, int, int, int] | None, scale: float | None
+) -> str:
+    font_size, outline = _sizes(style, width, height, scale)
+    if area is None:
+        left_margin = right_margin = round(width * _SIDE_MARGIN)
+        vertical_margin = round(height * _VERTICAL_MARGIN[style.position])
+    else:
+        left, top, right, bottom = area
+        left_margin, right_margin = left + outline, width - right + outline  # the outline stays inside too
+        vertical_margin = {"top": top + outline, "center": 0, "bottom": height - bottom + outline}[style.position]
     text = _ass_style_colour(style.text_color)
     outline_colour = _ass_style_colour(style.outline_color)
     return (
@@ -247,11 +266,57 @@ def _ass_header(style: CaptionStyle, width: int, height: int) -> str:
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Caption,{FONT_NAME},{font_size},{text},{text},{outline_colour},&H80000000,"
         f"-1,0,0,0,100,100,0,0,1,{outline},0,{_ALIGNMENT[style.position]},"
-        f"{side_margin},{side_margin},{vertical_margin},1\n"
+        f"{left_margin},{right_margin},{vertical_margin},1\n"
         "\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
+
+
+def _sizes(style: CaptionStyle, width: int, height: int, scale: float | None) -> tuple[int, int]:
+    """The font size and the outline's width in pixels."""
+    if scale is None:
+        scale = min(width, height) / 1080  # a landscape frame's captions are as tall as a portrait one's
+    font_size = max(1, round(style.font_size * scale))
+    return font_size, max(1, round(font_size * 0.1))
+
+
+def caption_height(cues: list[Cue], style: CaptionStyle, width: int, scale: float) -> int:
+    """How tall a box ``width`` wide must be for the cue needing the most lines (see ``to_ass``
+    with an area): libass makes a line as tall as the font size (its ascent plus descent), and
+    the outline reaches beyond the top and bottom lines."""
+    font_size, outline = _sizes(style, width, width, scale)
+    reference = ImageFont.truetype(str(FONT_DIR / FONT_FILE), 100)
+    ascent, descent = reference.getmetrics()
+    font = ImageFont.truetype(str(FONT_DIR / FONT_FILE), max(1, round(font_size * 100 / (ascent + descent))))
+    usable = width - 2 * outline
+    lines = max((_line_count(cue.text, font, usable) for cue in cues), default=1)
+    return lines * font_size + 2 * outline + 2
+
+
+def _line_count(text: str, font: ImageFont.FreeTypeFont, width: float) -> int:
+    lines, current = 1, ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and font.getlength(candidate) > width:
+            lines, current = lines + 1, word
+        else:
+            current = candidate
+    return lines
+
+
+_DIALOGUE_TIMES = re.compile(r"^Dialogue: \d+,(\d+):(\d+):(\d+\.\d+),(\d+):(\d+):(\d+\.\d+),", re.MULTILINE)
+
+
+def ass_event_times(script: str) -> list[float]:
+    """When the events of an ASS script start and end, in seconds, sorted: the only moments its
+    picture changes."""
+    times = set()
+    for match in _DIALOGUE_TIMES.finditer(script):
+        hours, minutes, seconds, end_hours, end_minutes, end_seconds = match.groups()
+        times.add(int(hours) * 3600 + int(minutes) * 60 + float(seconds))
+        times.add(int(end_hours) * 3600 + int(end_minutes) * 60 + float(end_seconds))
+    return sorted(times)
 
 
 def _ass_time(seconds: float) -> str:

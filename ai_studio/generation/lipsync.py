@@ -1,11 +1,12 @@
 """A rigged avatar that speaks: mouth shapes on the phonemes, blinks, and a gently moving head.
 
-The rig's base portrait is scaled onto the card a little larger than the card's window; the
-head moves by moving that window over it (a ``crop`` whose position ``sendcmd`` changes), so the
-motion costs no extra full-frame blending. The mouth and eyelid sprites are laid on the base,
-scaled exactly as the card is, and stacked into two small sprite sheets; per frame a window
-over each sheet picks the shape. Two transparent strips of background keep the card's rounded
-corners in place while the portrait moves under them.
+The rig's base portrait is scaled onto a picture a little larger than the avatar's window (the
+card, the presenter's whole frame, or the bubble); the head moves by moving that window over it
+(a ``crop`` whose position ``sendcmd`` changes), so the motion costs no extra full-frame
+blending. The mouth and eyelid sprites are laid on the base, scaled exactly as the portrait is,
+and stacked into two small sprite sheets; per frame a window over each sheet picks the shape.
+On a card, two transparent strips of background keep its rounded corners in place while the
+portrait moves under them.
 
 Blinks and head motion are drawn from a seeded generator: a job re-rendered after a retry
 looks the same.
@@ -17,11 +18,13 @@ import math
 import random
 from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image
 
-from .layout import Layout, card_mask, corner_radius, even
+from .layout import Box, Layout, even
 from .rig import Rig
-from .scene import Layer, Scene
+from .scene import Layer
+from .stills import card_mask, corner_radius, presenter_stage
 from .visemes import SHAPES, Viseme
 
 HEAD_MOTION = 0.012  # how far the head drifts from the centre, as a fraction of the card's width
@@ -49,20 +52,42 @@ THUMBNAIL_AT = 1 / 3  # of the duration
 _TALKING = frozenset({Viseme.A, Viseme.E})
 
 
-def lipsync_scene(
+def lipsync_head(
     rig: Rig,
     layout: Layout,
-    background: Image.Image,
+    backdrop: Image.Image,
     visemes: Sequence[Viseme],
     fps: int,
     seed: int = 0,
-) -> Scene:
-    """The frame for each of ``len(visemes)`` frames: ``background`` (RGBA, whole frame) with the
-    rigged portrait on the layout's card, saying ``visemes[frame]``."""
+    shade: tuple[int, int, int] = (0, 0, 0),
+) -> tuple[Layer, int]:
+    """The rigged avatar saying ``visemes[frame]`` on each of ``len(visemes)`` frames, as the layer
+    "head" placed in the frame; and the frame that best shows it (talking, eyes open).
+
+    ``backdrop`` (RGBA, the whole frame) is what lies behind the avatar. The head's window is the
+    layout's avatar box: the card (its rounded corners stay put over the moving portrait), the
+    whole frame for the presenter (the picture sways as a whole, the portrait fading into the
+    backdrop and running on, darkening to ``shade``, below it), or the bubble's square (the
+    caller cuts it round).
+    """
     frame_count = len(visemes)
-    card = layout.portrait
-    margin = max(2, even(HEAD_MOTION * card.width))
-    portrait = _OversizedPortrait(rig, (card.width + 2 * margin, card.height + 2 * margin), background)
+    window = layout.avatar
+    margin = max(2, even(HEAD_MOTION * window.width))
+    size = (window.width + 2 * margin, window.height + 2 * margin)
+    behind = backdrop.getpixel((window.x + window.width // 2, window.y + window.height // 2))
+    if layout.shape == "card":
+        portrait = _PlacedPortrait.covering(rig, size, behind)
+        picture = portrait.picture()
+    else:
+        # The portrait as planned, relative to the picture (the window and its margins).
+        box = layout.portrait
+        origin = (box.x - window.x + margin, box.y - window.y + margin)
+        portrait = _PlacedPortrait(rig, origin, box.size, behind, size)
+        if layout.shape == "open":
+            frame = Box(margin, margin, window.width, window.height)
+            picture = presenter_stage(_padded(backdrop, margin), portrait.scaled(), portrait.box, frame, shade)
+        else:
+            picture = portrait.picture()
 
     mouth_sheet, mouth_position, mouth_size = portrait.sprite_sheet(
         [rig.mouths[shape] for shape in SHAPES], rig.mouth_box()
@@ -75,7 +100,6 @@ def lipsync_scene(
             position=mouth_position,
             size=mouth_size,
             windows=[(0, shape_index[viseme] * mouth_size[1]) for viseme in visemes],
-            transparent=True,  # opaque, but converted to yuva420p once instead of per frame
         )
     ]
     eyes_box = rig.eyes_box()
@@ -91,68 +115,96 @@ def lipsync_scene(
                 position=eyes_position,
                 size=eyes_size,
                 windows=[(0, state * eyes_size[1]) for state in blinks],
-                transparent=True,  # opaque, but converted to yuva420p once instead of per frame
             ),
         )
     head = Layer(
         name="head",
-        image=portrait.image,
-        position=(card.x, card.y),
-        size=card.size,
+        image=picture,
+        position=(window.x, window.y),
+        size=window.size,
         windows=[
             (margin + dx, margin + dy)
             for dx, dy in head_offsets(frame_count, fps, margin, seed, nods=phrase_starts(visemes, fps))
         ],
         layers=head_layers,
-        fixed=_corner_patches(layout, background),
+        fixed=_corner_patches(layout, backdrop) if layout.shape == "card" else [],
     )
-    return Scene(
-        Layer(name="background", image=background.convert("RGB"), position=(0, 0), layers=[head]),
-        frame_count,
-        thumbnail_frame=_thumbnail_frame(visemes, blinks),
-    )
+    return head, _thumbnail_frame(visemes, blinks)
 
 
-class _OversizedPortrait:
-    """The rig's base scaled to cover ``size`` (centred, the excess cropped), and sprite sheets
-    scaled exactly the same way, so that a sprite tile lines up with the card pixel for pixel."""
+class _PlacedPortrait:
+    """The rig's base scaled and placed on a picture of ``size`` (its top-left corner at
+    ``origin``, scaled to ``scaled_size``; it may reach past the picture), and sprite sheets
+    scaled exactly the same way, so that a sprite tile lines up with the picture pixel for pixel.
 
-    def __init__(self, rig: Rig, size: tuple[int, int], background: Image.Image):
-        self.size = size
-        # Flattened over the frame's background colour at the card's centre: a base with
-        # transparent parts then blends in instead of showing black.
-        behind = background.getpixel((background.width // 2, background.height // 2))
+    A base with transparent parts is flattened over ``behind`` first, so it blends in instead of
+    showing black.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        origin: tuple[float, float],
+        scaled_size: tuple[float, float],
+        behind: tuple[int, ...],
+        size: tuple[int, int],
+    ):
         self.base = Image.new("RGBA", rig.base.size, behind)
         self.base.alpha_composite(rig.base)
         base_width, base_height = rig.base.size
-        self.scale = max(size[0] / base_width, size[1] / base_height)
-        self.origin = ((base_width - size[0] / self.scale) / 2, (base_height - size[1] / self.scale) / 2)
-        self.image = self.base.resize(size, Image.Resampling.LANCZOS, box=self._source((0, 0, *size))).convert("RGB")
+        self.origin = origin
+        self.scale = (scaled_size[0] / base_width, scaled_size[1] / base_height)
+        self.size = size
+        # Whole pixels the base covers.
+        left, top = math.ceil(origin[0] - 1e-6), math.ceil(origin[1] - 1e-6)
+        right = math.floor(origin[0] + scaled_size[0] + 1e-6)
+        bottom = math.floor(origin[1] + scaled_size[1] + 1e-6)
+        self.box = Box(left, top, right - left, bottom - top)
+
+    @classmethod
+    def covering(cls, rig: Rig, size: tuple[int, int], behind: tuple[int, ...]) -> _PlacedPortrait:
+        """The base scaled to cover ``size``, centred, the excess cropped."""
+        base_width, base_height = rig.base.size
+        scale = max(size[0] / base_width, size[1] / base_height)
+        scaled = (base_width * scale, base_height * scale)
+        return cls(rig, ((size[0] - scaled[0]) / 2, (size[1] - scaled[1]) / 2), scaled, behind, size)
 
     def _source(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        """The base region that scales to ``box`` (left, top, right, bottom) of the card."""
-        (ox, oy), s = self.origin, self.scale
+        """The base region that scales to ``box`` (left, top, right, bottom) of the picture."""
+        (ox, oy), (sx, sy) = self.origin, self.scale
         left, top, right, bottom = box
-        return ox + left / s, oy + top / s, ox + right / s, oy + bottom / s
+        return (left - ox) / sx, (top - oy) / sy, (right - ox) / sx, (bottom - oy) / sy
+
+    def scaled(self) -> Image.Image:
+        """The base as it lies on the picture, over ``self.box`` (RGBA)."""
+        source = [min(max(0.0, v), limit) for v, limit in zip(self._source(self.box.corners), self.base.size * 2)]
+        return self.base.resize(self.box.size, Image.Resampling.LANCZOS, box=tuple(source))
+
+    def picture(self) -> Image.Image:
+        """The picture the portrait covers (``size``), RGB: only for a portrait placed to cover it."""
+        canvas = Image.new("RGB", self.size)
+        canvas.paste(self.scaled().convert("RGB"), (self.box.x, self.box.y))
+        return canvas
 
     def sprite_sheet(
         self, sprites: Sequence[Image.Image | None], sprite_box: tuple[int, int, int, int]
     ) -> tuple[Image.Image, tuple[int, int], tuple[int, int]]:
-        """Tiles of the card around ``sprite_box`` (base pixels), one per sprite laid on the base
-        (None: the base as it is), stacked top to bottom; with the tiles' position on the card
-        and their size."""
-        (ox, oy), s = self.origin, self.scale
+        """Tiles of the picture around ``sprite_box`` (base pixels), one per sprite laid on the
+        base (None: the base as it is), stacked top to bottom; with the tiles' position on the
+        picture and their size."""
+        (ox, oy), (sx, sy) = self.origin, self.scale
         left, top, width, height = sprite_box
-        # The tile: the sprite's box on the card, widened to even pixels and a little margin.
-        x0 = max(0, _floor_even((left - ox) * s) - 2)
-        y0 = max(0, _floor_even((top - oy) * s) - 2)
-        x1 = min(self.size[0], _ceil_even((left + width - ox) * s) + 2)
-        y1 = min(self.size[1], _ceil_even((top + height - oy) * s) + 2)
+        # The tile: the sprite's box on the picture, widened to even pixels and a little margin,
+        # inside the pixels the base covers.
+        x0 = max(self.box.x, _floor_even(ox + left * sx) - 2)
+        y0 = max(self.box.y, _floor_even(oy + top * sy) - 2)
+        x1 = min(self.box.right, _ceil_even(ox + (left + width) * sx) + 2)
+        y1 = min(self.box.bottom, _ceil_even(oy + (top + height) * sy) + 2)
         tile_size = (x1 - x0, y1 - y0)
         source = self._source((x0, y0, x1, y1))
         # Resample from a piece of the base with room for the filter's reach on every side, so
-        # each tile pixel comes out exactly as the same pixel of the whole card does.
-        reach = math.ceil(3 * max(1.0, 1 / s)) + 2
+        # each tile pixel comes out exactly as the same pixel of the whole picture does.
+        reach = math.ceil(3 * max(1.0, 1 / min(sx, sy))) + 2
         piece_box = (
             max(0, math.floor(source[0]) - reach),
             max(0, math.floor(source[1]) - reach),
@@ -184,19 +236,25 @@ def _ceil_even(value: float) -> int:
     return math.ceil(value / 2) * 2
 
 
-def _corner_patches(layout: Layout, background: Image.Image) -> list[Layer]:
-    """Background pixels outside the card's rounded corners, transparent elsewhere, placed on
-    the card's window: the portrait moves under them, the corners stay. One strip along the top
-    edge and one along the bottom (one blend each, cheaper than four small ones)."""
-    card = layout.portrait
-    radius = min(corner_radius(layout), card.height // 2)
-    outside = Image.eval(card_mask(layout), lambda value: 255 - value)
+def _padded(picture: Image.Image, margin: int) -> Image.Image:
+    """``picture`` with ``margin`` more pixels on every side, its edge pixels run on."""
+    pixels = np.pad(np.asarray(picture), ((margin, margin), (margin, margin), (0, 0)), mode="edge")
+    return Image.fromarray(pixels, picture.mode)
+
+
+def _corner_patches(layout: Layout, backdrop: Image.Image) -> list[Layer]:
+    """Backdrop pixels outside the card's rounded corners, transparent elsewhere, placed on the
+    card's window: the portrait moves under them, the corners stay. One strip along the top edge
+    and one along the bottom (one blend each, cheaper than four small ones)."""
+    card = layout.avatar
+    radius = min(corner_radius(card.width), card.height // 2)
+    outside = Image.eval(card_mask(card.size, layout.rounded_bottom), lambda value: 255 - value)
     strips = {"corners_top": 0}
     if layout.rounded_bottom:
         strips["corners_bottom"] = card.height - radius
     patches = []
     for name, y in strips.items():
-        strip = background.crop((card.x, card.y + y, card.x + card.width, card.y + y + radius))
+        strip = backdrop.crop((card.x, card.y + y, card.x + card.width, card.y + y + radius))
         strip.putalpha(outside.crop((0, y, card.width, y + radius)))
         patches.append(Layer(name=name, image=strip, position=(0, y), transparent=True))
     return patches

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-from .layout import SUPERSAMPLING, Box, Layout, even
-from .scene import Layer, Scene
+from .layout import Box, even
+from .scene import Layer
+from .stills import SUPERSAMPLING
 
 MOUTH_LEVELS = 5  # closed + four openings
 # Where the mouth is in the portrait, as fractions of its width and height.
@@ -42,25 +43,26 @@ class Mouth:
     max_opening: float
 
 
-def loudness_scene(
-    still: Image.Image, layout: Layout, levels: np.ndarray, mouth_center: tuple[float, float] = DEFAULT_MOUTH_CENTER
-) -> Scene:
-    """The still with a mouth that opens to ``levels[frame]`` (0 closed .. MOUTH_LEVELS - 1)."""
-    mouth = place_mouth(layout.portrait, mouth_center, still.size)
+def loudness_avatar(
+    picture: Image.Image,
+    portrait: Box,
+    levels: np.ndarray,
+    mouth_center: tuple[float, float] = DEFAULT_MOUTH_CENTER,
+    name: str = "still",
+) -> tuple[Layer, int]:
+    """``picture`` (RGB) with a mouth that opens to ``levels[frame]`` (0 closed .. MOUTH_LEVELS - 1),
+    the portrait lying at ``portrait`` in it, as a layer at (0, 0) the caller may move; and the
+    frame that best shows it talking."""
+    mouth = place_mouth(portrait, mouth_center, picture.size)
     box = mouth.box
     mouth_layer = Layer(
         name="mouth",
-        image=mouth_sprite_sheet(still, mouth),
+        image=mouth_sprite_sheet(picture, mouth),
         position=(box.x, box.y),
         size=box.size,
         windows=[(0, int(level) * box.height) for level in levels],
-        transparent=True,  # opaque, but converted to yuva420p once instead of per frame
     )
-    return Scene(
-        Layer(name="still", image=still, position=(0, 0), layers=[mouth_layer]),
-        len(levels),
-        thumbnail_frame=_thumbnail_frame(levels),
-    )
+    return Layer(name=name, image=picture, position=(0, 0), layers=[mouth_layer]), _thumbnail_frame(levels)
 
 
 def _thumbnail_frame(levels: np.ndarray) -> int:

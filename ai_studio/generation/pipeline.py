@@ -17,6 +17,7 @@ from typing import Protocol
 
 from .artifacts import ArtifactStore, sha256_of, upload_artifacts
 from .captions import build_cues, to_srt, to_vtt
+from .media import scene_shots
 from .render import render_video
 from .render_spec import RenderSpec
 from .rig import read_rig
@@ -64,10 +65,11 @@ class GenerationRequest:
     framing: str = "center"
     rig_path: Path | None = None  # a rig ZIP: the avatar lip-syncs (see rig.py); None: mouth follows loudness
     language: str = "en-US"  # the voice's, BCP-47: phonemizes the words when the engine reports no phonemes
-    layout: str | None = None  # "presenter" | "product" | "card"; None: the default for the aspect ratio
+    layout: str | None = None  # "presenter" | "product" | "card"; None: layout.default_layout's choice
     headline: str = ""  # hook text shown large at the top
-    end_card: EndCard | None = None  # shown after the speech
-    # When given, the script is exactly " ".join(scene.text for scene in scenes).
+    end_card: EndCard | None = None  # held after the speech; the video lasts speech + its seconds
+    # When given, the script is " ".join(scene.text for scene in scenes); each scene's media shows
+    # from its first word on.
     scenes: list[SceneMedia] = field(default_factory=list)
     music_path: Path | None = None  # a music bed (any audio ffmpeg reads), ducked under the voice
 
@@ -139,18 +141,21 @@ def run_pipeline(
         phonemes, lip_sync = _phonemes(speech, request) if request.rig_path else ([], "loudness")
 
     with clock.stage("mixing_audio"):
+        # The end card is held after the speech: the music (or silence) runs on under it.
         soundtrack = build_soundtrack(speech.audio_path, workdir / "soundtrack", music_path=request.music_path,
-                                      tail_seconds=0.0)
+                                      tail_seconds=request.end_card.seconds if request.end_card else 0.0)
 
     with clock.stage("rendering_video"):
         spec = RenderSpec(
-            portrait_path=request.portrait_path, audio_path=soundtrack.path, audio_duration=soundtrack.duration,
+            portrait_path=request.portrait_path, audio_path=soundtrack.path, audio_duration=speech.duration,
             voice_path=speech.audio_path,
             width=width, height=height, background_color=request.background_color,
             accent_color=request.accent_color, logo_path=request.logo_path,
             cues=cues if request.captions else [], caption_style=request.caption_style, framing=request.framing,
             rig=read_rig(request.rig_path) if request.rig_path else None, visemes=viseme_spans(phonemes),
             motion_seed=zlib.crc32(key_prefix.encode()),  # a re-run of the same job looks the same
+            layout=request.layout, headline=request.headline, end_card=request.end_card,
+            shots=scene_shots(request.scenes, speech.words) if request.scenes else [],
         )
         rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf)
 

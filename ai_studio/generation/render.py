@@ -1,7 +1,10 @@
-"""Portrait + voice + captions -> a talking-avatar MP4 (H.264/AAC) and a JPEG thumbnail.
+"""Portrait + voice + captions (+ the scenes' media) -> a talking-avatar MP4 (H.264/AAC) and a
+JPEG thumbnail.
 
 Everything that does not move is composed once with Pillow; ffmpeg then repeats those pictures
-and animates small windows over them (see ``scene.py``). Two kinds of avatar:
+and animates windows over them (see ``scene.py``), laid out as the spec's layout says
+(``layout.py``, ``looks.py``): presenter, product or card, a headline, an end card held after
+the speech (the audio is padded with silence to the video's length). Two kinds of avatar:
 
 - with a rig (``spec.rig``): mouth shapes follow the spoken phonemes, the eyes blink and the
   head moves gently (``lipsync.py``);
@@ -21,15 +24,18 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from .captions import FONT_DIR, to_ass
+from .captions import FONT_DIR, ass_event_times, caption_height, to_ass
 from .ffmpeg import RenderError, probe, run_ffmpeg
-from .layout import compose_background, compose_still, open_image, plan_layout, rgb
-from .lipsync import lipsync_scene
+from .layout import Box, Layout, even, layout_name, plan_layout
+from .looks import Talker, build_look
 from .loudness import mouth_levels_for_wav
-from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS, loudness_scene
+from .media import MEDIA_KINDS
+from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS
 from .render_spec import RenderSpec
-from .scene import Scene, compose_frame, filter_graph, write_inputs
+from .scene import Input, Layer, Scene, compose_frame, filter_graph, write_inputs
+from .stills import open_image, rgb
 from .types import RenderResult
 from .visemes import frame_visemes
 
@@ -65,6 +71,7 @@ FFMPEG_TIMEOUT_BASE = 60.0
 FFMPEG_TIMEOUT_PER_SECOND = 4.0
 
 THUMBNAIL_QUALITY = 90
+MAX_END_CARD_SECONDS = 10.0
 
 
 def render_video(
@@ -86,15 +93,16 @@ def render_video(
     video_path, thumbnail_path = workdir / VIDEO_NAME, workdir / THUMBNAIL_NAME
     scratch = Path(tempfile.mkdtemp(prefix="render-", dir=workdir))
     try:
-        scene = build_scene(spec, mouth_center)
+        scene, layout = plan_scene(spec, mouth_center)
         compose_frame(scene, scene.thumbnail_frame).save(thumbnail_path, "JPEG", quality=THUMBNAIL_QUALITY)
+        if spec.cues:
+            scene.overlays.append(_captions(spec, layout, scratch, scene.frame_count))
         write_inputs(scene, scratch, spec.fps)
-        finish = _write_captions(spec, scratch) if spec.cues else ""
-        files, graph = filter_graph(scene, spec.fps, finish)
+        inputs, graph = filter_graph(scene, spec.fps)
         (scratch / FILTER_GRAPH).write_text(graph)
-        args = _ffmpeg_args(spec, files, video_path, preset, crf)
+        args = encode_args(spec, inputs, scene.total_frames, video_path, preset, crf)
         # Relative input names inside the graph need no escaping: run in the scratch folder.
-        timeout = FFMPEG_TIMEOUT_BASE + FFMPEG_TIMEOUT_PER_SECOND * spec.audio_duration
+        timeout = FFMPEG_TIMEOUT_BASE + FFMPEG_TIMEOUT_PER_SECOND * scene.total_frames / spec.fps
         run_ffmpeg(args, cwd=scratch, timeout=timeout)
         return _result(video_path, thumbnail_path)
     except BaseException:
@@ -106,24 +114,31 @@ def render_video(
 
 
 def frame_count(spec: RenderSpec) -> int:
-    """How many frames the video has: every frame that starts before the voice ends."""
+    """How many frames the speech shows on: every frame that starts before the voice ends."""
     return max(1, math.ceil(spec.audio_duration * spec.fps - 1e-6))
 
 
 def build_scene(spec: RenderSpec, mouth_center: tuple[float, float] = DEFAULT_MOUTH_CENTER) -> Scene:
     """What ffmpeg will compose for ``spec``: pictures, layers and their per-frame windows."""
+    return plan_scene(spec, mouth_center)[0]
+
+
+def plan_scene(spec: RenderSpec, mouth_center: tuple[float, float] = DEFAULT_MOUTH_CENTER) -> tuple[Scene, Layout]:
+    """The scene (see ``build_scene``) and where its layout put things."""
     long_side = max(spec.width, spec.height)
     logo = open_image(Path(spec.logo_path), "logo_unreadable", long_side) if spec.logo_path else None
     logo_size = logo.size if logo else None
+    frames = frame_count(spec)
     if spec.rig is not None:
-        layout = plan_layout(spec, spec.rig.base.size, logo_size)
-        visemes = frame_visemes(spec.visemes, spec.fps, frame_count(spec))
-        background = compose_background(spec, layout, logo)
-        return lipsync_scene(spec.rig, layout, background, visemes, spec.fps, seed=spec.motion_seed)
-    portrait = open_image(Path(spec.portrait_path), "portrait_unreadable", long_side)
-    layout = plan_layout(spec, portrait.size, logo_size)
-    still = compose_still(spec, layout, portrait, logo)
-    return loudness_scene(still, layout, _mouth_levels(spec), mouth_center)
+        base_width, base_height = spec.rig.base.size
+        mouth = (spec.rig.mouth_anchor[0] / base_width, spec.rig.mouth_anchor[1] / base_height)
+        layout = plan_layout(spec, spec.rig.base.size, logo_size, mouth)
+        talker = Talker(spec.rig, None, frame_visemes(spec.visemes, spec.fps, frames), np.zeros(0), mouth)
+    else:
+        portrait = open_image(Path(spec.portrait_path), "portrait_unreadable", long_side)
+        layout = plan_layout(spec, portrait.size, logo_size, mouth_center)
+        talker = Talker(None, portrait, [], _mouth_levels(spec, frames), mouth_center)
+    return build_look(spec, layout, talker, logo), layout
 
 
 def _check_spec(spec: RenderSpec) -> None:
@@ -142,20 +157,63 @@ def _check_spec(spec: RenderSpec) -> None:
     for color in (spec.background_color, spec.accent_color):
         if color is not None:
             rgb(color)
+    if spec.end_card is not None and not 0 <= spec.end_card.seconds <= MAX_END_CARD_SECONDS:
+        raise RenderError("invalid_spec", f"end card of {spec.end_card.seconds} s")
+    for shot in spec.shots:
+        if shot.kind not in MEDIA_KINDS:
+            raise RenderError("invalid_spec", f"unknown media kind: {shot.kind!r}")
+        if not Path(shot.media_path).is_file():
+            raise RenderError("media_missing", f"media not found: {shot.media_path}")
+    layout_name(spec)
 
 
-def _mouth_levels(spec: RenderSpec) -> np.ndarray:
+def _mouth_levels(spec: RenderSpec, frames: int) -> np.ndarray:
+    """The mouth's openness on each of the speech's ``frames``, from the voice alone (music in the
+    soundtrack must not move it; the WAV may run on in silence)."""
     voice = Path(spec.voice_path or spec.audio_path)
     try:
-        return mouth_levels_for_wav(voice, spec.fps, MOUTH_LEVELS)
+        levels = mouth_levels_for_wav(voice, spec.fps, MOUTH_LEVELS)
     except (wave.Error, EOFError, ValueError) as exc:
         raise RenderError("audio_unreadable", f"not a PCM WAV: {voice}: {exc}") from exc
+    return np.pad(levels[:frames], (0, max(0, frames - len(levels))))
 
 
-def _write_captions(spec: RenderSpec, scratch: Path) -> str:
-    """Write the cues as ASS subtitles; return the filter that burns them in."""
-    (scratch / CAPTIONS).write_text(to_ass(spec.cues, spec.caption_style, spec.width, spec.height), "utf-8")
-    return f"ass=filename={CAPTIONS}:fontsdir={escape_filter_value(str(Path(FONT_DIR)))}"
+def _captions(spec: RenderSpec, layout: Layout, scratch: Path, frame_count: int) -> Layer:
+    """The cues as a layer over the layout's caption box: libass draws them (an ASS script in the
+    box's coordinates, written to ``scratch``) on the frames where they change."""
+    box = layout.captions
+    scale = min(spec.width, spec.height) / 1080
+    # Overlaid on every frame: no taller than the cues need (the blend costs by the pixel).
+    height = min(box.height, even(caption_height(spec.cues, spec.caption_style, box.width, scale) + 1))
+    top = {"top": box.y, "center": box.y + (box.height - height) // 2 // 2 * 2}.get(
+        spec.caption_style.position, box.bottom - height
+    )
+    box = Box(box.x, top, box.width, height)
+    script = to_ass(spec.cues, spec.caption_style, box.width, box.height, (0, 0, box.width, box.height), scale)
+    (scratch / CAPTIONS).write_text(script, "utf-8")
+    changes = {first_frame_at(round(t * 1000), spec.fps) for t in ass_event_times(script)}
+    return Layer(
+        name="captions",
+        image=Image.new("RGBA", box.size, (0, 0, 0, 0)),
+        position=(box.x, box.y),
+        transparent=True,
+        drawn_by=f"ass=filename={CAPTIONS}:alpha=1:fontsdir={escape_filter_value(str(Path(FONT_DIR)))}",
+        redrawn_on=sorted(frame for frame in changes if frame < frame_count),
+    )
+
+
+def libass_ms(frame: int, fps: int) -> int:
+    """The time libass is asked to draw ``frame`` at: ffmpeg's ``ass`` filter passes the frame's
+    time in milliseconds as pts * time base * 1000 in doubles, cut to a whole number."""
+    return int(frame * (1 / fps) * 1000)
+
+
+def first_frame_at(ms: int, fps: int) -> int:
+    """The first frame libass draws at ``ms`` or later (an event shows from its start's ms)."""
+    frame = max(0, ms * fps // 1000 - 1)
+    while libass_ms(frame, fps) < ms:
+        frame += 1
+    return frame
 
 
 def escape_filter_value(value: str) -> str:
@@ -164,18 +222,24 @@ def escape_filter_value(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", option_level)
 
 
-def _ffmpeg_args(spec: RenderSpec, files: list[str], video_path: Path, preset: str, crf: int) -> list[str]:
+def encode_args(
+    spec: RenderSpec, inputs: list[Input], frames: int, video_path: Path, preset: str, crf: int
+) -> list[str]:
+    """ffmpeg's arguments encoding ``frames`` frames of the graph in FILTER_GRAPH with the
+    spec's audio (the benchmark encodes its bare baseline with them too)."""
     audio = str(Path(spec.audio_path).resolve())
-    inputs = [arg for name in files for arg in ("-i", name)]
+    duration = f"{frames / spec.fps:.6f}"
     # fmt: off
     return [
         "-y", "-loglevel", "warning",
-        *inputs, "-i", audio,
+        *(arg for item in inputs for arg in item.arguments()), "-i", audio,
         "-/filter_complex", FILTER_GRAPH,
-        "-map", "[video]", "-map", f"{len(files)}:a",
-        # The looped stills never end: -t bounds the video to the voice (-shortest overshoots
-        # and buffers), and -r makes the frame rate exact.
-        "-t", f"{spec.audio_duration:.3f}", "-r", str(spec.fps),
+        "-map", "[video]", "-map", f"{len(inputs)}:a",
+        # The looped stills never end: the video is bounded by its frame count (-shortest
+        # overshoots and buffers), and -r makes the frame rate exact. The audio is padded with
+        # silence (an end card) or cut to the same length.
+        "-frames:v", str(frames), "-r", str(spec.fps),
+        "-af", f"apad=whole_dur={duration},atrim=end={duration}",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-x264-params", _x264_params(spec),
         "-pix_fmt", "yuv420p",
         *AUDIO_ENCODING,

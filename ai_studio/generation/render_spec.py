@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rig import Rig
-from .types import CaptionStyle, Cue
+from .types import CaptionStyle, Cue, EndCard, Shot
 from .visemes import VisemeSpan
 
 
 @dataclass
 class RenderSpec:
     portrait_path: Path  # the avatar's portrait image (PNG/JPEG)
-    audio_path: Path  # the soundtrack (soundtrack.py), encoded as it is
-    audio_duration: float
+    audio_path: Path  # the soundtrack (soundtrack.py), encoded as it is; it may run past the speech
+    audio_duration: float  # the speech's length: the video's, without an end card
     width: int
     height: int
     fps: int = 30
@@ -35,3 +35,7 @@ class RenderSpec:
     # The voice alone (the speech stage's WAV), whose loudness moves a portrait's mouth: music in
     # the soundtrack must not. None: audio_path is the voice.
     voice_path: Path | None = None
+    layout: str | None = None  # a name in layout.LAYOUTS; None: the aspect ratio's default
+    headline: str = ""  # hook text shown large at the top
+    end_card: EndCard | None = None  # held after the speech: the video lasts audio_duration + its seconds
+    shots: list[Shot] = field(default_factory=list)  # the scenes' media, in order, the first from 0

@@ -5,15 +5,29 @@ Every picture is decoded once and repeated with the ``loop`` filter. A layer sho
 the mouth shape or the eyelids, over an oversized portrait to move the head. ``sendcmd`` moves
 each window exactly on the frames where its position changes.
 
-What ffmpeg costs per frame is kept small. Small layers are overlaid. A large opaque layer is
-not: ``overlay`` converts its whole input to yuv420p-with-alpha and blends it, and copies the
-picture below, on every frame (~1.5 ms at 1080p); instead the picture below is cut into the
-bands around the layer and everything is put back together with one ``xstack``, which only
-copies. Transparent patches that stay put on a moving window (the card's rounded corners) are
-overlaid on small cut-out pieces of that window, never on a whole frame.
+What ffmpeg costs per frame is kept small. Opaque layers are not overlaid: ``overlay`` blends
+its input pixel by pixel, and copies the picture below on every frame (a looped picture is
+shared, so drawing on it takes a copy first: ~1.5 ms at 1080p). Instead the picture below is cut
+into the bands around them and everything is put back together with one ``xstack``, which only
+copies, once, however many non-overlapping opaque layers (a face's eyes and mouth) it takes.
+Transparent layers are overlaid. Transparent patches that stay put on a moving window (the
+card's rounded corners) are overlaid on small cut-out pieces of that window, never on a whole
+frame.
+
+A layer may also be cut to a shape (``mask``: the bubble's circle, applied per frame because
+the picture under it moves), be seen only on some frames (``shown``: a headline for the opening
+seconds; an ``overlay`` switched on and off by time, which copies nothing while off), show a
+video file (``clip``) instead of a still, show other layers in turn (``segments``: the
+scenes' media, cut together with ``concat``), or be drawn by a filter (``drawn_by``: libass
+drawing the captions) only on the frames where its picture changes (``redrawn_on``): ``select``
+keeps those frames alone, and ``overlay`` holds each until the next (drawing captions on every
+frame cost ~1 ms of CPU per 1080p frame, as much as a fifth of the encode). A scene's
+``overlays`` lie on the finished frame and never move, and its ``tail`` (the end card) follows
+the last frame.
 
 The same description renders any single frame with Pillow (:func:`compose_frame`): the
-thumbnail, and the reference the tests compare decoded frames with.
+thumbnail, and the reference the tests compare decoded frames with (a clip is composed as its
+first frame; what a filter draws is left out).
 """
 
 from __future__ import annotations
@@ -22,14 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from PIL import Image
+from PIL import Image, ImageChops
+
+# Pictures are converted to YUV once (before they are repeated), so the most accurate conversion
+# costs nothing per frame: rounded exactly, the chroma from every pixel.
+CONVERT = "scale=flags=accurate_rnd+full_chroma_int+full_chroma_inp,"
 
 # Changes for frame n are scheduled half a frame early, at (n - 0.5) / fps, so that timestamp
 # rounding can never move one onto the neighbouring frame.
 SWITCH_OFFSET = 0.5
-
-# An opaque layer covering at least this share of the picture below it is stacked, not overlaid.
-STACK_MIN_SHARE = 0.1
 
 
 @dataclass
@@ -39,8 +54,7 @@ class Layer:
     window (they do not move with it), placed at ``position`` in its parent."""
 
     name: str  # unique in the scene: the file name stem and the crop filter's instance name
-    # ``transparent``: blended with its alpha (RGBA). ``overlay`` wants yuva420p on top, so a
-    # small opaque layer is also better marked transparent: converted once, not on every frame.
+    # ``transparent``: blended with its alpha (RGBA), overlaid; an opaque layer is stacked in.
     image: Image.Image
     position: tuple[int, int]
     size: tuple[int, int] | None = None  # None: the whole image, never moving
@@ -48,11 +62,30 @@ class Layer:
     layers: list[Layer] = field(default_factory=list)
     fixed: list[Layer] = field(default_factory=list)  # transparent, positioned in the window
     transparent: bool = False
+    mask: Image.Image | None = None  # "L", of the output's size: the output's alpha
+    shown: tuple[int, int] | None = None  # seen on frames first..end - 1 only; None: always
+    clip: Path | None = None  # a video file shown instead of ``image`` (its first frame, as shown)
+    # The picture is each segment's layer in turn (``image`` then only gives the size).
+    segments: list[Segment] = field(default_factory=list)
+    drawn_by: str = ""  # a filter drawing on the picture (Pillow cannot: it composes it blank)
+    redrawn_on: list[int] = field(default_factory=list)  # the frames where that drawing may change
 
     @property
     def file_name(self) -> str:
         # BMP is read back once a moment later: not worth compressing. PNG keeps the alpha.
         return f"{self.name}.png" if self.transparent else f"{self.name}.bmp"
+
+    @property
+    def mask_file_name(self) -> str:
+        return f"{self.name}_mask.png"
+
+    @property
+    def blended(self) -> bool:
+        """Laid with its alpha (overlaid), never stacked in."""
+        return self.transparent or self.mask is not None or self.shown is not None
+
+    def visible(self, frame: int) -> bool:
+        return self.shown is None or self.shown[0] <= frame < self.shown[1]
 
     @property
     def command_file_name(self) -> str:
@@ -84,8 +117,27 @@ class Layer:
         return "\n".join(lines) + "\n"
 
     def all_layers(self) -> list[Layer]:
-        nested = [inner for layer in (*self.layers, *self.fixed) for inner in layer.all_layers()]
-        return [self, *nested]
+        children = (*(segment.layer for segment in self.segments), *self.layers, *self.fixed)
+        return [self, *(inner for layer in children for inner in layer.all_layers())]
+
+    def segment_at(self, frame: int) -> tuple[Segment, int]:
+        """The segment showing on ``frame``, and the frame it starts on."""
+        start = 0
+        for segment in self.segments:
+            if frame < start + segment.frames:
+                break
+            start += segment.frames
+        else:
+            start -= segment.frames  # past the end: the last one holds
+        return segment, start
+
+
+@dataclass
+class Segment:
+    """``layer`` shown for ``frames`` frames; its windows count from the segment's first frame."""
+
+    layer: Layer
+    frames: int
 
 
 @dataclass
@@ -93,9 +145,17 @@ class Scene:
     background: Layer  # the whole frame; its ``layers`` are everything on top
     frame_count: int
     thumbnail_frame: int = 0  # the frame that best shows the video (talking, eyes open)
+    overlays: list[Layer] = field(default_factory=list)  # transparent, on the finished frame, never moving
+    tail: Layer | None = None  # a whole frame shown after ``frame_count`` frames (the end card)
+    tail_frames: int = 0
+
+    @property
+    def total_frames(self) -> int:
+        return self.frame_count + (self.tail_frames if self.tail is not None else 0)
 
     def layers(self) -> list[Layer]:
-        return self.background.all_layers()
+        tops = [*self.overlays, *([self.tail] if self.tail is not None else [])]
+        return [*self.background.all_layers(), *(inner for top in tops for inner in top.all_layers())]
 
 
 # --- Pillow -------------------------------------------------------------------------------
@@ -103,18 +163,33 @@ class Scene:
 
 def compose_frame(scene: Scene, frame: int) -> Image.Image:
     """Frame ``frame`` as ffmpeg composes it (captions aside), as an RGB image."""
-    return _compose(scene.background, frame).convert("RGB")
+    if scene.tail is not None and frame >= scene.frame_count:
+        return _compose(scene.tail, frame - scene.frame_count).convert("RGB")
+    image = _compose(scene.background, frame)
+    for overlay in scene.overlays:
+        if overlay.visible(frame):
+            image.alpha_composite(_compose(overlay, frame), overlay.position)
+    return image.convert("RGB")
 
 
 def _compose(layer: Layer, frame: int) -> Image.Image:
-    image = layer.image.convert("RGBA")  # a copy: the layers are laid on it
+    if layer.segments:
+        segment, start = layer.segment_at(frame)
+        image = _compose(segment.layer, frame - start)
+    elif layer.drawn_by:
+        image = Image.new("RGBA", layer.image.size, (0, 0, 0, 0))
+    else:
+        image = layer.image.convert("RGBA")  # a copy: the layers are laid on it
     for inner in layer.layers:
-        image.alpha_composite(_compose(inner, frame), inner.position)
+        if inner.visible(frame):
+            image.alpha_composite(_compose(inner, frame), inner.position)
     if layer.size is not None:
         x, y = layer.window_at(frame)
         image = image.crop((x, y, x + layer.size[0], y + layer.size[1]))
     for patch in layer.fixed:
         image.alpha_composite(_compose(patch, frame), patch.position)
+    if layer.mask is not None:
+        image.putalpha(ImageChops.multiply(image.getchannel("A"), layer.mask))
     return image
 
 
@@ -124,9 +199,24 @@ def _compose(layer: Layer, frame: int) -> Image.Image:
 def write_inputs(scene: Scene, folder: Path, fps: int) -> None:
     """Save each layer's picture, and the commands moving its window, where the graph expects them."""
     for layer in scene.layers():
-        layer.image.save(folder / layer.file_name)
+        # Read back once a moment later: the fastest PNG compression is enough (a quarter of
+        # the time of the default at the same size, roughly).
+        if layer.clip is None and not layer.segments:
+            layer.image.save(folder / layer.file_name, compress_level=1)
+        if layer.mask is not None:
+            layer.mask.save(folder / layer.mask_file_name, compress_level=1)
         if layer.moves():
             (folder / layer.command_file_name).write_text(layer.crop_commands(fps))
+
+
+class Input(NamedTuple):
+    """An input file of the graph and the options ffmpeg reads it with."""
+
+    name: str
+    options: tuple[str, ...] = ()
+
+    def arguments(self) -> list[str]:
+        return [*self.options, "-i", self.name]
 
 
 class Piece(NamedTuple):
@@ -139,40 +229,107 @@ class Piece(NamedTuple):
     height: int
 
 
-def filter_graph(scene: Scene, fps: int, finish: str = "") -> tuple[list[str], str]:
-    """The input files in order and the filter graph producing ``[video]``.
-
-    ``finish`` is the filter applied to the composed frame last (e.g. "ass=..." for the captions).
-    """
+def filter_graph(scene: Scene, fps: int) -> tuple[list[Input], str]:
+    """The inputs in order and the filter graph producing ``[video]``: ``scene.total_frames``
+    frames, or endless without a tail (the caller bounds it)."""
     graph = _GraphBuilder(fps)
-    whole = graph.whole(scene.background)
-    graph.chains.append(f"[{whole}]{finish or 'null'}[video]")
-    return graph.files, ";\n".join(graph.chains) + "\n"
+    label = graph.whole(scene.background)
+    for overlay in scene.overlays:
+        label = graph.overlay(label, overlay, overlay.position, f"{label}_{overlay.name}")
+    if scene.tail is not None:
+        main = graph.trimmed(label, scene.frame_count)
+        tail = graph.trimmed(graph.whole(scene.tail), scene.tail_frames)
+        graph.chains.append(f"[{main}][{tail}]concat=n=2:v=1:a=0[with_tail]")
+        label = "with_tail"
+    graph.chains.append(f"[{label}]null[video]")
+    return graph.inputs, ";\n".join(graph.chains) + "\n"
 
 
 class _GraphBuilder:
     def __init__(self, fps: int):
-        self.files: list[str] = []
+        self.fps = fps
+        self.inputs: list[Input] = []
         self.chains: list[str] = []
         self.repeat = f"loop=loop=-1:size=1:start=0,settb=1/{fps},setpts=N"
 
+    def add_input(self, name: str, *options: str) -> int:
+        self.inputs.append(Input(name, options))
+        return len(self.inputs) - 1
+
     def whole(self, layer: Layer) -> str:
-        """A stream of ``layer``'s output in one piece."""
+        """A stream of ``layer``'s output in one piece (with its mask's alpha, if it has one)."""
         pieces = self.pieces(layer)
-        if len(pieces) == 1:
-            return pieces[0].label
-        return self.stack(pieces, f"{layer.name}_whole")
+        label = pieces[0].label if len(pieces) == 1 else self.stack(pieces, f"{layer.name}_whole")
+        if layer.mask is None:
+            return label
+        index = self.add_input(layer.mask_file_name)
+        self.chains.append(f"[{index}:v]format=gray,{self.repeat}[{layer.name}_mask]")
+        self.chains.append(f"[{label}]format=yuva420p[{layer.name}_unmasked]")
+        self.chains.append(f"[{layer.name}_unmasked][{layer.name}_mask]alphamerge[{layer.name}_masked]")
+        return f"{layer.name}_masked"
+
+    def trimmed(self, label: str, frames: int) -> str:
+        self.chains.append(f"[{label}]trim=end_frame={frames}[{label}_trimmed]")
+        return f"{label}_trimmed"
+
+    def source(self, layer: Layer) -> str:
+        """A stream of ``layer``'s picture: its still repeated, its clip, or its segments in turn."""
+        if layer.segments:
+            cuts = [self.trimmed(self.whole(segment.layer), segment.frames) for segment in layer.segments]
+            if len(cuts) == 1:
+                return cuts[0]
+            self.chains.append("".join(f"[{cut}]" for cut in cuts) + f"concat=n={len(cuts)}:v=1:a=0[{layer.name}]")
+            return layer.name
+        if layer.clip is not None:
+            # Muted (its audio is never mapped), looped from its start, scaled to cover the
+            # picture and cropped centred, at the video's frame rate.
+            index = self.add_input(str(Path(layer.clip).resolve()), "-stream_loop", "-1")
+            width, height = layer.image.size
+            self.chains.append(
+                f"[{index}:v]setpts=PTS-STARTPTS,fps={self.fps},"
+                f"scale=w={width}:h={height}:force_original_aspect_ratio=increase:flags=bilinear,"
+                f"crop=w={width}:h={height},setsar=1,format=yuv420p,settb=1/{self.fps},setpts=N[{layer.name}]"
+            )
+            return layer.name
+        index = self.add_input(layer.file_name)
+        # Convert before looping: the conversion then happens once, not once per frame.
+        pixel_format = "yuva420p" if layer.transparent else "yuv420p"
+        drawn = ""
+        if layer.drawn_by:
+            # Only the frames where the drawing changes go on, the last one ending the stream
+            # (the overlay then holds it: an endless stream with no frame left to keep would
+            # make it wait forever).
+            frames = sorted(set(layer.redrawn_on) | {0})
+            drawn = f",trim=end_frame={frames[-1] + 1},select='{_any_frame(frames)}',{layer.drawn_by}"
+        self.chains.append(f"[{index}:v]{CONVERT}format={pixel_format},{self.repeat}{drawn}[{layer.name}]")
+        return layer.name
+
+    def overlay(self, below: str, layer: Layer, position: tuple[int, int], output: str) -> str:
+        """``layer`` blended onto the ``below`` stream at ``position``, on the frames it is shown."""
+        enable = ""
+        if layer.shown is not None:
+            # Switched half a frame early, as sendcmd's moves are: rounding never shifts a frame.
+            first, end = ((frame - SWITCH_OFFSET) / self.fps for frame in layer.shown)
+            enable = f":enable='between(t,{first:.4f},{end:.4f})'"
+        x, y = position
+        self.chains.append(f"[{below}][{self.whole(layer)}]overlay=x={x}:y={y}{enable}[{output}]")
+        return output
 
     def pieces(self, layer: Layer) -> list[Piece]:
         """Streams that tile ``layer``'s output (several when fixed patches sit on it)."""
-        index = len(self.files)
-        self.files.append(layer.file_name)
-        label = layer.name
-        # Convert before looping: the conversion then happens once, not once per frame.
-        pixel_format = "yuva420p" if layer.transparent else "yuv420p"
-        self.chains.append(f"[{index}:v]format={pixel_format},{self.repeat}[{label}]")
+        label = self.source(layer)
+        run: list[Layer] = []  # opaque layers, not overlapping, to stack in together
         for inner in layer.layers:
-            label = self.lay(label, layer.image.size, inner)
+            if self.stackable(inner, picture_size(layer)) and not any(_overlap(inner, other) for other in run):
+                run.append(inner)
+                continue
+            label = self.stack_in(label, picture_size(layer), run)
+            run = []
+            if self.stackable(inner, picture_size(layer)):
+                run = [inner]
+            else:
+                label = self.overlay(label, inner, inner.position, f"{label}_{inner.name}")
+        label = self.stack_in(label, picture_size(layer), run)
         if layer.size is not None:
             width, height = layer.size
             x, y = layer.window_at(0)
@@ -182,21 +339,37 @@ class _GraphBuilder:
             label = window
         return self.patched(label, layer.output_size, layer.fixed)
 
-    def lay(self, below: str, below_size: tuple[int, int], layer: Layer) -> str:
-        """``layer`` laid on the ``below`` stream: stacked in if large and opaque, else overlaid."""
-        output = f"{below}_{layer.name}"
+    @staticmethod
+    def stackable(layer: Layer, below_size: tuple[int, int]) -> bool:
+        """Opaque and not covering all of the picture below (a picture cut into no pieces would
+        have to go to a sink, and an endless looped input into a sink never lets ffmpeg finish)."""
         width, height = layer.output_size
-        x, y = layer.position
-        around = [rect for rect in _around((x, y, width, height), below_size) if rect[2] > 0 and rect[3] > 0]
-        small = width * height < STACK_MIN_SHARE * below_size[0] * below_size[1]
-        # A layer covering everything below it is overlaid too: a picture cut into no pieces would
-        # have to go to a sink, and an endless looped input into a sink never lets ffmpeg finish.
-        if layer.transparent or small or not around:
-            self.chains.append(f"[{below}][{self.whole(layer)}]overlay=x={x}:y={y}[{output}]")
-            return output
-        around = self.cut(below, below_size, around, f"{output}_around")
-        inside = [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
-        return self.stack(around + inside, output)
+        covers = layer.position == (0, 0) and (width, height) == tuple(below_size)
+        return not layer.blended and not covers
+
+    def stack_in(self, below: str, below_size: tuple[int, int], layers: list[Layer]) -> str:
+        """``layers`` (opaque, not overlapping) put into the ``below`` stream by one ``xstack``
+        of them and the pieces of ``below`` around them."""
+        if not layers:
+            return below
+        output = "_".join([below, *(layer.name for layer in layers)])
+        if len(layers) == 1:  # a layer may itself be several pieces (its fixed patches)
+            layer = layers[0]
+            x, y = layer.position
+            around = self.cut(below, below_size, _around((x, y, *layer.output_size), below_size), f"{output}_around")
+            inside = [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
+            return self.stack(around + inside, output)
+        rects = [(*layer.position, *layer.output_size) for layer in layers]
+        tiles = _tiles(below_size, rects)
+        owners = [next((i for i, r in enumerate(rects) if _inside(tile, r)), None) for tile in tiles]
+        pieces = self.cut(below, below_size, [t for t, o in zip(tiles, owners) if o is None], f"{output}_around")
+        for index, layer in enumerate(layers):
+            parts = [tile for tile, owner in zip(tiles, owners) if owner == index]
+            x, y = layer.position
+            relative = [(tx - x, ty - y, width, height) for tx, ty, width, height in parts]
+            for piece in self.cut(self.whole(layer), layer.output_size, relative, f"{output}_{layer.name}"):
+                pieces.append(Piece(piece.label, piece.x + x, piece.y + y, piece.width, piece.height))
+        return self.stack(pieces, output)
 
     def patched(self, label: str, size: tuple[int, int], patches: list[Layer]) -> list[Piece]:
         """The ``label`` stream with transparent ``patches`` overlaid, as pieces: the patches'
@@ -238,6 +411,34 @@ class _GraphBuilder:
         layout = "|".join(f"{piece.x}_{piece.y}" for piece in pieces)
         self.chains.append(f"{inputs}xstack=inputs={len(pieces)}:layout={layout}[{output}]")
         return output
+
+
+def _any_frame(frames: list[int]) -> str:
+    """An expression true on ``frames``: a sum of eq(n,frame) nested as a balanced tree (ffmpeg's
+    parser refuses a flat sum of thousands, which a long reel's captions need)."""
+    if len(frames) == 1:
+        return f"eq(n,{frames[0]})"
+    middle = len(frames) // 2
+    return f"({_any_frame(frames[:middle])}+{_any_frame(frames[middle:])})"
+
+
+def picture_size(layer: Layer) -> tuple[int, int]:
+    """The size of the picture a layer's window looks at."""
+    if layer.segments:
+        return layer.segments[0].layer.output_size
+    return layer.image.size
+
+
+def _overlap(a: Layer, b: Layer) -> bool:
+    (ax, ay), (aw, ah) = a.position, a.output_size
+    (bx, by), (bw, bh) = b.position, b.output_size
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def _inside(tile: tuple[int, int, int, int], rect: tuple[int, int, int, int]) -> bool:
+    x, y, width, height = tile
+    rx, ry, rw, rh = rect
+    return rx <= x and ry <= y and x + width <= rx + rw and y + height <= ry + rh
 
 
 def _around(hole: tuple[int, int, int, int], size: tuple[int, int]) -> list[tuple[int, int, int, int]]:

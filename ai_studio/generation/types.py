@@ -40,30 +40,13 @@ class SpeechResult:
 
 @dataclass(frozen=True)
 class CaptionStyle:
-    font_size: int = 64  # at 1080 px width; scaled with the frame
+    font_size: int = 64  # for a 1080 px short side; scaled with the frame
     text_color: str = "#FFFFFF"
     highlight_color: str = "#FFD400"
     outline_color: str = "#000000"
     position: str = "bottom"  # "top" | "center" | "bottom"
     highlight_spoken_word: bool = True
     max_words_per_cue: int = 4
-
-
-@dataclass(frozen=True)
-class EndCard:
-    """Shown after the speech: the logo, the brand colour and this text (e.g. the call to action)."""
-
-    text: str = ""
-    seconds: float = 2.0
-
-
-@dataclass(frozen=True)
-class SceneMedia:
-    """A stretch of the script and the picture or clip shown while it is spoken (from its first word)."""
-
-    text: str
-    media_path: Path
-    kind: str  # "image" | "video"
 
 
 @dataclass(frozen=True)
@@ -77,6 +60,34 @@ class Cue:
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class EndCard:
+    """A closing card held after the speech: the brand's colours, its logo and ``text`` (e.g. the
+    campaign's call to action). The video lasts the speech plus ``seconds``."""
+
+    text: str = ""
+    seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class SceneMedia:
+    """A part of the script and the picture or clip shown while it is said."""
+
+    text: str
+    media_path: Path
+    kind: str  # "image" | "video"
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A scene's media as the render shows it: from ``start`` (seconds into the speech, its first
+    word) until the next shot starts."""
+
+    start: float
+    media_path: Path
+    kind: str  # "image" | "video"
 
 
 ASPECT_RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}

@@ -1,15 +1,18 @@
-"""Reads of the AI Studio catalog: what users may pick (avatars, voices, music) and which templates they see."""
+"""Reads of the AI Studio catalog: what users may pick (avatars, voices, music, layouts) and which templates
+they see."""
 from __future__ import annotations
 
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from ai_studio.generation.layout import LAYOUTS, default_layout
 from ai_studio.models import AIAvatar, AIVoice, MusicTrack, PromptTemplate, VoiceProvider
 from reelmate.cache import shared_cache_available
 
@@ -27,6 +30,16 @@ def available_voice_providers() -> set[str]:
 
 def is_voice_available(voice: AIVoice | None) -> bool:
     return voice is not None and voice.is_active and voice.provider in available_voice_providers()
+
+
+def layout_choices() -> list[dict]:
+    """The engine's layouts, each with the aspect ratios at which a job that leaves ``layout``
+    blank gets it (a job with media, for a layout that needs media; without, for the others)."""
+    return [
+        {**asdict(info), "default_for": [aspect for aspect in info.aspect_ratios
+                                         if default_layout(aspect, has_media=info.needs_media) == info.name]}
+        for info in LAYOUTS.values()
+    ]
 
 
 def active_avatars() -> QuerySet[AIAvatar]:

@@ -48,6 +48,21 @@ class AvatarSerializer(serializers.ModelSerializer):
         return avatar.default_voice_id if is_voice_available(avatar.default_voice) else None
 
 
+class LayoutSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What a generation request's `layout` takes.")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    aspect_ratios = serializers.ListField(child=serializers.CharField(), help_text="Where it can be used.")
+    needs_media = serializers.BooleanField(
+        help_text="It shows the campaign's pictures and clips: a job with this layout needs media."
+    )
+    default_for = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Aspect ratios at which a job that leaves `layout` blank gets this layout (with media if it needs "
+                  "media, without otherwise).",
+    )
+
+
 class VoiceSerializer(serializers.ModelSerializer):
     sample_url = serializers.SerializerMethodField(
         help_text="A short spoken preview (WAV or as uploaded); presigned; null until the worker made it."

@@ -7,6 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ai_studio.generation.layout import LAYOUTS
 from ai_studio.generation.pipeline import prepare_script
 from ai_studio.models import (
     MAX_HEADLINE_CHARS,
@@ -222,9 +223,13 @@ class GenerateVideoSerializer(serializers.Serializer):
         attrs["rendered_script"] = script
         attrs["scenes"] = scenes or []
         attrs["media"] = self._media(attrs, campaign)
-        if attrs.get("layout") == Layout.PRODUCT and not attrs["media"]:
+        layout = attrs.get("layout")
+        if layout and LAYOUTS[layout].needs_media and not attrs["media"]:
             raise serializers.ValidationError(
-                {"layout": ["The product layout shows the campaign's media: add scenes or a media_id."]})
+                {"layout": [f"The {layout} layout shows the campaign's media: add scenes or a media_id."]})
+        if layout and attrs["media"] and not LAYOUTS[layout].needs_media:
+            raise serializers.ValidationError({"layout": [
+                f"The {layout} layout shows no media: choose one that does (e.g. product), or leave it blank."]})
         end_card = attrs.get("end_card")
         if end_card is not None and "text" not in end_card:
             end_card["text"] = (campaign.call_to_action if campaign else "") or FALLBACK_END_CARD_TEXT

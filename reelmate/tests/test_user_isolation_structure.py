@@ -18,6 +18,7 @@ NOT_OWNER_SCOPED = {
     "AvatarViewSet": "the shared catalog (no owner)",
     "VoiceViewSet": "the shared catalog (no owner)",
     "MusicViewSet": "the shared catalog (no owner)",
+    "LayoutViewSet": "the renderer's layouts, in code (no owner)",
     "EventIngestView": "writes only; resolves videos by share token or by the caller's own video ids",
     "LiveView": "health",
     "ReadyView": "health",

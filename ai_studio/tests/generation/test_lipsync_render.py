@@ -1,12 +1,12 @@
 """A rigged avatar's video, decoded frame by frame: the mouth shows the right shape on every
-frame, the eyes blink, the head moves, and the mouth rests while nothing is said.
+frame, the eyes blink, the head moves, and the mouth rests while nothing is said; in every
+layout (the card, the presenter filling the frame, the product's bubble), at every aspect ratio.
 
 The test rig paints every mouth shape and eyelid state a distinct flat colour, so a frame's
 shape can be read back from the decoded pixels whatever the encoder did to them.
 """
 
 import random
-import subprocess
 import wave
 from pathlib import Path
 
@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ai_studio.generation.ffmpeg import ffmpeg_exe
 from ai_studio.generation.lipsync import EYE_STATES
 from ai_studio.generation.render import build_scene, frame_count, render_video
 from ai_studio.generation.render_spec import RenderSpec
 from ai_studio.generation.rig import Rig
 from ai_studio.generation.scene import Layer, compose_frame
-from ai_studio.generation.types import Cue, WordTiming
+from ai_studio.generation.types import Cue, Shot, WordTiming
 from ai_studio.generation.visemes import CLOSURES, SHAPES, Viseme, VisemeSpan, frame_visemes
+from ai_studio.tests.generation.media_files import decode
 
 FPS = 30
 SECONDS = 3.0
@@ -34,6 +34,7 @@ MOUTH_COLORS = {
 }  # fmt: skip
 EYE_COLORS = {"open": SKIN[:3], "half": (0, 200, 0), "closed": (30, 30, 230)}
 FRAME_SIZES = {"9:16": (360, 640), "1:1": (480, 480), "4:5": (432, 540), "16:9": (640, 360)}
+LAYOUTS = ("card", "presenter", "product")
 
 
 def painted_rig() -> Rig:
@@ -68,6 +69,16 @@ def known_timeline(seed: int = 4) -> list[VisemeSpan]:
 
 
 @pytest.fixture(scope="module")
+def media(tmp_path_factory) -> Path:
+    """A product shot: smooth, so the encoder's error stays small next to the shapes read back."""
+    path = tmp_path_factory.mktemp("media") / "product.png"
+    image = Image.new("RGB", (800, 600), (90, 140, 170))
+    ImageDraw.Draw(image).ellipse((250, 150, 550, 450), fill=(240, 200, 60))
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
 def silence(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("audio") / "voice.wav"
     with wave.open(str(path), "wb") as wav:
@@ -79,8 +90,10 @@ def silence(tmp_path_factory) -> Path:
 
 
 def make_spec(audio: Path, aspect: str, **overrides) -> RenderSpec:
+    """The card look unless ``layout`` says otherwise."""
     width, height = FRAME_SIZES[aspect]
     fields = dict(
+        layout="card",
         portrait_path=Path("/unused"),
         audio_path=audio,
         audio_duration=SECONDS,
@@ -93,14 +106,6 @@ def make_spec(audio: Path, aspect: str, **overrides) -> RenderSpec:
     )
     return RenderSpec(**{**fields, **overrides})
 
-
-def decode(video: Path, width: int, height: int) -> np.ndarray:
-    """Every frame of ``video`` as RGB pixels: (frames, height, width, 3)."""
-    raw = subprocess.run(
-        [ffmpeg_exe(), "-loglevel", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)
 
 
 def read_back(frame: np.ndarray, center: tuple[int, int], palette: dict[str, tuple[int, int, int]]) -> str:
@@ -119,24 +124,34 @@ def sprite_center(scene_layers: dict[str, Layer], name: str, frame: int) -> tupl
     return x, y
 
 
-@pytest.fixture(scope="module", params=sorted(FRAME_SIZES))
-def rendered(request, silence, tmp_path_factory):
-    aspect = request.param
+EVERY_LOOK = [pytest.param((aspect, layout), id=f"{layout}-{aspect}") for layout in LAYOUTS for aspect in FRAME_SIZES]
+CARDS = [pytest.param((aspect, "card"), id=f"card-{aspect}") for aspect in FRAME_SIZES]
+
+
+@pytest.fixture(scope="module")
+def rendered(request, silence, media, tmp_path_factory):
+    aspect, layout = request.param
     # Captions on in portrait, as reels have them: they must not disturb the face.
     cues = [Cue(0.5, 2.3, (WordTiming("Hello", 0.5, 1.2), WordTiming("there", 1.3, 2.3)))] if aspect == "9:16" else []
-    spec = make_spec(silence, aspect, cues=cues)
-    result = render_video(spec, tmp_path_factory.mktemp(aspect.replace(":", "x")))
+    shots = [Shot(0.0, media, "image")] if layout == "product" else []
+    spec = make_spec(silence, aspect, cues=cues, layout=layout, shots=shots, headline="Hello")
+    result = render_video(spec, tmp_path_factory.mktemp(f"{layout}-{aspect.replace(':', 'x')}"))
     scene = build_scene(spec)
     frames = decode(result.video_path, spec.width, spec.height)
     return spec, scene, frames
 
 
+every_look = pytest.mark.parametrize("rendered", EVERY_LOOK, indirect=True)
+
+
+@every_look
 def test_the_video_has_one_frame_per_thirtieth_of_a_second_of_voice(rendered):
     spec, scene, frames = rendered
 
     assert len(frames) == frame_count(spec) == scene.frame_count == round(SECONDS * FPS)
 
 
+@every_look
 def test_the_mouth_shows_the_expected_shape_on_every_frame(rendered):
     spec, scene, frames = rendered
     layers = {layer.name: layer for layer in scene.layers()}
@@ -148,6 +163,7 @@ def test_the_mouth_shows_the_expected_shape_on_every_frame(rendered):
     assert set(expected) == set(SHAPES)  # the timeline exercised every shape
 
 
+@every_look
 def test_the_mouth_rests_during_the_silence_at_start_and_end(rendered):
     spec, scene, frames = rendered
     layers = {layer.name: layer for layer in scene.layers()}
@@ -157,6 +173,7 @@ def test_the_mouth_rests_during_the_silence_at_start_and_end(rendered):
     assert {read_back(frames[n], sprite_center(layers, "mouth", n), MOUTH_COLORS) for n in silent} == {"rest"}
 
 
+@every_look
 def test_the_eyes_blink_when_the_blink_schedule_says(rendered):
     spec, scene, frames = rendered
     layers = {layer.name: layer for layer in scene.layers()}
@@ -169,6 +186,7 @@ def test_the_eyes_blink_when_the_blink_schedule_says(rendered):
     assert "closed" in seen and "open" in seen
 
 
+@every_look
 def test_the_head_moves_and_every_frame_matches_its_composition(rendered):
     spec, scene, frames = rendered
     head = {layer.name: layer for layer in scene.layers()}["head"]
@@ -185,6 +203,7 @@ def test_the_head_moves_and_every_frame_matches_its_composition(rendered):
     assert difference(frames[moved], compose_frame(scene, 0)) > difference(frames[moved], compose_frame(scene, moved))
 
 
+@pytest.mark.parametrize("rendered", CARDS, indirect=True)
 def test_the_cards_rounded_corners_stay_put_while_the_head_moves(rendered):
     spec, scene, frames = rendered
     head = {layer.name: layer for layer in scene.layers()}["head"]
@@ -204,6 +223,7 @@ def test_the_same_seed_gives_the_same_blinks_and_motion_and_another_seed_does_no
     assert schedule(5) != schedule(6)
 
 
+@every_look
 def test_the_thumbnail_shows_the_avatar_talking_with_open_eyes(rendered, tmp_path):
     spec, scene, frames = rendered
     layers = {layer.name: layer for layer in scene.layers()}

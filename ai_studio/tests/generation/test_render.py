@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from ai_studio.generation.types import (
     WordTiming,
     frame_size,
 )
+from ai_studio.tests.generation.media_files import write_wav
 
 SAMPLE_RATE = 22050
 SYLLABLES_PER_SECOND = 4
@@ -78,14 +78,6 @@ def speech_like_samples(seconds: float = CLIP_SECONDS) -> np.ndarray:
     return (0.45 * envelope * voice / 1.5 * 32767).astype(np.int16)
 
 
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(samples.tobytes())
-    return path
-
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -99,6 +91,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def make_spec(
     inputs: dict[str, Path], aspect: str = "9:16", **overrides: object
 ) -> RenderSpec:
+    """The card look, whose geometry these tests know (test_layouts.py covers the others)."""
     width, height = frame_size(aspect, "720p")
     fields = {
         "portrait_path": inputs["portrait"],
@@ -107,6 +100,7 @@ def make_spec(
         "width": width,
         "height": height,
         "accent_color": "#FF5A36",
+        "layout": "card",
     }
     return RenderSpec(**{**fields, **overrides})
 

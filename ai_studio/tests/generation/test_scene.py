@@ -1,4 +1,6 @@
-"""Scenes: what ffmpeg composes from layers and moving windows equals what Pillow composes."""
+"""Scenes: what ffmpeg composes from layers and moving windows equals what Pillow composes: masks,
+layers shown on some frames only, segments (stills and clips) cut together, overlays on the
+finished frame and a tail after it."""
 
 import subprocess
 from pathlib import Path
@@ -7,8 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from ai_studio.generation.captions import ass_event_times, to_ass
 from ai_studio.generation.ffmpeg import ffmpeg_exe
-from ai_studio.generation.scene import Layer, Scene, _tiles, compose_frame, filter_graph, write_inputs
+from ai_studio.generation.render import first_frame_at
+from ai_studio.generation.scene import Layer, Scene, Segment, _tiles, compose_frame, filter_graph, write_inputs
+from ai_studio.generation.types import CaptionStyle, Cue, WordTiming
 
 FPS = 30
 SIZE = (160, 120)
@@ -29,15 +34,15 @@ def picture(size, seed: int, alpha: bool = False) -> Image.Image:
 
 def render(scene: Scene, folder: Path) -> np.ndarray:
     write_inputs(scene, folder, FPS)
-    files, graph = filter_graph(scene, FPS)
+    inputs, graph = filter_graph(scene, FPS)
     (folder / "graph.txt").write_text(graph)
-    inputs = [arg for name in files for arg in ("-i", name)]
+    arguments = [arg for item in inputs for arg in item.arguments()]
     raw = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", *inputs, "-/filter_complex", "graph.txt", "-map", "[video]",
-         "-frames:v", str(scene.frame_count), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", *arguments, "-/filter_complex", "graph.txt", "-map",
+         "[video]", "-frames:v", str(scene.total_frames), "-r", str(FPS), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
         cwd=folder, capture_output=True, check=True, timeout=60,
     ).stdout  # fmt: skip
-    width, height = scene.background.image.size
+    width, height = scene.background.output_size
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)
 
 
@@ -80,3 +85,115 @@ def test_tiles_cover_the_picture_once_with_each_patch_a_tile_of_its_own():
     assert (covered == 1).all()
     assert all(patch in tiles for patch in patches)
     assert len(tiles) == 7  # two corner rows of three, and the band between them
+
+
+def solid(size, color) -> Image.Image:
+    return Image.new("RGB", size, color)
+
+
+def test_a_masked_layer_over_a_moving_picture_shows_only_inside_its_mask(tmp_path):
+    frames = 5
+    disc = Image.new("L", (48, 48), 0)
+    ImageDraw.Draw(disc).ellipse((0, 0, 47, 47), fill=255)
+    media = Layer(name="media", image=picture((SIZE[0] + 20, SIZE[1]), seed=5), position=(0, 0), size=SIZE,
+                  windows=[(4 * n, 0) for n in range(frames)])
+    bubble = Layer(name="bubble", image=solid((48, 48), (250, 20, 20)), position=(16, 60), mask=disc)
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 0)), position=(0, 0), layers=[media]), frames)
+    media.layers.append(bubble)
+
+    decoded = render(scene, tmp_path)
+
+    for n in range(frames):
+        assert difference(decoded[n], compose_frame(scene, n)) < 6, n
+    center, corner = decoded[0][60 + 24, 16 + 24], decoded[0][60 + 1, 16 + 1]
+    assert center[0] > 200 and center[1] < 60  # the red bubble inside its circle
+    assert abs(corner.astype(int) - np.asarray(compose_frame(scene, 0))[61, 17]).max() < 40  # the media outside it
+
+
+def test_a_layer_shown_on_some_frames_appears_on_exactly_those_frames(tmp_path):
+    badge = Layer(name="badge", image=solid((32, 32), (255, 255, 255)), position=(8, 8), transparent=True, shown=(2, 5))
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 80)), position=(0, 0), layers=[badge]), 7)
+
+    decoded = render(scene, tmp_path)
+
+    shown = [n for n in range(7) if decoded[n][24, 24].mean() > 200]
+    assert shown == [2, 3, 4]
+    assert all(difference(decoded[n], compose_frame(scene, n)) < 3 for n in range(7))
+
+
+def test_segments_cut_on_their_first_frames_and_a_clip_plays_in_its_own(tmp_path):
+    clip = tmp_path / "clip.mp4"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00ff00:s=64x48:d=0.2:r=25",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True)  # fmt: skip
+    red = Layer(name="red", image=solid(SIZE, (255, 0, 0)), position=(0, 0))
+    green = Layer(name="green", image=solid(SIZE, (0, 255, 0)), position=(0, 0), clip=clip)
+    blue = Layer(name="blue", image=solid(SIZE, (0, 0, 255)), position=(0, 0))
+    # The clip (0.2 s) is shorter than its segment: it loops.
+    track = Layer(name="track", image=solid(SIZE, (0, 0, 0)), position=(0, 0),
+                  segments=[Segment(red, 4), Segment(green, 9), Segment(blue, 3)])
+    scene = Scene(track, 16)
+
+    decoded = render(scene, tmp_path)
+
+    colours = ["rgb"[int(np.argmax(frame[60, 80]))] for frame in decoded]
+    assert "".join(colours) == "r" * 4 + "g" * 9 + "b" * 3
+
+
+def test_overlays_stay_put_over_a_moving_background_and_the_tail_follows_the_last_frame(tmp_path):
+    moving = Layer(name="moving", image=picture((SIZE[0] + 16, SIZE[1] + 16), seed=7), position=(0, 0), size=SIZE,
+                   windows=[(2 * n, 2 * n) for n in range(6)])
+    logo = Layer(name="logo", image=picture((24, 16), seed=8).convert("RGBA"), position=(120, 8), transparent=True)
+    scene = Scene(moving, 6, overlays=[logo], tail=Layer(name="end", image=solid(SIZE, (255, 255, 0)),
+                                                           position=(0, 0)), tail_frames=3)
+
+    decoded = render(scene, tmp_path)
+
+    assert len(decoded) == scene.total_frames == 9
+    for n in range(9):
+        assert difference(decoded[n], compose_frame(scene, n)) < 6, n
+    logo_area = (slice(8, 24), slice(120, 144))
+    assert np.abs(decoded[0][logo_area].astype(int) - decoded[5][logo_area]).mean() < 8  # the logo did not move
+    assert (decoded[6:, 60, 80].astype(int) - (255, 255, 0)).__abs__().max() < 12  # the tail
+
+
+def test_a_layer_drawn_by_a_filter_is_drawn_on_its_frames_and_held_until_the_next(tmp_path):
+    """The filter here paints the frame number's parity: what it drew on a listed frame must stay
+    on the frames after it, up to the next listed one, even for a long list."""
+    redrawn = list(range(0, 1200, 3))
+    drawn = Layer(name="drawn", image=Image.new("RGBA", (16, 16), (0, 0, 0, 0)), position=(8, 8), transparent=True,
+                  drawn_by="geq=lum='255*mod(N,2)':cb=128:cr=128:a=255", redrawn_on=redrawn)
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 200)), position=(0, 0)), 1200, overlays=[drawn])
+
+    decoded = render(scene, tmp_path)
+
+    seen = [int(frame[16, 16].mean() > 128) for frame in decoded]
+    assert seen == [(n // 3 * 3) % 2 for n in range(1200)]
+
+
+def test_captions_drawn_on_their_change_frames_match_libass_drawing_every_frame(tmp_path):
+    """At 30 fps ffmpeg gives libass frame 111's time as 3699 ms, not 3700: a cue from 3.70 s
+    first shows on frame 112. The change frames must be the ones libass itself switches on."""
+    cues = [  # gaps over half a second, so no cue is held until the next
+        Cue(3.70, 6.90, (WordTiming("Hi", 3.70, 5.0), WordTiming("yo", 5.0, 6.90))),  # frames 111, 207
+        Cue(7.90, 8.20, (WordTiming("Go", 7.90, 8.20),)),  # frame 237
+    ]
+    script = to_ass(cues, CaptionStyle(font_size=40), 64, 48, area=(0, 0, 64, 48), scale=1.0)
+    (tmp_path / "captions.ass").write_text(script)
+    frames = 250
+    every_frame = subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", f"color=c=black:s=64x48:r={FPS}", "-vf",
+         "ass=filename=captions.ass", "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        cwd=tmp_path, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    reference = np.frombuffer(every_frame, dtype=np.uint8).reshape(-1, 48, 64, 3)
+    changes = [first_frame_at(round(t * 1000), FPS) for t in ass_event_times(script)]
+    drawn = Layer(name="captions", image=Image.new("RGBA", (64, 48), (0, 0, 0, 0)), position=(48, 36),
+                  transparent=True, drawn_by="ass=filename=captions.ass:alpha=1", redrawn_on=changes)
+    scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 0)), position=(0, 0)), frames, overlays=[drawn])
+
+    decoded = render(scene, tmp_path)
+
+    with_text = [bool(frame[36:84, 48:112].max() > 100) for frame in decoded]
+    assert with_text == [bool(frame.max() > 100) for frame in reference]
+    assert with_text[110:113] == [False, False, True] and with_text[206:209] == [True, True, False]
+    assert with_text[236:239] == [False, False, True]

@@ -163,6 +163,14 @@ def test_the_product_layout_needs_media(generate, campaign, photo):
     assert generate(layout="presenter").status_code == 202
 
 
+@pytest.mark.parametrize("layout", ["presenter", "card"])
+def test_media_needs_a_layout_that_shows_it(generate, campaign, photo, layout):
+    """Refused before anything is spoken, rather than failing the job at its render."""
+    assert fields_of(generate(campaign_id=campaign.pk, layout=layout, media_id=str(photo.pk))) == {"layout": [
+        f"The {layout} layout shows no media: choose one that does (e.g. product), or leave it blank."]}
+    assert generate(campaign_id=campaign.pk, media_id=str(photo.pk)).json()["layout"] == ""  # blank: the default
+
+
 def test_an_idempotent_replay_of_a_request_with_scenes_returns_the_same_job(generate, campaign, photo):
     body = {"script": ..., "campaign_id": campaign.pk, "scenes": [scene("Hi there.", photo)], "end_card": True}
     first = generate(headers={"HTTP_IDEMPOTENCY_KEY": "scenes-1"}, **body)
