@@ -1,4 +1,4 @@
-"""What the engine's tests write and read back: WAV files in, decoded video frames out."""
+"""What the engine's tests write and read back: WAV files and a portrait in, decoded video frames out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from ai_studio.generation.ffmpeg import ffmpeg_exe
 
@@ -28,3 +29,21 @@ def decode(video: Path, width: int, height: int) -> np.ndarray:
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)
+
+
+def draw_portrait(path: Path) -> Path:
+    """A photo-like portrait: a background shading in both directions (as a studio's does), a
+    face whose mouth is where the renderer assumes it, (0.5, 0.72), and shoulders."""
+    width, height = 600, 800
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    shade = 0.55 + 0.3 * ys / height + 0.25 * xs / width
+    pixels = np.stack([70 * shade, 95 * shade, 120 * shade + 40 * xs / width], axis=2)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((60, 640, 540, 1100), fill=(200, 90, 60))  # shoulders
+    draw.ellipse((170, 250, 430, 640), fill=(225, 182, 150))  # face
+    for eye_x in (250, 350):
+        draw.ellipse((eye_x - 22, 430, eye_x + 22, 460), fill=(40, 35, 35))
+    draw.line((265, 576, 335, 576), fill=(150, 70, 70), width=6)
+    image.save(path)
+    return path

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from ai_studio.generation.artifacts import DirectoryArtifactStore
 from ai_studio.generation.errors import GenerationError
@@ -42,7 +42,7 @@ from ai_studio.generation.render_spec import RenderSpec
 from ai_studio.generation.scene import Layer, compose_frame
 from ai_studio.generation.speech import get_provider
 from ai_studio.generation.types import CaptionStyle, Cue, EndCard, SceneMedia, Shot, WordTiming
-from ai_studio.tests.generation.media_files import decode, write_wav
+from ai_studio.tests.generation.media_files import decode, draw_portrait, write_wav
 
 FPS = 30
 FRAME_SIZES = {"9:16": (360, 640), "1:1": (480, 480), "4:5": (432, 540), "16:9": (640, 360)}
@@ -72,24 +72,6 @@ def speech_like(seconds: float = SPEECH_SECONDS) -> np.ndarray:
     voice = np.sin(2 * np.pi * 140 * t) + 0.5 * np.sin(2 * np.pi * 280 * t)
     return (0.3 * envelope * voice * 32767).astype(np.int16)
 
-
-
-def draw_portrait(path: Path) -> Path:
-    """A photo-like portrait: a background shading in both directions (as a studio's does), a
-    face whose mouth is where the renderer assumes it, (0.5, 0.72), and shoulders."""
-    width, height = 600, 800
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    shade = 0.55 + 0.3 * ys / height + 0.25 * xs / width
-    pixels = np.stack([70 * shade, 95 * shade, 120 * shade + 40 * xs / width], axis=2)
-    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((60, 640, 540, 1100), fill=(200, 90, 60))  # shoulders
-    draw.ellipse((170, 250, 430, 640), fill=(225, 182, 150))  # face
-    for eye_x in (250, 350):
-        draw.ellipse((eye_x - 22, 430, eye_x + 22, 460), fill=(40, 35, 35))
-    draw.line((265, 576, 335, 576), fill=(150, 70, 70), width=6)
-    image.save(path)
-    return path
 
 
 def draw_checkerboard(path: Path, colors, size=(800, 600), square=40) -> Path:
