@@ -20,7 +20,6 @@ runs the job had.
 from __future__ import annotations
 
 import logging
-import random
 import shutil
 import tempfile
 import threading
@@ -43,6 +42,7 @@ from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGeneratio
 from ai_studio.services import engine_requests, quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore, discard_files
 from campaigns.models import Campaign
+from reelmate.backoff import jittered_backoff
 
 logger = logging.getLogger(__name__)
 
@@ -377,7 +377,5 @@ def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, mes
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with jitter (half to full of the capped delay)."""
-    delay = min(settings.GENERATION_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
-                settings.GENERATION_RETRY_MAX_SECONDS)
-    return round(delay * random.uniform(0.5, 1.0), 2)
+    return jittered_backoff(attempt, base=settings.GENERATION_RETRY_BASE_SECONDS,
+                            cap=settings.GENERATION_RETRY_MAX_SECONDS)

@@ -16,7 +16,6 @@ call, successful or not, is recorded as a ``LanguageModelCall`` with its tokens,
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,10 +26,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 
+from ai_studio.generation.openai_errors import openai_failure
 from ai_studio.models import LanguageModelCall, WriterPrompt
 from ai_studio.selectors.script_writer import active_writer_prompt
 from ai_studio.writing import prompts
 from ai_studio.writing.checks import AnswerRejected
+from reelmate.backoff import jittered_backoff
 from reelmate.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -149,26 +150,13 @@ def _unavailable(failure: _Failure | None, attempts: int, problems: list[str]) -
 
 def _failure_for(error: openai.OpenAIError) -> _Failure:
     """What an SDK error means for retrying: transient errors may clear, permanent ones will not."""
-    if isinstance(error, openai.RateLimitError):
-        if getattr(error, "code", None) == "insufficient_quota":
-            return _Failure("writer_quota_exceeded", False)
-        return _Failure("writer_rate_limited", True)
-    if isinstance(error, openai.APITimeoutError):
-        return _Failure("writer_timeout", True)
-    if isinstance(error, openai.APIConnectionError):
-        return _Failure("writer_provider_unavailable", True)
-    if isinstance(error, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return _Failure("writer_auth_failed", False)
-    if isinstance(error, openai.APIStatusError) and (error.status_code >= 500 or error.status_code == 409):
-        return _Failure("writer_provider_unavailable", True)
-    return _Failure("writer_rejected", False)  # 400, 404, 422: the request itself is wrong
+    failure = openai_failure(error)
+    return _Failure(f"writer_{failure.reason}", failure.transient)
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with jitter (half to full of the capped delay), like the generation pipeline's."""
-    delay = min(settings.SCRIPT_WRITER_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
-                settings.SCRIPT_WRITER_RETRY_MAX_SECONDS)
-    return delay * random.uniform(0.5, 1.0)
+    return jittered_backoff(attempt, base=settings.SCRIPT_WRITER_RETRY_BASE_SECONDS,
+                            cap=settings.SCRIPT_WRITER_RETRY_MAX_SECONDS)
 
 
 def _sleep_before_retry(attempt: int, deadline: float) -> None:

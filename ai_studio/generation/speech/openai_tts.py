@@ -29,6 +29,7 @@ import imageio_ffmpeg
 import numpy as np
 import openai
 
+from ..openai_errors import openai_failure
 from ..types import SpeechResult, WordTiming
 from .audio import voiced_span, write_wav
 from .errors import PermanentSpeechError, SpeechError, TransientSpeechError
@@ -245,24 +246,9 @@ def translate_openai_errors() -> Iterator[None]:
 
 def speech_error_for(error: openai.OpenAIError) -> SpeechError:
     """The speech error an OpenAI SDK error stands for (see the module's error codes)."""
-    message = str(error)[:_ERROR_MESSAGE_CHARS]
-    if isinstance(error, openai.RateLimitError):
-        return TransientSpeechError("speech_rate_limited", message)
-    if isinstance(error, openai.APITimeoutError):
-        return TransientSpeechError("speech_timeout", message)
-    if isinstance(error, openai.APIConnectionError):
-        return TransientSpeechError("speech_provider_unavailable", message)
-    if isinstance(error, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return PermanentSpeechError("speech_auth_failed", message)
-    if isinstance(error, openai.APIStatusError):
-        if (
-            error.status_code >= 500 or error.status_code == 409
-        ):  # 409: a conflict that may clear
-            return TransientSpeechError("speech_provider_unavailable", message)
-        return PermanentSpeechError(
-            "speech_rejected", message
-        )  # 400, 404, 422 and other 4xx
-    return PermanentSpeechError("speech_provider_error", message)
+    failure = openai_failure(error)
+    kind = TransientSpeechError if failure.transient else PermanentSpeechError
+    return kind(f"speech_{failure.reason}", str(error)[:_ERROR_MESSAGE_CHARS])
 
 
 # --- audio ----------------------------------------------------------------------------------------
