@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from ai_studio.events import CANCELED, COMPLETED, FAILED, PROGRESS, QUEUED, STARTED, job_changed_on_commit
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
@@ -105,6 +106,7 @@ def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
     if not updated:
         return None, token
     job = VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "music", "owner").get(pk=job_id)
+    job_changed_on_commit(job.pk, job.owner_id, STARTED)
     if previous is not None:
         logger.warning("resuming a job whose worker stopped", extra={"job_id": str(job.pk), "attempt": job.attempts})
         discard_run_files(job, previous)
@@ -162,6 +164,7 @@ class _DatabaseReporter:
                 updated_at=timezone.now(),
             )
             if updated:
+                job_changed_on_commit(self.job.pk, self.job.owner_id, PROGRESS)
                 return
             current = VideoGenerationJob.objects.filter(pk=self.job.pk).values("cancel_requested", "lease_token").get()
         except DatabaseError:
@@ -311,6 +314,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
             )
             quotas.settle_charge(job, rendered.duration)
     if updated:
+        job_changed_on_commit(job.pk, job.owner_id, COMPLETED)
         logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds,
                                                        "lip_sync": result.lip_sync})
         return Outcome("completed")
@@ -346,6 +350,7 @@ def _finish(job: VideoGenerationJob, queryset, status: str, code: str, message: 
                                         error_code=code[:64], error_message=message[:2000]))
         if finished:
             quotas.refund_charge(job)
+            job_changed_on_commit(job.pk, job.owner_id, CANCELED if status == JobStatus.CANCELED else FAILED)
     return finished
 
 
@@ -373,6 +378,7 @@ def _transient_failure(job: VideoGenerationJob, token: uuid.UUID, code: str, mes
         updated_at=timezone.now(), error_code=code[:64], error_message=f"Retrying after: {message}"[:2000])
     if not requeued:
         return _cancel(job, token)
+    job_changed_on_commit(job.pk, job.owner_id, QUEUED)
     return Outcome("retry", retry_in=backoff_seconds(attempts))
 
 

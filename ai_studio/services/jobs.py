@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ai_studio.events import CANCELED, QUEUED, job_changed_on_commit
 from ai_studio.generation.artifacts import ArtifactError
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import find_job_by_idempotency_key
@@ -105,6 +106,7 @@ def enqueue(job: VideoGenerationJob) -> None:
     """
     job_id = job.id
     transaction.on_commit(lambda: dispatch.send_job(job_id))
+    job_changed_on_commit(job_id, job.owner_id, QUEUED)
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
@@ -130,6 +132,8 @@ def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
             job.save()
         else:
             raise Conflict(f"A {job.status} job cannot be canceled.", code="job_not_cancelable")
+        if job.status == JobStatus.CANCELED:
+            job_changed_on_commit(job.pk, job.owner_id, CANCELED)
     return job
 
 
