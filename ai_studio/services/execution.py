@@ -218,11 +218,7 @@ def _run(job: VideoGenerationJob, token: uuid.UUID, heartbeat: _Heartbeat, workd
         logger.warning("lease lost; another worker runs the job", extra={"job_id": str(job.pk)})
         return Outcome("skipped")
     except SoftTimeLimitExceeded:
-        # The limit may have struck in the middle of a query, leaving the connection busy with it:
-        # record the failure (and its refund, in a transaction) on a fresh connection.
-        connection.close()
-        return _fail(job, token, "time_limit_exceeded",
-                     f"The job took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
+        return _time_limit_exceeded(job, token)
     except GenerationError as error:
         if error.transient:
             return _transient_failure(job, token, error.code, error.message)
@@ -230,9 +226,31 @@ def _run(job: VideoGenerationJob, token: uuid.UUID, heartbeat: _Heartbeat, workd
     except DatabaseError:
         raise
     except Exception as error:  # a bug: fail the job visibly, keep the traceback in the logs
+        if _caused_by(error, SoftTimeLimitExceeded):
+            # Some libraries turn the limit's exception into their own, e.g. onnxruntime into an
+            # ImportError when the limit strikes while it is being imported: still the time limit.
+            return _time_limit_exceeded(job, token)
         logger.exception("generation job crashed", extra={"job_id": str(job.pk)})
         return _fail(job, token, "internal_error", f"Unexpected error ({type(error).__name__}); it has been logged.")
     return _complete_retrying(job, token, result)
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _time_limit_exceeded(job: VideoGenerationJob, token: uuid.UUID) -> Outcome:
+    # The limit may have struck in the middle of a query, leaving the connection busy with it:
+    # record the failure (and its refund, in a transaction) on a fresh connection.
+    connection.close()
+    return _fail(job, token, "time_limit_exceeded",
+                 f"The job took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
 
 
 def _not_claimed(job_id) -> Outcome:
