@@ -2,6 +2,7 @@
 import pytest
 
 from ai_studio.models import JobStatus, Variant, VariantGroup, VideoGenerationJob
+from ai_studio.services import execution
 from ai_studio.tests.catalog.factories import VoiceFactory
 from campaigns.tests.factories import CampaignFactory
 
@@ -221,3 +222,25 @@ def test_a_variant_script_over_the_plans_length_is_named(submit, set_limits):
     error = refusal(submit(variants=[{"label": "Short", "script": "Short."}, {"label": "Long"},
                                      {"label": "Short too", "script": "Also short."}]), "script_characters")
     assert error["message"].startswith("Variant Long's script is 114 characters")
+
+
+# --- through the real pipeline ------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_variant_rendered_by_the_pipeline_gets_its_share_link_and_shows_in_the_results(submit, auth_client):
+    """The worker completes the job; `job_changed` (completed) reaches analytics, which shares the video."""
+    from analytics.models import ShareLink
+
+    body = submit(variants=[{"label": "Rendered", "script": "Dry feet on every trail."},
+                            {"label": "Waiting", "script": "Still in the queue."}]).json()
+    rendered, waiting = body["variants"]
+
+    assert execution.execute_job(rendered["job"]["id"]).status == "completed"
+
+    video = VideoGenerationJob.objects.get(pk=rendered["job"]["id"]).video
+    link = ShareLink.objects.get(video=video, revoked_at__isnull=True)
+    results = auth_client.get(body["results_url"]).json()
+    assert [row["share_url"] is not None for row in results["variants"]] == [True, False]
+    assert results["variants"][0]["share_url"].endswith(f"/v/{link.token}")
+    assert results["variants"][0]["video_id"] == str(video.pk)
+    assert auth_client.get(f"{URL}/{body['id']}").json()["jobs_by_status"] == {"completed": 1, "queued": 1}
+    assert waiting["job"]["status"] == "queued"
