@@ -44,7 +44,7 @@ PROBABILITY_TO_LEAD = 0.95
 ALPHA = 0.05
 CREDIBLE_MASS = 0.95
 _TAIL = 1e-12  # posterior mass left outside the integration range
-_GRID_POINTS = 2001  # per arm
+_GRID_POINTS = 601  # per arm
 
 INSUFFICIENT_DATA, NO_CLEAR_LEADER, LEADER = "insufficient_data", "no_clear_leader", "leader"
 
