@@ -100,6 +100,7 @@ class VariantGroupCreateSerializer(serializers.Serializer):
         for field in ("avatar_id", "voice_id"):
             if field not in settings and any(field not in variant for variant in variants):
                 raise serializers.ValidationError({"settings": {field: ["Give it here, or in every variant."]}})
+        shared = dict(settings)
         title = (settings.pop("title", "") or attrs["name"]).strip()
         specs = []
         for index, (variant, label) in enumerate(zip(variants, labels, strict=True)):
@@ -118,7 +119,7 @@ class VariantGroupCreateSerializer(serializers.Serializer):
                 specs.append(VariantSpec(label=label, overrides=overrides, fields=request.to_job_fields()))
         if errors:
             raise serializers.ValidationError({"variants": errors})
-        attrs["campaign"], attrs["settings"], attrs["specs"] = attrs.pop("campaign_id"), raw_settings, specs
+        attrs["campaign"], attrs["settings"], attrs["specs"] = attrs.pop("campaign_id"), shared, specs
         return attrs
 
 

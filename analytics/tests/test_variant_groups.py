@@ -106,6 +106,17 @@ def test_no_winner_between_equal_variants_however_many_views(auth_client, user):
     assert "probability to be best" in comparison["reason"]
 
 
+def test_a_variant_whose_job_was_deleted_counts_as_no_data(auth_client, user):
+    group, (video_a, video_b) = group_with_variants(owner=user)
+    seed_views(video_a, views=3, clicks=1, prefix="a")
+    video_b.job.delete()  # staff removed it in the admin; the variant stays, without a job or video
+
+    a, b = report(auth_client, group)["variants"]
+
+    assert (a["views"], b["views"], b["job_id"], b["job_status"], b["video_id"]) == (3, 0, None, None, None)
+    assert auth_client.get(f"/api/ai-studio/variant-groups/{group.pk}").json()["variants"][1]["job"] is None
+
+
 # --- share links --------------------------------------------------------------------------------
 def test_a_completed_variant_is_shared_when_its_job_completes(user, django_capture_on_commit_callbacks):
     group, (video_a, video_b) = group_with_variants(owner=user)

@@ -66,7 +66,7 @@ def test_a_group_queues_one_job_per_variant_with_its_own_hook(submit, user, camp
 def test_variants_may_change_the_voice_avatar_layout_headline_or_whole_script(submit, avatar, rigged_avatar):
     other_voice = VoiceFactory(provider="local", provider_voice_id="en_US-joe-medium-2")
     response = submit(settings={"avatar_id": avatar.pk, "voice_id": avatar.default_voice_id, "layout": "card",
-                                "end_card": True, "title": "Trail test"},
+                                "end_card": True, "title": "Trail test", "not_a_setting": 1},
                       variants=[{}, {"voice_id": other_voice.pk, "headline": "Dry feet"},
                                 {"avatar_id": rigged_avatar.pk, "layout": "presenter",
                                  "script": "A whole new script. Shop now."}])
@@ -81,6 +81,8 @@ def test_variants_may_change_the_voice_avatar_layout_headline_or_whole_script(su
     assert jobs[2]["script"] == "A whole new script. Shop now."
     assert jobs[0]["title"] == "Trail test · A"
     assert {job["end_card"]["text"] for job in jobs} == {"Grab your pair"}  # the campaign's call to action
+    assert response.json()["settings"] == {"avatar_id": avatar.pk, "voice_id": avatar.default_voice_id,
+                                           "layout": "card", "end_card": True, "title": "Trail test"}
 
 
 def test_a_whole_base_script_has_its_first_sentence_replaced_by_a_hook(submit):
@@ -92,13 +94,16 @@ def test_a_whole_base_script_has_its_first_sentence_replaced_by_a_hook(submit):
         "Old hook here. The middle part. Buy it today.", "Brand new hook! The middle part. Buy it today."]
 
 
-def test_groups_are_listed_newest_first_and_read_one_by_one(submit, auth_client, campaign):
-    first, second = submit(name="First").json(), submit(name="Second").json()
+def test_groups_are_listed_newest_first_and_read_one_by_one(submit, auth_client, campaign,
+                                                            django_assert_max_num_queries):
+    first, second, _ = submit(name="First").json(), submit(name="Second").json(), submit(name="Third").json()
 
-    listing = auth_client.get(URL).json()
-    assert [group["name"] for group in listing["results"]] == ["Second", "First"]
+    with django_assert_max_num_queries(8):  # auth, count, groups, variants with jobs and videos: not per group
+        listing = auth_client.get(URL).json()
+    assert [group["name"] for group in listing["results"]] == ["Third", "Second", "First"]
     assert auth_client.get(f"{URL}?search=firs").json()["results"][0]["id"] == first["id"]
-    assert auth_client.get(f"{URL}?campaign={campaign.pk}").json()["count"] == 2
+    assert auth_client.get(f"{URL}?campaign={campaign.pk}").json()["count"] == 3
+    assert auth_client.get(f"{URL}?campaign={campaign.pk + 1}").json()["count"] == 0
     detail = auth_client.get(f"{URL}/{second['id']}")
     assert detail.status_code == 200
     assert [variant["job"]["id"] for variant in detail.json()["variants"]] == [
