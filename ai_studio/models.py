@@ -465,6 +465,8 @@ class VariantGroup(models.Model):
     base = models.JSONField(default=dict)
     # The generation settings every variant shares, as submitted (avatar_id, voice_id, layout, ...).
     settings = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -472,6 +474,11 @@ class VariantGroup(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="variantgroup_owner_created"),
             models.Index(fields=["campaign", "-created_at"], name="variantgroup_campaign_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=models.Q(idempotency_key__isnull=False),
+                                    name="variantgroup_unique_idempotency_key"),
         ]
 
     def __str__(self) -> str:

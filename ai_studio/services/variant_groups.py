@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ai_studio.models import Variant, VariantGroup
 from ai_studio.selectors.usage import periods_at, usage_counts
 from ai_studio.services import jobs, quotas
 from ai_studio.writing.templates import split_script
-from reelmate.errors import QuotaExceeded
+from reelmate.errors import Conflict, QuotaExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +49,59 @@ def variant_script(base: dict, overrides: dict) -> str:
     return " ".join(piece.strip() for piece in (overrides.get("hook") or hook, body, call_to_action) if piece.strip())
 
 
-def submit_variant_group(*, owner, campaign, name: str, base: dict, settings: dict,
-                         variants: list[VariantSpec]) -> VariantGroup:
-    """Create the group and one queued job per variant, or nothing (QuotaExceeded names the limit)."""
-    with transaction.atomic():
-        limits = quotas.lock_limits(owner)
-        admit_group(owner, limits, variants)
-        group = VariantGroup.objects.create(owner=owner, campaign=campaign, name=name, base=base, settings=settings)
-        for position, spec in enumerate(variants):
-            submission = jobs.submit_job(owner=owner, fields=spec.fields, idempotency_key=None,
-                                         fingerprint=jobs.request_fingerprint({"variant_group": group.pk,
-                                                                               "position": position}))
-            Variant.objects.create(group=group, position=position, label=spec.label, overrides=spec.overrides,
-                                   job=submission.job)
+@dataclass
+class GroupSubmission:
+    group: VariantGroup
+    created: bool  # False when an Idempotency-Key replay returned the existing group
+
+
+def submit_variant_group(*, owner, campaign, name: str, base: dict, settings: dict, variants: list[VariantSpec],
+                         idempotency_key: str | None = None, fingerprint: str = "") -> GroupSubmission:
+    """Create the group and one queued job per variant, or nothing (QuotaExceeded names the limit).
+
+    With an Idempotency-Key, as for `jobs.submit_job`: the same key and body return the first group
+    (never refused by a limit, not charged again); the same key with another body is a Conflict.
+    """
+    if idempotency_key:
+        existing = _find(owner, idempotency_key)
+        if existing is not None:
+            return GroupSubmission(_replay(existing, fingerprint), created=False)
+    try:
+        with transaction.atomic():
+            limits = quotas.lock_limits(owner)
+            # The plan's lock serialises this owner's submissions: a request with the same key that
+            # held it first has committed its group by now, and this one is its replay.
+            existing = _find(owner, idempotency_key) if idempotency_key else None
+            if existing is not None:
+                return GroupSubmission(_replay(existing, fingerprint), created=False)
+            admit_group(owner, limits, variants)
+            group = VariantGroup.objects.create(owner=owner, campaign=campaign, name=name, base=base,
+                                                settings=settings, idempotency_key=idempotency_key or None,
+                                                request_fingerprint=fingerprint)
+            for position, spec in enumerate(variants):
+                submission = jobs.submit_job(owner=owner, fields=spec.fields, idempotency_key=None,
+                                             fingerprint=jobs.request_fingerprint({"variant_group": group.pk,
+                                                                                   "position": position}))
+                Variant.objects.create(group=group, position=position, label=spec.label, overrides=spec.overrides,
+                                       job=submission.job)
+    except IntegrityError:
+        existing = _find(owner, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return GroupSubmission(_replay(existing, fingerprint), created=False)
     logger.info("variant group queued", extra={"group_id": group.pk, "owner_id": owner.id, "variants": len(variants)})
-    return group
+    return GroupSubmission(group, created=True)
+
+
+def _find(owner, key: str) -> VariantGroup | None:
+    return VariantGroup.objects.filter(owner=owner, idempotency_key=key).first()
+
+
+def _replay(existing: VariantGroup, fingerprint: str) -> VariantGroup:
+    if existing.request_fingerprint != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request body.",
+                       code="idempotency_key_reused")
+    return existing
 
 
 def admit_group(owner, limits, variants: list[VariantSpec]) -> None:

@@ -22,14 +22,14 @@ def campaign(user):
 def submit(auth_client, campaign, avatar, voice):
     """POST a valid group (three hooks), overridable field by field."""
 
-    def post(client=None, **overrides):
+    def post(client=None, headers=None, **overrides):
         body = {
             "campaign_id": campaign.pk, "name": "Spring hooks", "base": BASE,
             "settings": {"avatar_id": avatar.pk, "voice_id": voice.pk},
             "variants": [{"label": "Socks"}, {"label": "Question", "hook": "What if your shoes never got wet?"},
                          {"label": "Promise", "hook": "Dry feet, every mile."}],
         } | overrides
-        return (client or auth_client).post(URL, body, format="json")
+        return (client or auth_client).post(URL, body, format="json", **(headers or {}))
 
     return post
 
@@ -108,6 +108,21 @@ def test_groups_are_listed_newest_first_and_read_one_by_one(submit, auth_client,
     assert detail.status_code == 200
     assert [variant["job"]["id"] for variant in detail.json()["variants"]] == [
         variant["job"]["id"] for variant in second["variants"]]
+
+
+def test_an_idempotency_key_replays_the_group_instead_of_queueing_it_again(submit, set_limits):
+    first = submit(headers={"HTTP_IDEMPOTENCY_KEY": "group-1"})
+    assert first.status_code == 201 and first["Idempotent-Replayed"] == "false"
+    set_limits(concurrent_jobs=3)  # full now: a replay is never refused by a limit
+
+    replay = submit(headers={"HTTP_IDEMPOTENCY_KEY": "group-1"})
+
+    assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] == first.json()["id"]
+    assert VariantGroup.objects.count() == 1 and VideoGenerationJob.objects.count() == 3
+
+    reused = submit(headers={"HTTP_IDEMPOTENCY_KEY": "group-1"}, name="Another group")
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
 
 
 # --- validation ---------------------------------------------------------------------------------
