@@ -646,6 +646,9 @@ class VariantInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("position",)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("job")
+
     def has_add_permission(self, request, obj=None):
         return False
 
