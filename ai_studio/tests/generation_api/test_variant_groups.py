@@ -1,9 +1,12 @@
 """`/api/ai-studio/variant-groups`: one brief rendered several ways, one job per variant, all or nothing."""
 import pytest
+from django.db import DataError
 
 from ai_studio.models import JobStatus, Variant, VariantGroup, VideoGenerationJob
 from ai_studio.services import execution
+from ai_studio.services.variant_groups import VariantSpec, submit_variant_group
 from ai_studio.tests.catalog.factories import VoiceFactory
+from analytics.models import ShareLink
 from campaigns.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,8 +251,6 @@ def test_a_variant_script_over_the_plans_length_is_named(submit, set_limits):
 @pytest.mark.django_db(transaction=True)
 def test_a_variant_rendered_by_the_pipeline_gets_its_share_link_and_shows_in_the_results(submit, auth_client):
     """The worker completes the job; `job_changed` (completed) reaches analytics, which shares the video."""
-    from analytics.models import ShareLink
-
     body = submit(variants=[{"label": "Rendered", "script": "Dry feet on every trail."},
                             {"label": "Waiting", "script": "Still in the queue."}]).json()
     rendered, waiting = body["variants"]
@@ -264,3 +265,18 @@ def test_a_variant_rendered_by_the_pipeline_gets_its_share_link_and_shows_in_the
     assert results["variants"][0]["video_id"] == str(video.pk)
     assert auth_client.get(f"{URL}/{body['id']}").json()["jobs_by_status"] == {"completed": 1, "queued": 1}
     assert waiting["job"]["status"] == "queued"
+
+
+def test_a_variant_that_fails_after_the_others_were_made_takes_them_all_back(user, avatar, voice, campaign,
+                                                                             django_capture_on_commit_callbacks):
+    """The plan admitted the group, but the third job cannot be stored: the first two go too, and
+    nothing is sent to the broker."""
+    fields = {"avatar": avatar, "voice": voice, "campaign": campaign, "script": "Dry feet.", "title": "Fine"}
+    specs = [VariantSpec("A", {}, fields), VariantSpec("B", {}, fields),
+             VariantSpec("C", {}, fields | {"title": "x" * 500})]  # longer than the column
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(DataError):
+        submit_variant_group(owner=user, campaign=campaign, name="Doomed", base={"script": "Dry feet."},
+                             settings={}, variants=specs)
+
+    assert callbacks == []
+    assert not VariantGroup.objects.exists() and not VideoGenerationJob.objects.exists()
