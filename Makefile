@@ -56,6 +56,7 @@ bench: install  ## benchmarks (run by hand; they print their figures)
 	$(DEV) $(BIN)/python bench/render.py
 	$(DEV) $(BIN)/python bench/visemes.py
 	$(DEV) $(BIN)/python bench/events.py
+	$(BIN)/python bench/ab_testing.py
 
 clean:  ## remove local state (SQLite db, media, broker queue)
 	rm -rf var

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,8 @@ from ai_studio.models import (
     PendingFileDeletion,
     PromptTemplate,
     UserUsage,
+    Variant,
+    VariantGroup,
     VideoGenerationJob,
     WriterPrompt,
 )
@@ -633,3 +635,71 @@ class PendingFileDeletionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- variant groups -----------------------------------------------------------------------------
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    can_delete = False
+    fields = ("position", "label", "overrides", "job_link", "job_status")
+    readonly_fields = fields
+    ordering = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("job")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Job")
+    def job_link(self, variant: Variant) -> str:
+        if variant.job_id is None:
+            return "(deleted)"
+        return format_html('<a href="{}">{}</a>', reverse("admin:ai_studio_videogenerationjob_change",
+                                                          args=[variant.job_id]), variant.job_id)
+
+    @admin.display(description="Status")
+    def job_status(self, variant: Variant) -> str:
+        return variant.job.get_status_display() if variant.job else "—"
+
+
+class VariantGroupProgressFilter(admin.SimpleListFilter):
+    title, parameter_name = "progress", "progress"
+
+    def lookups(self, request, model_admin):
+        return [("running", "Some variants queued or processing"), ("done", "Every variant finished")]
+
+    def queryset(self, request, queryset):
+        active = Q(variants__job__status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
+        if self.value() == "running":
+            return queryset.filter(active).distinct()
+        if self.value() == "done":
+            return queryset.exclude(active)
+        return queryset
+
+
+@admin.register(VariantGroup)
+class VariantGroupAdmin(admin.ModelAdmin):
+    """A/B tests users submit through the API: staff look, and may delete a group (its jobs stay)."""
+
+    list_display = ("name", "owner", "campaign", "variant_count", "created_at")
+    list_filter = (VariantGroupProgressFilter, "created_at", ("campaign", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "owner__email", "campaign__name", "variants__label")
+    list_select_related = ("owner", "campaign")
+    date_hierarchy = "created_at"
+    readonly_fields = ("owner", "campaign", "name", "base", "settings", "created_at")
+    inlines = [VariantInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(variant_total=Count("variants"))
+
+    def has_add_permission(self, request):
+        return False  # groups are submitted through the API
+
+    @admin.display(description="variants", ordering="variant_total")
+    def variant_count(self, group: VariantGroup) -> int:
+        return group.variant_total

@@ -446,3 +446,60 @@ class PendingFileDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.prefix
+
+
+# --- Variant groups (A/B tests) ---------------------------------------------------------------
+MIN_VARIANTS, MAX_VARIANTS_PER_GROUP = 2, 10
+
+
+class VariantGroup(models.Model):
+    """The same brief rendered several ways (hooks, voices, avatars, layouts), submitted together and
+    compared on their audiences (``GET /api/analytics/variant-groups/:id``). Each `Variant` is one
+    generation job; a completed variant's video gets its own share link (``analytics``)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="variant_groups")
+    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="variant_groups")
+    name = models.CharField(max_length=150)
+    # {"script": "..."} or {"hook", "body", "call_to_action"}: what the variants start from.
+    base = models.JSONField(default=dict)
+    # The generation settings every variant shares, as submitted (avatar_id, voice_id, layout, ...).
+    settings = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="variantgroup_owner_created"),
+            models.Index(fields=["campaign", "-created_at"], name="variantgroup_campaign_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=models.Q(idempotency_key__isnull=False),
+                                    name="variantgroup_unique_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(models.Model):
+    group = models.ForeignKey(VariantGroup, on_delete=models.CASCADE, related_name="variants")
+    position = models.PositiveSmallIntegerField(help_text="Its place in the group, from 0.")
+    label = models.CharField(max_length=40)
+    # What this variant changes: any of hook, script, voice_id, avatar_id, layout, headline.
+    overrides = models.JSONField(default=dict, blank=True)
+    job = models.OneToOneField(VideoGenerationJob, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="variant")
+
+    class Meta:
+        ordering = ["group", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "position"], name="variant_unique_position"),
+            models.UniqueConstraint(fields=["group", "label"], name="variant_unique_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} · {self.label}"

@@ -2,7 +2,7 @@
 (and may append plain views to ``urlpatterns``); paths work with and without a trailing slash."""
 from rest_framework.routers import SimpleRouter
 
-from ai_studio.api import catalog, generation, scripts
+from ai_studio.api import catalog, generation, scripts, variant_groups
 
 router = SimpleRouter()
 router.trailing_slash = "/?"
@@ -22,6 +22,9 @@ router.register("generated-videos", generation.GeneratedVideoViewSet, basename="
 
 # Script writer: /scripts/draft, /scripts/translate
 router.register("scripts", scripts.ScriptWriterViewSet, basename="script-writer")
+
+# Variant groups (A/B tests); their results are under /api/analytics/variant-groups/:id
+router.register("variant-groups", variant_groups.VariantGroupViewSet, basename="variant-group")
 
 urlpatterns = [
     *router.urls,

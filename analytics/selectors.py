@@ -22,17 +22,21 @@ from django.db.models import Aggregate, Count, F, FloatField, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStatus, VariantGroup, VideoGenerationJob
+from ai_studio.selectors.variant_groups import groups_with_variants
 from campaigns.models import Campaign
 from reelmate.broker import broker_client, queue_depth
 from reelmate.celery import app as celery_app
 
+from . import ab_testing
 from .models import DailyViewer, ShareLink, VideoDailyStats
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PERIOD_DAYS = 30
 TOP_CAMPAIGN_VIDEOS = 5
+CAMPAIGN_VARIANT_GROUPS = 10
+DASHBOARD_VARIANT_GROUPS = 10
 CELERY_QUEUES = ("render", "default")
 
 _SUMMED_COUNTERS = ("views", "plays", "watch_seconds", "completes", "cta_clicks", "shares", "downloads")
@@ -167,18 +171,78 @@ def campaign_report(*, campaign: Campaign, period: Period, top: int = TOP_CAMPAI
         "totals": audience_totals(videos=videos, period=period),
         "daily": audience_daily(videos=videos, period=period),
         "top_videos": top_videos_by_views(videos=videos, period=period, limit=top),
+        # A/B results are over each group's whole life, as GET /api/analytics/variant-groups/:id has them.
+        "variant_groups": variant_group_summaries(VariantGroup.objects.filter(
+            campaign=campaign, owner_id=campaign.owner_id).order_by("-created_at")[:CAMPAIGN_VARIANT_GROUPS]),
     }
+
+
+def audience_by_video(*, videos: QuerySet, period: Period | None = None) -> dict:
+    """Each of `videos`' audience metrics in the period (all time when None), by video id; videos
+    without events are left out."""
+    stats = _in_period(VideoDailyStats.objects.filter(video__in=videos), period)
+    sums_by_video = {row["video"]: row for row in stats.values("video").annotate(**_counter_sums()).order_by()}
+    viewers_by_video = _unique_viewers(videos, period, by="video")
+    return {video_id: _audience_metrics(sums, viewers_by_video.get(video_id, 0))
+            for video_id, sums in sums_by_video.items()}
 
 
 def top_videos_by_views(*, videos: QuerySet, period: Period, limit: int) -> list[dict]:
     """The most viewed of `videos` in the period (ties: most plays, then newest), with their totals."""
-    stats = _in_period(VideoDailyStats.objects.filter(video__in=videos), period)
-    sums_by_video = {row["video"]: row for row in stats.values("video").annotate(**_counter_sums()).order_by()}
-    viewers_by_video = _unique_viewers(videos, period, by="video")
+    metrics = audience_by_video(videos=videos, period=period)
+    empty = _audience_metrics({}, 0)
     ranked = sorted(videos.order_by("-created_at"), key=lambda video: (
-        -(sums_by_video.get(video.pk, {}).get("views") or 0), -(sums_by_video.get(video.pk, {}).get("plays") or 0)))
-    return [{"video": video, **_audience_metrics(sums_by_video.get(video.pk, {}), viewers_by_video.get(video.pk, 0))}
-            for video in ranked[:limit]]
+        -metrics.get(video.pk, empty)["views"], -metrics.get(video.pk, empty)["plays"]))
+    return [{"video": video, **metrics.get(video.pk, empty)} for video in ranked[:limit]]
+
+
+# --- Variant groups (A/B results) ------------------------------------------------------------
+def variant_group_report(*, group: VariantGroup) -> dict:
+    """Each variant's audience over all time (its video's: none yet counts as zero), its active share
+    link, and the comparison on CTA click-through (``analytics.ab_testing``: method and thresholds).
+    `group` should come with its variants, jobs and videos (``groups_with_variants``)."""
+    variants = list(group.variants.all())
+    video_for = {variant.pk: _variant_video(variant) for variant in variants}
+    video_ids = {video.pk for video in video_for.values() if video is not None}
+    videos = GeneratedVideo.objects.filter(pk__in=video_ids, owner_id=group.owner_id)
+    metrics = audience_by_video(videos=videos)
+    links = dict(ShareLink.objects.filter(video__in=videos, revoked_at__isnull=True).values_list("video_id", "token"))
+    empty = _audience_metrics({}, 0)
+    rows = []
+    for variant in variants:
+        video = video_for[variant.pk]
+        rows.append({"variant": variant, "job": variant.job, "video": video,
+                     "share_token": links.get(video.pk) if video else None,
+                     **(metrics.get(video.pk, empty) if video else empty)})
+    comparison = ab_testing.compare([ab_testing.Arm(key=row["variant"].pk, views=row["views"],
+                                                    clicks=row["cta_clicks"]) for row in rows])
+    by_key = {arm.key: arm for arm in comparison.arms}
+    for row in rows:
+        row["posterior"] = by_key[row["variant"].pk]
+    return {"group": group, "variants": rows, "comparison": comparison,
+            "labels": {variant.pk: variant.label for variant in variants}}
+
+
+def _variant_video(variant) -> GeneratedVideo | None:
+    job = variant.job
+    return getattr(job, "video", None) if job is not None and job.status == JobStatus.COMPLETED else None
+
+
+def variant_group_summaries(groups: QuerySet) -> list[dict]:
+    """One line per group: its variants, views, and the comparison's verdict (as the group report has it)."""
+    summaries = []
+    for group in (groups_with_variants().filter(pk__in=groups.values("pk"))
+                  .select_related("owner", "campaign").order_by("-created_at")):
+        report = variant_group_report(group=group)
+        comparison = report["comparison"]
+        summaries.append({
+            "group": group, "variants": len(report["variants"]),
+            "views": sum(row["views"] for row in report["variants"]),
+            "cta_clicks": sum(row["cta_clicks"] for row in report["variants"]),
+            "status": comparison.status, "reason": comparison.reason,
+            "leader": report["labels"].get(comparison.leader) if comparison.leader is not None else None,
+        })
+    return summaries
 
 
 # --- Generation metrics -----------------------------------------------------------------------
@@ -322,4 +386,6 @@ def staff_dashboard(*, days: int = 14) -> dict:
         "active_workers": active_worker_count(),
         "top_videos": [{"title": row["video__title"] or f"Video {row['video']}", "views": row["views"]}
                        for row in top_videos],
+        "variant_groups": variant_group_summaries(
+            VariantGroup.objects.order_by("-created_at")[:DASHBOARD_VARIANT_GROUPS]),
     }

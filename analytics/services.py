@@ -74,7 +74,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
-from ai_studio.models import GeneratedVideo
+from ai_studio.models import GeneratedVideo, JobStatus
 from reelmate.circuit import breaker, location
 from reelmate.errors import NotFound, RateLimited
 from reelmate.redis_clients import fail_fast_client
@@ -151,6 +151,29 @@ def share_video(*, video: GeneratedVideo) -> tuple[ShareLink, bool]:
             return ShareLink.objects.create(video=video), True
     except IntegrityError:  # a concurrent request shared it first: one active link per video
         return ShareLink.objects.get(video=video, revoked_at__isnull=True), False
+
+
+def share_variant_video(*, job_id) -> ShareLink | None:
+    """The share link of a variant's video (one link per variant), once its job has completed; None
+    for a job that is not a variant of a group or has no video. Called on `job_changed` completed."""
+    video = GeneratedVideo.objects.filter(job_id=job_id, job__variant__isnull=False).first()
+    if video is None:
+        return None
+    link, created = share_video(video=video)
+    if created:
+        logger.info("variant shared", extra={"job_id": str(job_id), "video_id": str(video.pk)})
+    return link
+
+
+def share_unshared_variants(*, group) -> int:
+    """Share the completed variants of `group` whose video never had a link (the completion receiver
+    missed it: it runs after commit and its errors are dropped). A link the owner revoked stays
+    revoked. Returns how many links were made."""
+    made = 0
+    for video in GeneratedVideo.objects.filter(job__variant__group=group, job__status=JobStatus.COMPLETED,
+                                               share_links__isnull=True):
+        made += share_video(video=video)[1]
+    return made
 
 
 def revoke_share(*, video: GeneratedVideo) -> bool:

@@ -11,5 +11,7 @@ urlpatterns = [
             name="analytics-video-report"),
     re_path(r"^campaigns/(?P<pk>\d+)/?$", reports.CampaignReportViewSet.as_view({"get": "retrieve"}),
             name="analytics-campaign-report"),
+    re_path(r"^variant-groups/(?P<pk>\d+)/?$", reports.VariantGroupReportViewSet.as_view({"get": "retrieve"}),
+            name="analytics-variant-group-report"),
     re_path(r"^overview/?$", reports.OverviewViewSet.as_view({"get": "summary"}), name="analytics-overview"),
 ]

@@ -124,5 +124,6 @@ def staff_dashboard(request):
         "top_videos_chart": charts.horizontal_bar_chart(
             title="Top videos by views", color="#16a34a",
             items=[(video["title"], video["views"]) for video in data["top_videos"]]),
+        "variant_groups": data["variant_groups"],
     }
     return render(request, "admin/analytics/dashboard.html", context)

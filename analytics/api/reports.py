@@ -5,7 +5,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from ai_studio.models import GeneratedVideo, VideoGenerationJob
-from analytics import selectors
+from ai_studio.selectors.variant_groups import groups_with_variants
+from analytics import selectors, services
+from analytics.ab_testing import MIN_VIEWS_PER_VARIANT, PROBABILITY_TO_LEAD
 from campaigns.models import Campaign
 from reelmate.api.viewsets import OwnerScopedViewSet
 
@@ -13,6 +15,7 @@ from .serializers import (
     CampaignReportSerializer,
     OverviewSerializer,
     PeriodSerializer,
+    VariantGroupReportSerializer,
     VideoReportSerializer,
 )
 
@@ -58,3 +61,29 @@ class OverviewViewSet(OwnerScopedViewSet):
                    tags=["analytics"])
     def summary(self, request):
         return Response(OverviewSerializer(selectors.owner_overview(owner=request.user)).data)
+
+
+class VariantGroupReportViewSet(OwnerScopedViewSet):
+    filter_backends: list = []  # one report object: no paging, searching or ordering
+
+    def get_base_queryset(self):
+        return groups_with_variants()
+
+    @extend_schema(
+        responses=VariantGroupReportSerializer, tags=["analytics", "variant groups"],
+        summary="A/B results of a variant group: each variant's audience and share link, and which leads",
+        description=(
+            "Per variant, over the group's whole life: views, unique viewers, average percent watched, completion "
+            "rate, CTA click-through (definitions as in the video report) and its public share link (made when "
+            "its video completes; a completed variant that never had one gets it here). `comparison` says whether "
+            "the data names a leader on CTA click-through rate and shows its figures: Beta(1,1) posteriors with "
+            "each variant's exact probability to be best, and a two-proportion z-test of the leader against the "
+            f"runner-up. A leader needs at least {MIN_VIEWS_PER_VARIANT} views on every variant, a probability "
+            f"to be best of at least {PROBABILITY_TO_LEAD:g} and p < 0.05; otherwise `status` is "
+            "`insufficient_data` (with the views `missing`) or `no_clear_leader`, and `reason` says why."),
+    )
+    def retrieve(self, request, pk):
+        group = self.get_object()
+        if services.share_unshared_variants(group=group):
+            group = self.get_queryset().get(pk=group.pk)
+        return Response(VariantGroupReportSerializer(selectors.variant_group_report(group=group)).data)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.models import EventType, ShareLink
@@ -120,12 +121,25 @@ class TopVideoSerializer(AudienceMetricsSerializer):
     video = VideoSummarySerializer()
 
 
+class CampaignVariantGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="group.pk")
+    name = serializers.CharField(source="group.name")
+    created_at = serializers.DateTimeField(source="group.created_at")
+    variants = serializers.IntegerField()
+    views = serializers.IntegerField()
+    cta_clicks = serializers.IntegerField()
+    status = serializers.CharField(help_text="leader, no_clear_leader or insufficient_data (see the group's report).")
+    leader = serializers.CharField(allow_null=True, help_text="The leading variant's label, if there is one.")
+
+
 class CampaignReportSerializer(serializers.Serializer):
     campaign = CampaignSummarySerializer()
     period = PeriodSerializer()
     totals = AudienceMetricsSerializer()
     daily = DailyAudienceMetricsSerializer(many=True)
     top_videos = TopVideoSerializer(many=True)
+    variant_groups = CampaignVariantGroupSerializer(many=True, help_text=(
+        "The campaign's latest variant groups (A/B tests), each over its whole life whatever the period."))
 
 
 class FailureReasonSerializer(serializers.Serializer):
@@ -151,3 +165,92 @@ class OverviewSerializer(serializers.Serializer):
     minutes_of_video = serializers.FloatField()
     generation = GenerationMetricsSerializer()
     audience = AudienceMetricsSerializer()
+
+
+# --- Variant groups (A/B results) -------------------------------------------------------------
+class VariantGroupSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    campaign_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class VariantResultSerializer(AudienceMetricsSerializer):
+    """One variant: its audience over all time (zeros until its video exists) and its posterior."""
+
+    id = serializers.IntegerField(source="variant.pk")
+    label = serializers.CharField(source="variant.label")
+    position = serializers.IntegerField(source="variant.position")
+    job_id = serializers.UUIDField(source="job.pk", allow_null=True, default=None)
+    job_status = serializers.CharField(source="job.status", allow_null=True, default=None)
+    video_id = serializers.UUIDField(source="video.pk", allow_null=True, default=None)
+    share_url = serializers.SerializerMethodField(help_text="The variant's public link; null until its video is "
+                                                            "done, or after its owner revoked it.")
+    cta_rate_posterior_mean = serializers.FloatField(source="posterior.posterior_mean",
+                                                     help_text="Of Beta(1 + clicks, 1 + views - clicks).")
+    cta_rate_credible_interval = serializers.ListField(
+        source="posterior.credible_interval", child=serializers.FloatField(), min_length=2, max_length=2,
+        help_text="The central 95% of the posterior of the CTA click-through rate (a fraction, not a percent).")
+    probability_best = serializers.FloatField(source="posterior.probability_best",
+                                              help_text="Posterior probability that its CTA rate is the highest.")
+
+    def get_share_url(self, row) -> str | None:
+        return public_url(f"/v/{row['share_token']}") if row["share_token"] else None
+
+
+class VariantRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class MissingViewsSerializer(serializers.Serializer):
+    variant = VariantRefSerializer()
+    views = serializers.IntegerField()
+    views_needed = serializers.IntegerField(help_text="More views before it counts.")
+
+
+class ZTestSerializer(serializers.Serializer):
+    leader = VariantRefSerializer(help_text="The variant most likely to be best.")
+    runner_up = VariantRefSerializer(help_text="The other variant with the highest observed rate.")
+    difference = serializers.FloatField(help_text="Leader's CTA rate minus the runner-up's (fractions).")
+    z = serializers.FloatField(allow_null=True, help_text="Null when neither has any variance (0 or 100%).")
+    p_value = serializers.FloatField(allow_null=True, help_text="Two-sided, pooled two-proportion z-test.")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    metric = serializers.CharField(default="cta_click_through_rate")
+    method = serializers.CharField()
+    status = serializers.ChoiceField(choices=[("leader", "leader"), ("no_clear_leader", "no_clear_leader"),
+                                              ("insufficient_data", "insufficient_data")])
+    leader = VariantRefSerializer(allow_null=True, help_text="Null unless the data is enough to name one.")
+    reason = serializers.CharField()
+    min_views_per_variant = serializers.IntegerField(source="min_views")
+    probability_threshold = serializers.FloatField(source="threshold")
+    alpha = serializers.FloatField(help_text="The z-test's p-value must be below it.")
+    missing = MissingViewsSerializer(many=True, help_text="Variants with too few views (insufficient_data).")
+    test = ZTestSerializer()
+
+
+class VariantGroupReportSerializer(serializers.Serializer):
+    group = VariantGroupSummarySerializer()
+    variants = VariantResultSerializer(many=True)
+    comparison = serializers.SerializerMethodField()
+
+    @extend_schema_field(ComparisonSerializer)
+    def get_comparison(self, report) -> dict:
+        comparison, labels = report["comparison"], report["labels"]
+
+        def ref(key):
+            return None if key is None else {"id": key, "label": labels[key]}
+
+        test = comparison.test
+        return ComparisonSerializer({
+            "method": comparison.method, "status": comparison.status, "leader": ref(comparison.leader),
+            "reason": comparison.reason, "min_views": comparison.min_views, "threshold": comparison.threshold,
+            "alpha": comparison.alpha,
+            "missing": [{"variant": ref(missing.key), "views": missing.views, "views_needed": missing.views_needed}
+                        for missing in comparison.missing],
+            "test": {"leader": ref(test.leader), "runner_up": ref(test.runner_up), "difference": test.difference,
+                     "z": test.z, "p_value": test.p_value},
+        }).data
+

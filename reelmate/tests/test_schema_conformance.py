@@ -34,7 +34,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ai_studio.models import JobStatus
+from ai_studio.models import JobStatus, Variant, VariantGroup
 from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory
 from reelmate.tests.test_media_urls import make_media
 
@@ -45,7 +45,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # The signed-in user's objects have these ids, so that generated path parameters can name them.
 OWNED_IDS = {
-    "campaign": 90_001, "template": 90_002, "avatar": 90_003, "voice": 90_004,
+    "campaign": 90_001, "template": 90_002, "avatar": 90_003, "voice": 90_004, "variant_group": 90_005,
     "job": uuid.UUID("00000000-0000-4000-8000-00000000a001"),
     "queued_job": uuid.UUID("00000000-0000-4000-8000-00000000a002"),
     "failed_job": uuid.UUID("00000000-0000-4000-8000-00000000a003"),
@@ -58,6 +58,7 @@ IDS_BY_PATH = {
     "/api/ai-studio/generation-jobs/": ["failed_job", "queued_job", "job"],
     "/api/ai-studio/generation-status/": ["job", "queued_job", "failed_job"],
     "/api/ai-studio/generated-videos/": ["video"], "/api/analytics/videos/": ["video"],
+    "/api/ai-studio/variant-groups/": ["variant_group"], "/api/analytics/variant-groups/": ["variant_group"],
 }
 
 
@@ -101,9 +102,20 @@ def before_generate_path_parameters(context, strategy):
 def before_generate_body(context, strategy):
     """A video request sometimes names the user's avatar and voice, and a script, so that some are
     accepted (202) and their jobs shown."""
+    if context.operation.path == "/api/ai-studio/variant-groups":
+        return st.one_of(strategy, strategy.map(with_owned_campaign_avatar_and_voice))
     if context.operation.path != "/api/ai-studio/generate-video":
         return strategy
     return st.one_of(strategy, strategy.map(with_owned_avatar_voice_and_script))
+
+
+def with_owned_campaign_avatar_and_voice(body):
+    """A variant group of the user's campaign, with their avatar and voice shared by its variants."""
+    if not isinstance(body, dict):
+        return body
+    settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
+    return body | {"campaign_id": OWNED_IDS["campaign"], "base": {"script": "Meet our product. Buy it."},
+                   "settings": settings | {"avatar_id": OWNED_IDS["avatar"], "voice_id": OWNED_IDS["voice"]}}
 
 
 def with_owned_avatar_voice_and_script(body):
@@ -128,12 +140,18 @@ def _requests_stay_in_the_test_transaction() -> Iterator[None]:
 @pytest.fixture
 def signed_in(user, embedded_storage) -> dict[str, str]:
     """The headers of a user who has a campaign, a template, a finished job and video, a queued and a
-    failed job, on the embedded storage (whose signed URLs once broke the schema's `uri` promise)."""
+    failed job, a variant group of the first two, on the embedded storage (whose signed URLs once
+    broke the schema's `uri` promise)."""
     media = make_media(user, OWNED_IDS)
     TemplateFactory(pk=OWNED_IDS["template"], owner=user)
+    jobs = [media["job"]]
     for name, status in (("queued_job", JobStatus.QUEUED), ("failed_job", JobStatus.FAILED)):
-        GenerationJobFactory(pk=OWNED_IDS[name], owner=user, avatar=media["avatar"], voice=media["voice"],
-                             status=status)
+        jobs.append(GenerationJobFactory(pk=OWNED_IDS[name], owner=user, avatar=media["avatar"],
+                                         voice=media["voice"], status=status))
+    group = VariantGroup.objects.create(pk=OWNED_IDS["variant_group"], owner=user, campaign=media["campaign"],
+                                        name="Hooks", base={"script": "Meet our product."})
+    for position, job in enumerate(jobs[:2]):
+        Variant.objects.create(group=group, position=position, label="AB"[position], job=job)
     return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
 
 
