@@ -9,7 +9,8 @@ analytics, webhooks and reelmate; tests, migrations and the dev-only ``testkit``
 - No import cycle passes through two service modules. (A service and its app's tasks module may
   import each other: that cycle holds one service.)
 - Dependencies run one way: reelmate's shared modules, then accounts, campaigns, ai_studio,
-  analytics, webhooks (which reacts to the others' events); a module imports only from its own package or from those before it.
+  analytics, webhooks (which reacts to the others' events); a module imports only from its own
+  package or from those before it.
 """
 from __future__ import annotations
 
