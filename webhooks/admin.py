@@ -1,6 +1,7 @@
 """Staff see every endpoint and delivery: searchable, filterable; deliveries and attempts read-only."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from reelmate.admin_mixins import ReadOnlyAdminMixin
@@ -8,8 +9,17 @@ from reelmate.admin_mixins import ReadOnlyAdminMixin
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = "__all__"
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("url", "owner", "enabled", "events", "consecutive_failures", "last_success_at", "created_at")
     list_filter = ("enabled", "created_at", "disabled_at")
     search_fields = ("url", "description", "owner__email", "id")
@@ -20,9 +30,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-class WebhookAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
     fields = ("number", "started_at", "url", "status_code", "latency_ms", "succeeded", "error", "response_body")
     readonly_fields = fields
 
