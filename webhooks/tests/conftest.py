@@ -51,3 +51,7 @@ def run_attempts():
         return delivery
 
     return run
+
+
+# The generation API's fixtures (a usable avatar and voice, `generate`), for the events tests.
+from ai_studio.tests.generation_api.conftest import avatar, generate, voice  # noqa: E402, F401
