@@ -64,6 +64,7 @@ class WebhookReceiver(StartStop):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stalls
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

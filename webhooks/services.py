@@ -57,6 +57,8 @@ COUNTDOWN_MAX_SECONDS = 60.0
 RESEND_AFTER = timedelta(minutes=2)
 SWEEP_BATCH_SIZE = 500
 JITTER_LOW = 0.8  # each wait of the schedule is 80-100% of its step
+# A healthy endpoint's `last_success_at` is written at most this often (one write less per delivery).
+SUCCESS_MARK_EVERY = timedelta(minutes=1)
 
 
 def lease() -> timedelta:
@@ -248,22 +250,24 @@ class Outcome:
 
 
 def claim(delivery_id) -> WebhookDelivery | None:
-    """Take the delivery's next attempt, unless it is not due or another worker took it."""
+    """Take the delivery's next attempt, unless it is not due or another worker took it: one
+    conditional UPDATE, which also moves its next attempt a lease ahead (the retry, should this
+    worker die mid-attempt)."""
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
     ).update(next_attempt_at=now + lease(), attempts=F("attempts") + 1, round_attempts=F("round_attempts") + 1)
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("endpoint", "job").get(pk=delivery_id)
+    return WebhookDelivery.objects.select_related("endpoint", "job").filter(pk=delivery_id).first()
 
 
 def attempt_delivery(delivery_id) -> str:
-    """One attempt of a delivery (the `deliver` task): "succeeded", "retrying", "failed" or "skipped"."""
-    try:
-        delivery = claim(delivery_id)
-    except WebhookDelivery.DoesNotExist:
-        return "skipped"
+    """One attempt of a delivery (the `deliver` task): "succeeded", "retrying", "failed" or "skipped".
+
+    Two short transactions around the request: the claim, then the attempt's record and outcome.
+    """
+    delivery = claim(delivery_id)
     if delivery is None:
         return "skipped"
     now = timezone.now()
@@ -276,28 +280,31 @@ def attempt_delivery(delivery_id) -> str:
     else:
         url, signing = delivery.job.callback_url, [delivery.job.callback_secret]
     outcome = post_signed(url, signing, message_id=delivery.message_id, payload=delivery.payload, now=now)
-    WebhookAttempt.objects.create(
-        delivery=delivery, number=delivery.attempts, url=url, started_at=now, status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms, succeeded=outcome.succeeded, error=outcome.error,
-        response_body=outcome.response_body)
-    if outcome.succeeded:
-        _finish(delivery, DeliveryStatus.SUCCEEDED, status_code=outcome.status_code)
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=delivery.attempts, url=url, started_at=now, status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms, succeeded=outcome.succeeded, error=outcome.error,
+            response_body=outcome.response_body)
+        if outcome.succeeded:
+            _finish(delivery, DeliveryStatus.SUCCEEDED, status_code=outcome.status_code)
+            if endpoint is not None and (endpoint.failing_since or endpoint.consecutive_failures
+                                         or not endpoint.last_success_at or now - endpoint.last_success_at
+                                         > SUCCESS_MARK_EVERY):
+                WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+                    failing_since=None, consecutive_failures=0, last_success_at=now)
+            return "succeeded"
         if endpoint is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-                failing_since=None, consecutive_failures=0, last_success_at=now)
-        return "succeeded"
-    if endpoint is not None:
-        _count_failure(endpoint, now, outcome)
-    schedule = settings.WEBHOOKS_RETRY_SCHEDULE
-    if delivery.round_attempts > len(schedule):
-        _finish(delivery, DeliveryStatus.FAILED, status_code=outcome.status_code, error=outcome.error)
-        return "failed"
-    wait = jittered(schedule[delivery.round_attempts - 1], low=JITTER_LOW)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        next_attempt_at=now + timedelta(seconds=wait), last_status_code=outcome.status_code,
-        last_error=outcome.error[:300])
-    if wait <= COUNTDOWN_MAX_SECONDS:
-        send_delivery(delivery.pk, countdown=wait)
+            _count_failure(endpoint, now, outcome)
+        schedule = settings.WEBHOOKS_RETRY_SCHEDULE
+        if delivery.round_attempts > len(schedule):
+            _finish(delivery, DeliveryStatus.FAILED, status_code=outcome.status_code, error=outcome.error)
+            return "failed"
+        wait = jittered(schedule[delivery.round_attempts - 1], low=JITTER_LOW)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=now + timedelta(seconds=wait), last_status_code=outcome.status_code,
+            last_error=outcome.error[:300])
+        if wait <= COUNTDOWN_MAX_SECONDS:
+            transaction.on_commit(lambda: send_delivery(delivery.pk, countdown=wait))
     return "retrying"
 
 
