@@ -359,3 +359,21 @@ def _count_failure(endpoint: WebhookEndpoint, now: datetime, outcome: Outcome) -
             enabled=False, disabled_at=now, disabled_reason=reason):
         logger.warning("webhook endpoint disabled after failing for days",
                        extra={"endpoint_id": str(endpoint.pk), "owner_id": endpoint.owner_id})
+
+
+PRUNE_BATCH_SIZE = 1000
+
+
+def prune_deliveries() -> int:
+    """Delete finished deliveries (and their attempts) older than WEBHOOKS_LOG_RETENTION_DAYS, in
+    batches; pending ones are never pruned. Returns how many deliveries went."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_LOG_RETENTION_DAYS)
+    pruned = 0
+    while True:
+        batch = list(WebhookDelivery.objects.filter(status__in=(DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED),
+                                                    completed_at__lt=cutoff)
+                     .values_list("pk", flat=True)[:PRUNE_BATCH_SIZE])
+        if not batch:
+            return pruned
+        WebhookAttempt.objects.filter(delivery_id__in=batch).delete()
+        pruned += WebhookDelivery.objects.filter(pk__in=batch).delete()[1].get(WebhookDelivery._meta.label, 0)

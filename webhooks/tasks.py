@@ -27,5 +27,12 @@ def send_due_deliveries() -> int:
     return services.send_due_deliveries()
 
 
+@shared_task(name="webhooks.tasks.prune_deliveries", soft_time_limit=300, time_limit=360)
+def prune_deliveries() -> int:
+    """Beat: drop finished deliveries older than WEBHOOKS_LOG_RETENTION_DAYS from the log."""
+    return services.prune_deliveries()
+
+
+register_periodic("webhooks-prune-deliveries", "webhooks.tasks.prune_deliveries", 3600.0)
 register_periodic("webhooks-send-due-deliveries", "webhooks.tasks.send_due_deliveries",
                   settings.WEBHOOKS_SWEEP_SECONDS)

@@ -249,3 +249,12 @@ def test_batch_completed_is_an_event_batches_can_emit(make_endpoint, user):
 def test_an_unknown_event_type_is_a_programming_error(user):
     with pytest.raises(ValueError):
         services.emit_event(user.pk, "job.exploded", {})
+
+
+def test_finished_deliveries_leave_the_log_after_the_retention_period(endpoint, run_attempts, settings):
+    settings.WEBHOOKS_LOG_RETENTION_DAYS = 30
+    old, recent, pending = (run_attempts(emit(endpoint)), run_attempts(emit(endpoint)), emit(endpoint))
+    WebhookDelivery.objects.filter(pk__in=[old.pk, pending.pk]).update(
+        completed_at=timezone.now() - timedelta(days=31), created_at=timezone.now() - timedelta(days=31))
+    assert services.prune_deliveries() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
