@@ -107,3 +107,11 @@ def test_emit_event_is_public_for_batches(make_endpoint, user):
     endpoint = make_endpoint(events=["batch.completed"])
     (delivery,) = services.emit_event(user.pk, "batch.completed", {"batch": {"id": "b-1"}})
     assert delivery.endpoint == endpoint
+
+
+def test_staff_see_a_jobs_callback_url_but_not_its_secret(generate, staff_browser, loopback, receiver):
+    job_id = generate(callback_url=receiver.url("/done")).json()["id"]
+    job = VideoGenerationJob.objects.get(pk=job_id)
+    page = staff_browser.get(f"/admin/ai_studio/videogenerationjob/{job_id}/change/")
+    assert page.status_code == 200
+    assert receiver.url("/done").encode() in page.content and job.callback_secret.encode() not in page.content
