@@ -12,6 +12,7 @@ A `Reply` may wait before answering (`delay`, for timeouts) or redirect (`locati
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -85,7 +86,10 @@ class WebhookReceiver(StartStop):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        server_class = ThreadingHTTPServer
+        if ":" in self.host:  # an IPv6 address, e.g. ::1
+            server_class = type("ThreadingHTTPServerV6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self._server = server_class((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
         self._thread.start()

@@ -116,3 +116,20 @@ def test_only_the_start_of_a_long_reply_is_read():
         reply = outbound.post(destination, body=b"{}", headers={}, connect_timeout=2, read_timeout=2,
                               max_body_bytes=1024)
     assert len(reply.body) == 1024
+
+
+def test_an_ipv6_destination_is_reached_at_its_checked_address(settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    try:
+        receiver = WebhookReceiver(host="::1").start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        destination = outbound.check_url(receiver.url("/v6"))
+        assert destination.addresses == ("::1",) and destination.host_header == f"[::1]:{receiver.port}"
+        reply = outbound.post(destination, body=b"{}", headers={}, connect_timeout=2, read_timeout=2,
+                              max_body_bytes=100)
+        (request,) = receiver.wait_for(1)
+        assert reply.status == 200 and request.headers["host"] == f"[::1]:{receiver.port}"
+    finally:
+        receiver.stop()
