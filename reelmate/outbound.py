@@ -138,17 +138,20 @@ class Reply:
 
 
 def post(destination: Destination, *, body: bytes, headers: dict[str, str],
-         connect_timeout: float, read_timeout: float, max_body_bytes: int) -> Reply:
+         connect_timeout: float, read_timeout: float, max_body_bytes: int, ca_certs: str | None = None) -> Reply:
     """POST `body` to the first checked address of `destination`; no redirects, short timeouts.
 
-    Raises urllib3's errors (timeouts, refused connections, TLS failures) for the caller to record.
+    Over https the certificate must be valid for the URL's host name (the system's trust store, or
+    `ca_certs`). Raises urllib3's errors (timeouts, refused connections, TLS failures) for the
+    caller to record.
     """
     address = destination.addresses[0]
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     options = {"timeout": timeout, "retries": False, "maxsize": 1, "block": False}
     if destination.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(address, destination.port, server_hostname=destination.host,
-                                           assert_hostname=destination.host, cert_reqs="CERT_REQUIRED", **options)
+                                           assert_hostname=destination.host, cert_reqs="CERT_REQUIRED",
+                                           ca_certs=ca_certs, **options)
     else:
         pool = urllib3.HTTPConnectionPool(address, destination.port, **options)
     started = time.perf_counter()

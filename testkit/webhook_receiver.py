@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,8 +51,11 @@ class Received:
 
 
 class WebhookReceiver(StartStop):
-    def __init__(self, host: str = "127.0.0.1", default: Reply = Reply()) -> None:
+    def __init__(self, host: str = "127.0.0.1", default: Reply = Reply(), *,
+                 tls: tuple[str, str] | None = None) -> None:
+        """`tls`: (certificate file, key file) to serve https."""
         self.host = host
+        self.tls = tls
         self.default = default
         self.received: list[Received] = []
         self._script: list[Reply] = []
@@ -90,6 +94,10 @@ class WebhookReceiver(StartStop):
         if ":" in self.host:  # an IPv6 address, e.g. ::1
             server_class = type("ThreadingHTTPServerV6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
         self._server = server_class((self.host, 0), Handler)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
         self._thread.start()
@@ -108,7 +116,7 @@ class WebhookReceiver(StartStop):
 
     def url(self, path: str = "/hooks") -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
     # --- scripting and reading ----------------------------------------------------------------
     def script(self, *replies: Reply) -> None:

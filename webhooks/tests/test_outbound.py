@@ -3,8 +3,11 @@ host, and the request goes to the address that was checked."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import subprocess
 
 import pytest
+import urllib3
 
 from reelmate import outbound
 from testkit.webhook_receiver import WebhookReceiver
@@ -133,3 +136,33 @@ def test_an_ipv6_destination_is_reached_at_its_checked_address(settings):
         assert reply.status == 200 and request.headers["host"] == f"[::1]:{receiver.port}"
     finally:
         receiver.stop()
+
+
+def self_signed(folder, name: str) -> tuple[str, str]:
+    """A certificate for `name` (its own CA), made with the openssl command."""
+    cert, key = str(folder / f"{name}.pem"), str(folder / f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_over_https_the_certificate_is_checked_against_the_name_not_the_pinned_address(tmp_path):
+    """The connection goes to the checked address, while TLS (SNI, certificate) speaks the name."""
+    cert, key = self_signed(tmp_path, "hooks.example.com")
+    with WebhookReceiver(tls=(cert, key)) as receiver:
+        def post_as(host, ca_certs=cert):
+            destination = outbound.Destination(url=f"https://{host}/in", scheme="https", host=host,
+                                               port=receiver.port, target="/in", addresses=("127.0.0.1",))
+            return outbound.post(destination, body=b"{}", headers={}, connect_timeout=2, read_timeout=2,
+                                 max_body_bytes=100, ca_certs=ca_certs)
+
+        assert post_as("hooks.example.com").status == 200
+        with pytest.raises(urllib3.exceptions.SSLError):
+            post_as("other.example.com")  # a certificate for another name
+        with pytest.raises(urllib3.exceptions.SSLError):
+            post_as("hooks.example.com", ca_certs=None)  # not trusted by the system store
+        (request,) = receiver.wait_for(1)
+        port = receiver.port
+    assert request.headers["host"] == f"hooks.example.com:{port}"
