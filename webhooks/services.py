@@ -112,7 +112,8 @@ def update_endpoint(endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
         changes.update(disabled_reason="Disabled by its owner.", disabled_at=timezone.now())
     for name, value in changes.items():
         setattr(endpoint, name, value)
-    endpoint.save()
+    # Only what changed: a delivery counting a failure at the same moment keeps its count.
+    endpoint.save(update_fields=[*changes, "updated_at"])
     return endpoint
 
 
