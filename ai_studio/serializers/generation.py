@@ -361,6 +361,7 @@ class GenerationJobSerializer(serializers.ModelSerializer):
                                      help_text="Empty: the engine's default layout for the aspect ratio.")
     end_card = JobEndCardSerializer(read_only=True, help_text="`{}` when the reel has no end card.")
     scenes = SceneSerializer(many=True, read_only=True, help_text="Empty when the reel shows no media.")
+    callback_url = serializers.SerializerMethodField(help_text="The job's one-off webhook, if it has one.")
 
     class Meta:
         model = VideoGenerationJob
@@ -377,6 +378,10 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         if not job.error_code:
             return None
         return {"code": job.error_code, "message": job.error_message}
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_callback_url(self, job: VideoGenerationJob) -> str | None:
+        return job.callback_url or None
 
     def get_status_url(self, job: VideoGenerationJob) -> str:
         path = reverse("generation-status-detail", kwargs={"pk": job.pk})

@@ -79,7 +79,7 @@ def test_a_callback_url_is_checked_like_an_endpoint_url(generate, settings):
 
 def test_without_a_callback_url_there_is_no_secret(generate):
     body = generate().json()
-    assert body["callback_url"] == "" and body["callback_secret"] is None
+    assert body["callback_url"] is None and body["callback_secret"] is None
 
 
 def test_a_jobs_callback_url_is_told_of_its_end_signed_with_the_jobs_own_secret(generate, auth_client, loopback,
