@@ -435,8 +435,9 @@ class VideoGenerationJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = [retry_jobs]
     readonly_fields = [_JOB_FIELDS_SHOWN_READABLY.get(field.name, field.name)
-                       for field in VideoGenerationJob._meta.fields]
-    exclude = ("media",)  # the scenes show it, in order
+                       for field in VideoGenerationJob._meta.fields if field.name != "callback_secret"]
+    # The scenes show the media, in order; the callback's signing secret is the user's alone.
+    exclude = ("media", "callback_secret")
 
     def has_add_permission(self, request):
         return False  # jobs are created through the API or the CLI

@@ -239,6 +239,9 @@ class VideoGenerationJob(models.Model):
     # deleted while an unfinished job needs it.
     media = models.ManyToManyField("campaigns.CampaignMedia", blank=True, related_name="generation_jobs")
 
+    # A one-off webhook for this job's completed/failed events, signed with the job's own secret.
+    callback_url = models.URLField(max_length=2000, blank=True)
+    callback_secret = models.CharField(max_length=100, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 

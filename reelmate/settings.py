@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "campaigns",
     "ai_studio",
     "analytics",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -413,6 +414,28 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # --- Plans: per-user limits on generation (accounts.Plan, edited in the admin) ----------------
 # The slug of the plan every new user gets (the data migration seeds free, pro and unlimited).
 DEFAULT_PLAN = env("DEFAULT_PLAN", default="free")
+
+# --- Webhooks: signed HTTP callbacks to users' endpoints (webhooks/, reelmate/outbound.py) ------
+# Loopback / private (RFC 1918, fc00::/7) destinations are refused unless allowed here: for
+# development and tests only. Cloud metadata addresses are refused whatever these say.
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# One delivery attempt: connect and read timeouts (seconds); at most this much of the reply is kept.
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=10.0)
+# Seconds between a failed attempt and the next (each 80-100% of the step, at random); after the
+# last step the delivery is failed. Default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 h).
+WEBHOOKS_RETRY_SCHEDULE = [float(step) for step in env.list(
+    "WEBHOOKS_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"])]
+# An endpoint all of whose attempts failed for this many days (none succeeding) is disabled, with why.
+WEBHOOKS_DISABLE_AFTER_DAYS = env.float("WEBHOOKS_DISABLE_AFTER_DAYS", default=3.0)
+# After a secret rotation the old secret keeps signing (a second signature) for this many hours.
+WEBHOOKS_SECRET_GRACE_HOURS = env.float("WEBHOOKS_SECRET_GRACE_HOURS", default=24.0)
+# How often beat sends the deliveries that are due and that the broker does not hold (seconds).
+WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=10.0)
+WEBHOOKS_MAX_ENDPOINTS_PER_USER = env.int("WEBHOOKS_MAX_ENDPOINTS_PER_USER", default=20)
+# Finished deliveries (and their attempts) stay in the log this many days, then beat prunes them.
+WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
 
 # --- CORS -------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])

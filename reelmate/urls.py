@@ -12,6 +12,7 @@ api_patterns = [
     path("ai-studio/", include("analytics.sharing_urls")),  # .../share and .../download
     path("ai-studio/", include("ai_studio.urls")),
     path("analytics/", include("analytics.urls")),
+    path("", include("webhooks.urls")),
     re_path(r"^usage/?$", UsageView.as_view(), name="usage"),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import jobs_with_relations, videos_with_relations
-from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerateVideoSerializer, GenerationJobSerializer
+from ai_studio.serializers.generation import (
+    GeneratedVideoSerializer,
+    GenerateVideoSerializer,
+    GenerationJobSerializer,
+    SubmittedJobSerializer,
+)
 from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
 from reelmate.api.schema import ERROR_COMPONENT
@@ -88,7 +93,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
     throttle_scope = "generation"
 
     @extend_schema(request=GenerateVideoSerializer, parameters=[IDEMPOTENCY_HEADER, QUOTA_RETRY_AFTER],
-                   responses={202: GenerationJobSerializer, 409: OpenApiResponse(
+                   responses={202: SubmittedJobSerializer, 409: OpenApiResponse(
                        description="`idempotency_key_reused`: the key came with another body before."),
                        429: quota_response()},
                    tags=["generation"], examples=GENERATE_VIDEO_EXAMPLES)
@@ -102,7 +107,7 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
             owner=request.user, fields=serializer.to_job_fields(), idempotency_key=key,
             fingerprint=job_service.request_fingerprint(request.data),
         )
-        body = GenerationJobSerializer(submission.job, context={"request": request}).data
+        body = SubmittedJobSerializer(submission.job, context={"request": request}).data
         headers = {"Location": body["status_url"], "Idempotent-Replayed": str(not submission.created).lower()}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 

@@ -32,7 +32,9 @@ from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for, media_for
 from reelmate.api.fields import HexColorField
 from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
+from reelmate.outbound import UnsafeUrl, check_url
 from reelmate.storage import presigned_url
+from reelmate.webhook_signing import new_secret
 
 MAX_SCRIPT_CHARS = 4096
 MAX_METADATA_BYTES = 2048
@@ -151,6 +153,19 @@ class GenerateVideoSerializer(serializers.Serializer):
     media_id = serializers.UUIDField(required=False, help_text=(
         "One media item of the campaign (`campaign_id` required) shown for the whole reel, with a `script` or "
         "a template: shorthand for one scene holding the whole script."))
+
+    callback_url = serializers.URLField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text="An http(s) URL told of this job's end (`job.completed` / `job.failed`), signed per Standard "
+                  "Webhooks with the job's own `callback_secret` (in this answer only). Public addresses only.")
+
+    def validate_callback_url(self, value):
+        if value:
+            try:
+                check_url(value)
+            except UnsafeUrl as error:
+                raise serializers.ValidationError(error.message)
+        return value
 
     def validate_avatar_id(self, value):
         avatar = active_avatars().filter(pk=value).first()
@@ -285,6 +300,8 @@ class GenerateVideoSerializer(serializers.Serializer):
             "end_card": {"text": end_card["text"], "seconds": end_card["seconds"]} if end_card is not None else {},
             "scenes": [{"text": scene["text"], "media_id": str(scene["media_id"])} for scene in data["scenes"]],
             "media": data["media"],
+            "callback_url": data["callback_url"],
+            "callback_secret": new_secret() if data["callback_url"] else "",
         }
 
 
@@ -344,6 +361,7 @@ class GenerationJobSerializer(serializers.ModelSerializer):
                                      help_text="Empty: the engine's default layout for the aspect ratio.")
     end_card = JobEndCardSerializer(read_only=True, help_text="`{}` when the reel has no end card.")
     scenes = SceneSerializer(many=True, read_only=True, help_text="Empty when the reel shows no media.")
+    callback_url = serializers.SerializerMethodField(help_text="The job's one-off webhook, if it has one.")
 
     class Meta:
         model = VideoGenerationJob
@@ -351,7 +369,8 @@ class GenerationJobSerializer(serializers.ModelSerializer):
                   "campaign_id", "template_id", "music_id", "aspect_ratio", "resolution", "captions_enabled",
                   "caption_style", "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes",
                   "attempts", "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds",
-                  "cancel_requested", "created_at", "started_at", "completed_at", "status_url", "video")
+                  "cancel_requested", "callback_url", "created_at", "started_at", "completed_at", "status_url",
+                  "video")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))
@@ -359,6 +378,10 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         if not job.error_code:
             return None
         return {"code": job.error_code, "message": job.error_message}
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_callback_url(self, job: VideoGenerationJob) -> str | None:
+        return job.callback_url or None
 
     def get_status_url(self, job: VideoGenerationJob) -> str:
         path = reverse("generation-status-detail", kwargs={"pk": job.pk})
@@ -371,3 +394,19 @@ class GenerationJobSerializer(serializers.ModelSerializer):
             return None
         video = getattr(job, "video", None)
         return GeneratedVideoSerializer(video, context=self.context).data if video else None
+
+
+class SubmittedJobSerializer(GenerationJobSerializer):
+    """The answer to a generation request: the job, and the secret that signs its callback."""
+
+    callback_secret = serializers.SerializerMethodField(help_text=(
+        "With a `callback_url`: the `whsec_...` secret that signs its requests (verify with any Standard Webhooks "
+        "library). Shown here only (and on an idempotent replay); null without a callback_url."))
+
+    class Meta(GenerationJobSerializer.Meta):
+        fields = (*GenerationJobSerializer.Meta.fields, "callback_secret")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_callback_secret(self, job: VideoGenerationJob) -> str | None:
+        return job.callback_secret or None

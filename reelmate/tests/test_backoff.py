@@ -9,3 +9,11 @@ def test_each_wait_is_half_to_all_of_the_capped_exponential_delay(attempt, ceili
     waits = [jittered_backoff(attempt, base=5.0, cap=60.0) for _ in range(200)]
     assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
     assert len(set(waits)) > 1  # jittered, not one fixed value
+
+
+def test_a_fixed_schedule_step_is_jittered_within_the_share_asked_for():
+    from reelmate.backoff import jittered
+
+    waits = [jittered(300.0, low=0.8) for _ in range(200)]
+    assert all(240.0 <= wait <= 300.0 for wait in waits)
+    assert len(set(waits)) > 1

@@ -2,14 +2,15 @@
 
 Every import counts: at module level, inside a function, under ``TYPE_CHECKING``. The app code
 is accounts, campaigns, ai_studio (without the plain-Python engine, ``ai_studio/generation``),
-analytics and reelmate; tests, migrations and the dev-only ``testkit`` are not app code.
+analytics, webhooks and reelmate; tests, migrations and the dev-only ``testkit`` are not app code.
 
 - Domain modules (services, selectors, tasks, models, and ``reelmate.errors``) speak the
   domain, not HTTP: neither they nor any app module they import reaches DRF or ``reelmate.api``.
 - No import cycle passes through two service modules. (A service and its app's tasks module may
   import each other: that cycle holds one service.)
 - Dependencies run one way: reelmate's shared modules, then accounts, campaigns, ai_studio,
-  analytics; a module imports only from its own package or from those before it.
+  analytics, webhooks (which reacts to the others' events); a module imports only from its own
+  package or from those before it.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from testkit.imports import import_graph, is_under, modules_in, simple_cycles
 ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first: a module may import from its own package and from packages before it.
-LAYERS = ("reelmate", "accounts", "campaigns", "ai_studio", "analytics")
+LAYERS = ("reelmate", "accounts", "campaigns", "ai_studio", "analytics", "webhooks")
 NOT_APP_CODE = ("ai_studio.generation",)
 NOT_APP_CODE_PARTS = {"tests", "migrations"}
 
@@ -122,12 +123,13 @@ def test_the_graph_holds_the_app_code_and_every_kind_of_import():
     assert "ai_studio.services.engine_requests" in GRAPH["ai_studio.management.commands.generate_video"]
     assert "campaigns.models" in GRAPH["campaigns.services"]  # `from .models import ...`
     assert "ai_studio.services.jobs" in GRAPH["ai_studio.api.generation"]  # `from ai_studio.services import jobs`
+    assert {"ai_studio.events", "analytics.models"} <= GRAPH["webhooks.receivers"]
 
 
 def test_domain_modules_do_not_reach_drf_or_the_api_layer():
     domain = [module for module in GRAPH if is_domain_module(module)]
     assert {"ai_studio.services.jobs", "campaigns.selectors", "ai_studio.tasks", "accounts.models",
-            "reelmate.errors"} <= set(domain)
+            "reelmate.errors", "webhooks.services", "webhooks.tasks"} <= set(domain)
     reached = {module: chain for module in domain if (chain := http_reached(GRAPH, module))}
     assert reached == {}
 

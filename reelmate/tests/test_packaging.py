@@ -23,7 +23,7 @@ from docker.utils.build import tar
 from testkit.imports import imports_in, imports_of, modules_in
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT_PACKAGES = ("reelmate", "accounts", "campaigns", "ai_studio", "analytics")
+PRODUCT_PACKAGES = ("reelmate", "accounts", "campaigns", "ai_studio", "analytics", "webhooks")
 DEV_ONLY_PACKAGES = ("testkit", "bench")
 # What the Dockerfile copies or runs by name, and what the product reads from disk.
 IMAGE_NEEDS = ("Dockerfile", "requirements.txt", "constraints.txt", "manage.py", "templates")

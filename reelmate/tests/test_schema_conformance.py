@@ -2,9 +2,10 @@
 
 Every operation of `/api/schema` (none left out) gets generated requests, valid and invalid, sent
 in-process to the Django WSGI application: up to 25 per operation as a signed-in user who owns a
-campaign, a template, a finished job with its video, a queued and a failed job, with files on the
-embedded storage (path parameters and video requests sometimes name those objects, so detail
-routes, cancel, retry and generate-video succeed too), and 5 anonymously. Each response must be no
+campaign, a template, a finished job with its video, a queued and a failed job, a webhook endpoint
+with a delivery, with files on the embedded storage (path parameters and video requests sometimes
+name those objects, so detail routes, cancel, retry and generate-video succeed too), and 5
+anonymously. Each response must be no
 server error, carry a status code the operation documents, a documented content type and headers,
 and a body its schema accepts (formats included: a media URL must be a `uri`).
 
@@ -37,6 +38,7 @@ from schemathesis.checks import (
 from ai_studio.models import JobStatus, Variant, VariantGroup
 from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory
 from reelmate.tests.test_media_urls import make_media
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,8 @@ OWNED_IDS = {
     "queued_job": uuid.UUID("00000000-0000-4000-8000-00000000a002"),
     "failed_job": uuid.UUID("00000000-0000-4000-8000-00000000a003"),
     "video": uuid.UUID("00000000-0000-4000-8000-00000000b001"),
+    "webhook": uuid.UUID("00000000-0000-4000-8000-00000000c001"),
+    "delivery": uuid.UUID("00000000-0000-4000-8000-00000000c002"),
 }
 IDS_BY_PATH = {
     "/api/ai-studio/avatars/": ["avatar"], "/api/ai-studio/voices/": ["voice"],
@@ -59,6 +63,7 @@ IDS_BY_PATH = {
     "/api/ai-studio/generation-status/": ["job", "queued_job", "failed_job"],
     "/api/ai-studio/generated-videos/": ["video"], "/api/analytics/videos/": ["video"],
     "/api/ai-studio/variant-groups/": ["variant_group"], "/api/analytics/variant-groups/": ["variant_group"],
+    "/api/webhooks/": ["webhook"],
 }
 
 
@@ -95,7 +100,10 @@ def before_generate_path_parameters(context, strategy):
     names = next((names for prefix, names in IDS_BY_PATH.items() if path.startswith(prefix)), None)
     if names is None or "{id}" not in path:
         return strategy
-    return st.one_of(strategy, st.sampled_from([{"id": str(OWNED_IDS[name])} for name in names]))
+    owned = [{"id": str(OWNED_IDS[name])} for name in names]
+    if "{delivery_id}" in path:  # a delivery of the user's endpoint
+        owned = [{**ids, "delivery_id": str(OWNED_IDS["delivery"])} for ids in owned]
+    return st.one_of(strategy, st.sampled_from(owned))
 
 
 @schema.hook
@@ -152,6 +160,10 @@ def signed_in(user, embedded_storage) -> dict[str, str]:
                                         name="Hooks", base={"script": "Meet our product."})
     for position, job in enumerate(jobs[:2]):
         Variant.objects.create(group=group, position=position, label="AB"[position], job=job)
+    endpoint = WebhookEndpoint.objects.create(pk=OWNED_IDS["webhook"], owner=user, url="https://hooks.example.com/in",
+                                              events=["job.completed"], secret="whsec_" + "QUJD" * 8)
+    WebhookDelivery.objects.create(pk=OWNED_IDS["delivery"], owner=user, endpoint=endpoint, message_id="msg_owned",
+                                   event_type="job.completed", payload={"type": "job.completed", "data": {}})
     return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
 
 
