@@ -170,9 +170,12 @@ else:
 # single ASGI web process keeps them in memory and the worker hands its events to it over
 # loopback: LIVE_RELAY_URL (bin/run-stack sets it; signed with SECRET_KEY).
 if REDIS_URL:
+    # The socket timeout stays above channels-redis' 5 s blocking reads (redis-py's default is 5 s:
+    # a quiet channel would time out and drop its connections).
     CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}],
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                              "socket_timeout": 15}],
                    "prefix": "reelmate-live", "capacity": 500, "expiry": 60},
     }}
 else:

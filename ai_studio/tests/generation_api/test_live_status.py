@@ -18,7 +18,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from testkit.live_clients import LiveSocket, sse_events
 from testkit.web_server import WebServer
-from testkit.worker import worker_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -33,12 +32,9 @@ def token_for(user, lifetime: timedelta | None = None) -> str:
 
 
 @pytest.fixture
-def web(transactional_db, tmp_path):
+def web(web_server_factory):
     """The API and the live WebSocket, served like production (the server sees committed rows only)."""
-    server = WebServer(env=worker_environment(extra={"LIVE_KEEPALIVE_SECONDS": "1"}),
-                       log_path=tmp_path / "web.log").start()
-    yield server
-    server.stop()
+    return web_server_factory(env={"LIVE_KEEPALIVE_SECONDS": "1"})
 
 
 @pytest.fixture
@@ -205,9 +201,9 @@ def test_bad_and_expired_tokens_close_the_socket_with_their_codes(web, user):
         assert socket.close_code() == (4002, "token_expired")
 
 
-def test_a_socket_that_never_authenticates_is_closed(transactional_db, tmp_path):
-    with WebServer(env=worker_environment(extra={"LIVE_AUTH_TIMEOUT_SECONDS": "1"}),
-                   log_path=tmp_path / "web.log") as web, LiveSocket.connect(web.ws_url("/ws/live")) as socket:
+def test_a_socket_that_never_authenticates_is_closed(web_server_factory):
+    web = web_server_factory(env={"LIVE_AUTH_TIMEOUT_SECONDS": "1"})
+    with LiveSocket.connect(web.ws_url("/ws/live")) as socket:
         assert socket.close_code() == (4001, "auth_timeout")
 
 
