@@ -216,3 +216,34 @@ def test_subscribing_needs_ids_of_your_own(web, user, other_user, submit):
             assert (answer["type"], answer["code"]) == ("error", "not_found"), answer
         assert socket.subscribe([])["code"] == "invalid"
         assert socket.subscribe("all", stream="nope")["code"] == "invalid"
+
+
+def test_in_the_embedded_default_without_redis_the_worker_s_events_reach_the_browser_through_the_relay(
+        embedded_broker, web_server_factory, worker_factory, user, submit):
+    """`make run`: no Redis; uvicorn alone keeps the streams in memory, and the worker POSTs its
+    events to it on loopback (LIVE_RELAY_URL, signed with SECRET_KEY)."""
+    web = web_server_factory(env=embedded_broker, embedded=True)
+    worker_factory(env={**embedded_broker, "LIVE_RELAY_URL": f"{web.base_url}/internal/live/events"})
+    token = token_for(user)
+    with LiveSocket.connect(web.ws_url("/ws/live"), token) as socket:
+        socket.subscribe("all")
+        job_id = submit(web, token)
+        sse: list = []
+        sse_thread = collect_sse(events_url(web, job_id), token, sse)
+        events = socket.events_until_final(job_id)
+    kinds = [event["kind"] for event in events]
+    assert kinds[:2] == ["queued", "started"] and kinds[-1] == "completed" and "progress" in kinds, kinds
+    assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
+    assert events[-1]["data"]["video"]["urls"]["video"]
+    sse_thread.join(timeout=60)
+    assert sse[0].data["kind"] == "snapshot" and sse[-1].data == events[-1]
+    resumed = list(sse_events(events_url(web, job_id), token, last_event_id=2))
+    assert [event.data for event in resumed] == events[2:]
+
+    # Only this installation's processes may publish: an unsigned body is refused.
+    status, _, _ = web.request("POST", "/internal/live/events", {"owner_id": user.pk, "stream": "job"})
+    assert status == 403
+
+
+def test_the_relay_is_off_when_redis_carries_the_events(api_client):
+    assert api_client.post("/internal/live/events", "x", content_type="text/plain").status_code == 404
