@@ -125,6 +125,33 @@ EVENT_STREAM_DESCRIPTION = (
     "Comments (`: keep-alive`) keep the connection open; the stream ends after the job's final event.")
 
 
+# One event of the stream, as EventSource gives it (what `text/event-stream` carries, event by event).
+LIVE_JOB_EVENT_SCHEMA = {
+    "type": "object",
+    "description": "One Server-Sent Event. `data` is JSON: the live job event.",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The job's event sequence number (`seq`)."},
+        "event": {"type": "string", "enum": ["message"]},
+        "retry": {"type": "integer", "description": "Milliseconds to wait before reconnecting."},
+        # OpenAPI 3.0 has no contentSchema: the JSON inside `data` is described by an extension.
+        "data": {"type": "string", "description": "JSON: the live job event (`x-json-schema`).", "x-json-schema": {
+            "type": "object", "required": ["type", "seq", "stream", "id", "kind", "at", "data"],
+            "properties": {
+                "type": {"type": "string", "enum": ["event"]},
+                "seq": {"type": "integer", "minimum": 0},
+                "stream": {"type": "string", "enum": ["job"]},
+                "id": {"type": "string", "format": "uuid"},
+                "kind": {"type": "string", "enum": ["snapshot", "queued", "started", "progress", "completed", "failed",
+                                                    "canceled"]},
+                "at": {"type": "number", "description": "When it was published (epoch seconds)."},
+                "data": {"$ref": "#/components/schemas/GenerationJob"},
+            },
+        }},
+    },
+    "required": ["data"],
+}
+
+
 class FirstRendererNegotiation(BaseContentNegotiation):
     """Errors in JSON whatever the client accepts (an EventSource asks for `text/event-stream`)."""
 
@@ -148,7 +175,7 @@ class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(parameters=[LAST_EVENT_ID], responses={
-        (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=EVENT_STREAM_DESCRIPTION),
+        (200, "text/event-stream"): OpenApiResponse(LIVE_JOB_EVENT_SCHEMA, description=EVENT_STREAM_DESCRIPTION),
         204: OpenApiResponse(description="Resumed after the job's final event: nothing more will come."),
     }, tags=["generation"])
     @action(detail=True, methods=["get"], url_path="events", renderer_classes=[JSONRenderer],
