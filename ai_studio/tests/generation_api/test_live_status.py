@@ -137,6 +137,11 @@ def test_an_sse_client_resumes_from_last_event_id(web, celery_worker, user, subm
     assert [event.id for event in resumed] == [event["seq"] for event in events[3:]]
     assert [event.data for event in resumed] == events[3:]
 
+    # The same over a new WebSocket: `after` a job's event 3.
+    with LiveSocket.connect(web.ws_url("/ws/live"), token) as socket:
+        assert socket.subscribe([job_id], after={job_id: 3})["type"] == "subscribed"
+        assert socket.events_until_final(job_id) == events[3:]
+
     # After the final event there is nothing more: 204 tells EventSource to stop reconnecting.
     status: list[int] = []
     assert list(sse_events(events_url(web, job_id), token, last_event_id=events[-1]["seq"], status=status)) == []
