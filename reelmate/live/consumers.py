@@ -22,7 +22,6 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -131,7 +130,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             after_seq = after.get(key)
             start = None
             if stream.valid_key(key):
-                start = await sync_to_async(subscriptions.start)(
+                start = await database_sync_to_async(subscriptions.start)(
                     stream, self.user_id, key, after_seq if isinstance(after_seq, int) else None)
             if start is None:  # missing or someone else's: the same answer
                 await self.send_json({"type": "error", "code": "not_found", "stream": name, "id": key,

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -49,7 +49,7 @@ async def asgi_stream(stream: Stream, owner_id: int, key: str, after_seq: int | 
     await layer.group_add(group, channel)
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n\n"
-        start = await sync_to_async(subscriptions.start, thread_sensitive=False)(stream, owner_id, key, after_seq)
+        start = await database_sync_to_async(subscriptions.start)(stream, owner_id, key, after_seq)
         if start is None:
             return
         last = start.last_seq if start.last_seq is not None else (after_seq or 0)
