@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -81,19 +81,25 @@ class RedisStore:
 
 
 class MemoryStore:
-    """The same, for one process (its events reach other processes only through the relay)."""
+    """The same, for one process (its events reach other processes only through the relay). The
+    backlogs of the MAX_LOGS objects that changed last are kept (the counters, a number each, all)."""
+
+    MAX_LOGS = 1000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sequences: dict[tuple[str, str], int] = {}
-        self._logs: dict[tuple[str, str], deque[StoredEvent]] = {}
+        self._logs: OrderedDict[tuple[str, str], deque[StoredEvent]] = OrderedDict()
 
     def append(self, stream: str, key: str, prefix: str, suffix: str) -> int:
         with self._lock:
             seq = self._sequences.get((stream, key), 0) + 1
             self._sequences[(stream, key)] = seq
             log = self._logs.setdefault((stream, key), deque(maxlen=settings.LIVE_BACKLOG_EVENTS))
+            self._logs.move_to_end((stream, key))
             log.append(StoredEvent(seq, wire_text(prefix, seq, suffix)))
+            while len(self._logs) > self.MAX_LOGS:
+                self._logs.popitem(last=False)
             return seq
 
     def current(self, stream: str, key: str) -> int:
