@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only-not-a-secret-0123456789abcdef python manage.py collect
 USER reelmate
 EXPOSE 5001
 # The ASGI app (HTTP, the live WebSocket, SSE) under gunicorn's process management with uvicorn workers.
-CMD ["sh", "-c", "gunicorn reelmate.asgi:application --worker-class uvicorn.workers.UvicornWorker --bind 0.0.0.0:${PORT:-5001} --workers 3 --access-logfile -"]
+CMD ["sh", "-c", "gunicorn reelmate.asgi:application --worker-class uvicorn_worker.UvicornWorker --bind 0.0.0.0:${PORT:-5001} --workers 3 --access-logfile -"]

@@ -62,7 +62,7 @@ class WebServer(ChildProcess):
             return [sys.executable, "-m", "uvicorn", "reelmate.asgi:application", "--host", "127.0.0.1",
                     "--port", str(self.port)]
         return [sys.executable, "-m", "gunicorn", "reelmate.asgi:application", "--worker-class",  # the Dockerfile's
-                "uvicorn.workers.UvicornWorker", "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
+                "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
                 "--timeout", "60"]
 
     def ws_url(self, path: str) -> str:
