@@ -14,4 +14,5 @@ RUN SECRET_KEY=build-only-not-a-secret-0123456789abcdef python manage.py collect
     && useradd --create-home reelmate && mkdir -p /app/var && chown -R reelmate /app/var
 USER reelmate
 EXPOSE 5001
-CMD ["sh", "-c", "gunicorn reelmate.wsgi:application --bind 0.0.0.0:${PORT:-5001} --workers 3 --access-logfile -"]
+# The ASGI app (HTTP, the live WebSocket, SSE) under gunicorn's process management with uvicorn workers.
+CMD ["sh", "-c", "gunicorn reelmate.asgi:application --worker-class uvicorn_worker.UvicornWorker --bind 0.0.0.0:${PORT:-5001} --workers 3 --access-logfile -"]

@@ -32,8 +32,8 @@ seed: migrate  ## load the starter catalog and the demo staff user (idempotent)
 run: seed  ## set up, then serve the API on $(PORT) with a worker (Ctrl-C stops both)
 	$(DEV) PORT=$(PORT) ./bin/run-stack
 
-web: install  ## the web server only
-	$(DEV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+web: install  ## the web server only (ASGI: HTTP, WebSocket, SSE; reloads on changes)
+	$(DEV) $(BIN)/uvicorn reelmate.asgi:application --host 0.0.0.0 --port $(PORT) --reload
 
 worker: install  ## a Celery worker for both queues (default, render)
 	$(DEV) $(BIN)/celery -A reelmate worker -Q default,render --concurrency 1 --loglevel INFO
@@ -57,6 +57,7 @@ bench: install  ## benchmarks (run by hand; they print their figures)
 	$(DEV) $(BIN)/python bench/visemes.py
 	$(DEV) $(BIN)/python bench/events.py
 	$(BIN)/python bench/ab_testing.py
+	$(DEV) $(BIN)/python bench/live.py
 
 clean:  ## remove local state (SQLite db, media, broker queue)
 	rm -rf var

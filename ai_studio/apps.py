@@ -6,4 +6,10 @@ class AiStudioConfig(AppConfig):
     verbose_name = "AI Studio"
 
     def ready(self) -> None:
-        from ai_studio import signals  # noqa: F401  (connects the catalog cache invalidation)
+        from ai_studio import live, signals  # noqa: F401  (signals connects the catalog cache invalidation)
+        from ai_studio.events import job_changed
+        from reelmate.live import register
+
+        # Live status: every job change goes to its owner's WebSocket / SSE subscribers.
+        register(live.JOB_STREAM)
+        job_changed.connect(live.publish_job_change, dispatch_uid="ai_studio.live.publish_job_change")

@@ -165,6 +165,33 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "reelmate"}}
 
+# --- Live job status (reelmate/live): WebSocket and Server-Sent Events -------------------------
+# With Redis, events travel through channels-redis (every web process and worker shares it) and
+# each stream's sequence and recent events live in Redis. Without Redis (the embedded default) the
+# single ASGI web process keeps them in memory and the worker hands its events to it over
+# loopback: LIVE_RELAY_URL (bin/run-stack sets it; signed with SECRET_KEY).
+if REDIS_URL:
+    # The socket timeout stays above channels-redis' 5 s blocking reads (redis-py's default is 5 s:
+    # a quiet channel would time out and drop its connections).
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                              "socket_timeout": 15}],
+                   "prefix": "reelmate-live", "capacity": 500, "expiry": 60},
+    }}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
+LIVE_RELAY_URL = env("LIVE_RELAY_URL", default="")
+LIVE_KEEPALIVE_SECONDS = env.float("LIVE_KEEPALIVE_SECONDS", default=15.0)
+# A stream (SSE) is closed after this long; the client reconnects with Last-Event-ID and misses nothing.
+LIVE_STREAM_MAX_SECONDS = env.float("LIVE_STREAM_MAX_SECONDS", default=1800.0)
+# How many recent events per job are kept for resuming, and for how long.
+LIVE_BACKLOG_EVENTS = env.int("LIVE_BACKLOG_EVENTS", default=200)
+LIVE_BACKLOG_SECONDS = env.int("LIVE_BACKLOG_SECONDS", default=86400)
+# A WebSocket that has not authenticated within this many seconds is closed (4001).
+LIVE_AUTH_TIMEOUT_SECONDS = env.float("LIVE_AUTH_TIMEOUT_SECONDS", default=10.0)
+LIVE_MAX_SUBSCRIPTIONS = env.int("LIVE_MAX_SUBSCRIPTIONS", default=200)
+
 # --- Celery (policy that never varies lives in reelmate/celery.py) ----------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from ai_studio.api.usage import UsageView
 from analytics import views as analytics_views
 from reelmate import health, storage
+from reelmate.live import relay
 
 api_patterns = [
     path("auth/", include("accounts.urls")),
@@ -29,6 +30,8 @@ urlpatterns = [
          name="analytics-dashboard"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # The embedded default's loopback relay of worker events (signed; 404 when Redis carries them).
+    path("internal/live/events", relay.relay_view, name="live-relay"),
     path("media-signed/<str:token>", storage.serve_signed_file, name="signed-file"),
     path("v/", include("analytics.share_page_urls")),
 ]

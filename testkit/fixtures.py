@@ -14,6 +14,8 @@ Registered from the root conftest (`pytest_plugins = ["testkit.fixtures"]`).
   used as cache and broker by the test process and the workers/beat it starts afterwards.
 * `embedded_broker` (function): `make run`'s filesystem broker, in the test's own folder.
 * `task_events` (function): a `TaskEvents` recorder, entered before the test body runs.
+* `web_server_factory` (function, transactional_db): the API as a real server process (ASGI), on
+  the test database, broker and S3, like the workers.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from reelmate.settings import filesystem_broker_options, s3_storage_backend
 from testkit.openai_server import FakeOpenAIServer
 from testkit.redis_server import RedisServer
 from testkit.s3_server import S3Server
+from testkit.web_server import WebServer
 from testkit.worker import (
     CeleryBeat,
     CeleryProcess,
@@ -40,6 +43,7 @@ from testkit.worker import (
 )
 
 _WORKERS_KEY = pytest.StashKey[list[CeleryProcess]]()
+_WEB_KEY = pytest.StashKey[list[WebServer]]()
 
 
 def s3_storage_settings(server: S3Server, **client_options: Any) -> dict[str, Any]:
@@ -235,6 +239,30 @@ def beat_factory(request: pytest.FixtureRequest, worker_factory: WorkerFactory,
 
 
 @pytest.fixture
+def web_server_factory(request: pytest.FixtureRequest, transactional_db: None, s3_storage: S3Server,
+                       tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
+    """Start the API (the ASGI app under gunicorn + uvicorn, or `embedded=True`: uvicorn alone) on the
+    test database, stopped at teardown; its log tail is attached to a failing test's report.
+
+    `web_server_factory(env={"LIVE_AUTH_TIMEOUT_SECONDS": "1"})`: `env` as for `worker_factory`.
+    """
+    if "openai_server" in request.fixturenames:
+        request.getfixturevalue("openai_server")
+    servers: list[WebServer] = []
+    request.node.stash[_WEB_KEY] = servers
+
+    def start(*, env: Mapping[str, str] | None = None, embedded: bool = False, port: int | None = None) -> WebServer:
+        server = WebServer(env=worker_environment(extra=env), embedded=embedded, port=port,
+                           log_path=tmp_path / f"web-{len(servers) + 1}.log")
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
+
+
+@pytest.fixture
 def celery_worker(worker_factory: WorkerFactory) -> CeleryWorker:
     """One running worker on the `default` and `render` queues (concurrency 1, prefork)."""
     return worker_factory()
@@ -256,6 +284,8 @@ def pytest_runtest_makereport(
     if report.failed:
         for process in item.stash.get(_WORKERS_KEY, []):
             report.sections.append((f"celery {process.kind} {process.name} log (tail)", process.log_tail(80)))
+        for server in item.stash.get(_WEB_KEY, []):
+            report.sections.append((f"web server {server.base_url} log (tail)", server.log_tail(80)))
     return report
 
 
@@ -271,5 +301,6 @@ __all__ = [
     "s3_storage",
     "s3_storage_settings",
     "task_events",
+    "web_server_factory",
     "worker_factory",
 ]

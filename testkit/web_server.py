@@ -1,8 +1,12 @@
-"""The API served by gunicorn in a process of its own, as in production, for tests that need a
-real server process (e.g. one that must survive its database restarting), and a small JSON client.
+"""The API served in a process of its own, as in production (gunicorn with a uvicorn worker: the
+ASGI application, HTTP and WebSocket), for tests that need a real server process (one that must
+survive its database restarting, a WebSocket or SSE client), and a small JSON client.
 
     with WebServer(env=worker_environment(extra={"DATABASE_URL": ...})) as web:
         status, body, headers = web.request("GET", "/api/health/ready")
+        web.ws_url("/ws/live")  # ws://127.0.0.1:PORT/ws/live
+
+`WebServer(..., embedded=True)` runs `make run`'s server instead (uvicorn alone, one process).
 """
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ __all__ = ["WebServer"]
 
 
 class WebServer(ChildProcess):
-    def __init__(self, *, env: Mapping[str, str], log_path: Path | str, startup_timeout: float = 60.0) -> None:
+    def __init__(self, *, env: Mapping[str, str], log_path: Path | str, startup_timeout: float = 60.0,
+                 embedded: bool = False, port: int | None = None) -> None:
         self.env = dict(env)
-        self.port = free_port()
+        self.embedded = embedded
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
         self.startup_timeout = startup_timeout
@@ -34,9 +40,7 @@ class WebServer(ChildProcess):
     def start(self) -> Self:
         self._log_file = open(self.log_path, "ab")
         self._process = subprocess.Popen(
-            with_parent_death_signal([sys.executable, "-m", "gunicorn", "reelmate.wsgi:application",
-                                      "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4",
-                                      "--timeout", "60"]),
+            with_parent_death_signal(self.command),
             cwd=Path(__file__).resolve().parents[1], env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -49,8 +53,20 @@ class WebServer(ChildProcess):
                 pass
             if not self.is_alive or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"gunicorn did not start:\n{self.log_tail()}")
+                raise RuntimeError(f"the web server did not start:\n{self.log_tail()}")
             time.sleep(0.2)
+
+    @property
+    def command(self) -> list[str]:
+        if self.embedded:  # bin/run-stack's
+            return [sys.executable, "-m", "uvicorn", "reelmate.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.port)]
+        return [sys.executable, "-m", "gunicorn", "reelmate.asgi:application", "--worker-class",  # the Dockerfile's
+                "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
+                "--timeout", "60"]
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
         if self._process is not None:

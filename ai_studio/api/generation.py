@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from ai_studio import live as job_live
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.selectors.generation import jobs_with_relations, videos_with_relations
 from ai_studio.serializers.generation import (
@@ -20,7 +25,8 @@ from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
 from reelmate.api.schema import ERROR_COMPONENT
 from reelmate.api.viewsets import OwnerScopedViewSet
-from reelmate.errors import Invalid
+from reelmate.errors import Invalid, NotFound
+from reelmate.live import sse, subscriptions
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -112,8 +118,57 @@ class GenerateVideoViewSet(OwnerScopedViewSet):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
+LAST_EVENT_ID = OpenApiParameter(
+    "Last-Event-ID", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
+    description="Resume: the `id` of the last event received (EventSource sends it when it reconnects). The events "
+                "after it follow, or the current state when some are no longer kept.")
+EVENT_STREAM_DESCRIPTION = (
+    "`text/event-stream`: the job's events, each `id: <seq>` and `data: {\"type\": \"event\", \"seq\", \"stream\": "
+    "\"job\", \"id\": <job id>, \"kind\", \"at\", \"data\": <the job as generation-status shows it>}`. The first is "
+    "the current state (`kind` `snapshot`), or with `Last-Event-ID` the events missed since; then `queued`, "
+    "`started`, `progress`, `completed` (with the video and fresh URLs), `failed`, `canceled` as they happen. "
+    "Comments (`: keep-alive`) keep the connection open; the stream ends after the job's final event.")
+
+
+# One event of the stream, as EventSource gives it (what `text/event-stream` carries, event by event).
+LIVE_JOB_EVENT_SCHEMA = {
+    "type": "object",
+    "description": "One Server-Sent Event. `data` is JSON: the live job event.",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The job's event sequence number (`seq`)."},
+        "event": {"type": "string", "enum": ["message"]},
+        "retry": {"type": "integer", "description": "Milliseconds to wait before reconnecting."},
+        # OpenAPI 3.0 has no contentSchema: the JSON inside `data` is described by an extension.
+        "data": {"type": "string", "description": "JSON: the live job event (`x-json-schema`).", "x-json-schema": {
+            "type": "object", "required": ["type", "seq", "stream", "id", "kind", "at", "data"],
+            "properties": {
+                "type": {"type": "string", "enum": ["event"]},
+                "seq": {"type": "integer", "minimum": 0},
+                "stream": {"type": "string", "enum": ["job"]},
+                "id": {"type": "string", "format": "uuid"},
+                "kind": {"type": "string", "enum": ["snapshot", "queued", "started", "progress", "completed", "failed",
+                                                    "canceled"]},
+                "at": {"type": "number", "description": "When it was published (epoch seconds)."},
+                "data": {"$ref": "#/components/schemas/GenerationJob"},
+            },
+        }},
+    },
+    "required": ["data"],
+}
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Errors in JSON whatever the client accepts (an EventSource asks for `text/event-stream`)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):
-    """`GET /api/ai-studio/generation-status/:jobId` — poll this while a job runs."""
+    """`GET /api/ai-studio/generation-status/:jobId` — the job now; `.../events` — every change, live."""
 
     serializer_class = GenerationJobSerializer
 
@@ -123,6 +178,38 @@ class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):
     @extend_schema(tags=["generation"])
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(parameters=[LAST_EVENT_ID], responses={
+        (200, "text/event-stream"): OpenApiResponse(LIVE_JOB_EVENT_SCHEMA, description=EVENT_STREAM_DESCRIPTION),
+        204: OpenApiResponse(description="Resumed after the job's final event: nothing more will come."),
+    }, tags=["generation"])
+    @action(detail=True, methods=["get"], url_path="events", renderer_classes=[JSONRenderer],
+            content_negotiation_class=FirstRendererNegotiation)
+    def events(self, request, pk=None):
+        """Server-Sent Events of one job (an alternative to polling, and to the `/ws/live` WebSocket)."""
+        job = self.get_object()
+        after_seq = parse_last_event_id(request.headers.get("Last-Event-ID"))
+        owner_id, key = request.user.pk, str(job.pk)
+        start = None
+        if after_seq is not None or not isinstance(request._request, ASGIRequest):
+            start = subscriptions.start(job_live.JOB_STREAM, owner_id, key, after_seq)
+            if start is None:
+                raise NotFound("No job of yours has this id.")
+            if after_seq is not None and start.final and not start.events:
+                return HttpResponse(status=204)
+        if isinstance(request._request, ASGIRequest):
+            body = sse.asgi_stream(job_live.JOB_STREAM, owner_id, key, after_seq)
+        else:
+            body = sse.wsgi_stream(start)
+        response = StreamingHttpResponse(body, content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+        return response
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):

@@ -122,7 +122,7 @@ def test_a_public_base_url_that_is_not_an_absolute_http_url_is_refused(url):
 def test_the_make_targets_that_start_the_app_enable_debug_unless_it_is_set(target):
     dry_run = subprocess.run(["make", "--dry-run", "--always-make", target], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.splitlines()
-    starts_the_app = [line for line in dry_run if re.search(r"manage\.py|celery|bin/run-stack", line)]
+    starts_the_app = [line for line in dry_run if re.search(r"manage\.py|celery|uvicorn|bin/run-stack", line)]
     assert starts_the_app
     assert all(line.startswith("DEBUG=${DEBUG:-true} ") for line in starts_the_app), starts_the_app
     assert 'export DEBUG="${DEBUG:-true}"' in (ROOT / "bin" / "run-stack").read_text()
