@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import threading
+import time
+from collections import OrderedDict
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
@@ -101,9 +106,53 @@ def _read_range(file, start: int, end: int):
             yield chunk
 
 
+# Signing a URL costs about a millisecond of CPU with botocore, and a page of 20 videos carries 120 of
+# them: each process reuses a URL it signed for the same object (and download name) for a short time
+# (PRESIGNED_URL_REUSE_SECONDS, at most a twelfth of the expiry), so the URL a client gets stays valid
+# for at least PRESIGNED_URL_EXPIRY minus that. Polling a job or re-reading a list then signs nothing,
+# and a browser sees the same URL again and can use its cache.
+_PRESIGNED_REUSE_MAX_ENTRIES = 20_000
+_presigned: OrderedDict[tuple, tuple[str, float]] = OrderedDict()
+_presigned_lock = threading.Lock()
+
+
+def presigned_url_reuse_seconds(expire: int) -> float:
+    return max(0.0, min(float(settings.PRESIGNED_URL_REUSE_SECONDS), expire / 12))
+
+
 def presigned_url(name: str, *, expire: int | None = None, download_as: str | None = None) -> str:
-    """A time-limited URL for a private object; `download_as` makes browsers save it under that name."""
+    """A time-limited URL for a private object; `download_as` makes browsers save it under that name.
+
+    Valid for at least `expire` (default PRESIGNED_URL_EXPIRY) minus presigned_url_reuse_seconds."""
+    expire = expire or settings.PRESIGNED_URL_EXPIRY
+    reuse = presigned_url_reuse_seconds(expire)
+    key = (name, expire, download_as)
+    now = time.monotonic()
+    if reuse:
+        with _presigned_lock:
+            cached = _presigned.get(key)
+        if cached is not None and now - cached[1] < reuse:
+            return cached[0]
     parameters = {}
     if download_as:
         parameters["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download_as)}"
-    return default_storage.url(name, parameters=parameters or None, expire=expire or settings.PRESIGNED_URL_EXPIRY)
+    url = default_storage.url(name, parameters=parameters or None, expire=expire)
+    if reuse:
+        with _presigned_lock:
+            _presigned[key] = (url, now)
+            _presigned.move_to_end(key)
+            while len(_presigned) > _PRESIGNED_REUSE_MAX_ENTRIES:
+                _presigned.popitem(last=False)
+    return url
+
+
+def forget_presigned_urls(**kwargs) -> None:
+    """Drop the reused URLs (when the storage or its settings change: tests, a reconfigured process)."""
+    with _presigned_lock:
+        _presigned.clear()
+
+
+@receiver(setting_changed)
+def _storage_settings_changed(setting=None, **kwargs) -> None:
+    if setting in ("STORAGES", "PRESIGNED_URL_EXPIRY", "PRESIGNED_URL_REUSE_SECONDS", "PUBLIC_BASE_URL"):
+        forget_presigned_urls()

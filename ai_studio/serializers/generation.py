@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -370,4 +371,9 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         if job.status != JobStatus.COMPLETED:
             return None
         video = getattr(job, "video", None)
-        return GeneratedVideoSerializer(video, context=self.context).data if video else None
+        return self._video_serializer.to_representation(video) if video else None
+
+    @cached_property
+    def _video_serializer(self) -> GeneratedVideoSerializer:
+        # One for the whole page: building a ModelSerializer's fields costs more than using them.
+        return GeneratedVideoSerializer(context=self.context)
