@@ -32,6 +32,7 @@ from ai_studio.templating import TemplateError, render
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for, media_for
 from reelmate.api.fields import HexColorField
+from reelmate.api.serializers import FastReadModelSerializer
 from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.storage import presigned_url
 
@@ -308,7 +309,7 @@ class VideoUrlsSerializer(serializers.Serializer):
     download = serializers.URLField(help_text="The video, saved by browsers as `<title>.mp4`.")
 
 
-class GeneratedVideoSerializer(serializers.ModelSerializer):
+class GeneratedVideoSerializer(FastReadModelSerializer):
     """A finished reel; `urls` are fresh presigned URLs on every read."""
 
     urls = serializers.SerializerMethodField()
@@ -330,7 +331,10 @@ class GeneratedVideoSerializer(serializers.ModelSerializer):
         return urls
 
 
-class GenerationJobSerializer(serializers.ModelSerializer):
+_PK_PLACEHOLDER = "job-id-placeholder"
+
+
+class GenerationJobSerializer(FastReadModelSerializer):
     error = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     video = serializers.SerializerMethodField()
@@ -362,7 +366,12 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         return {"code": job.error_code, "message": job.error_message}
 
     def get_status_url(self, job: VideoGenerationJob) -> str:
-        path = reverse("generation-status-detail", kwargs={"pk": job.pk})
+        return self._status_url_template.replace(_PK_PLACEHOLDER, str(job.pk))
+
+    @cached_property
+    def _status_url_template(self) -> str:
+        # Reversed once for a whole page (a URL reversal costs more than the rest of a job's fields).
+        path = reverse("generation-status-detail", kwargs={"pk": _PK_PLACEHOLDER})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
