@@ -70,8 +70,8 @@ JOB_COLUMNS = {
     "status": "CASE WHEN i %% 20 = 1 THEN 'failed' WHEN i %% 20 = 2 THEN 'queued' ELSE 'completed' END",
     "stage": "CASE WHEN i %% 20 = 1 THEN 'rendering_video' WHEN i %% 20 = 2 THEN 'queued' ELSE 'done' END",
     "progress": "CASE WHEN i %% 20 = 2 THEN 0 ELSE 100 END",
-    "error_code": "CASE WHEN i %% 20 = 1 THEN (ARRAY['speech_failed','render_failed','storage_unavailable'])[1 + i %% 3]"
-                  " ELSE '' END",
+    "error_code": "CASE WHEN i %% 20 = 1 THEN "
+                  "(ARRAY['speech_failed', 'render_failed', 'storage_unavailable'])[1 + i %% 3] ELSE '' END",
     "speech_provider": "CASE WHEN i %% 20 = 2 THEN '' ELSE 'local' END",
     "aspect_ratio": "'9:16'", "resolution": "'720p'", "captions_enabled": "true", "speed": "1.0",
     "created_at": "now() - i * interval '1 second'", "updated_at": "now() - i * interval '1 second'",
