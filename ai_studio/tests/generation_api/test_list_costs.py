@@ -50,6 +50,16 @@ def test_the_count_reads_a_bounded_number_of_rows(auth_client, user, avatar, voi
     assert "LIMIT 1001" in counts[0]
 
 
+def test_filtering_by_status_reads_the_page_straight_from_the_index(auth_client, user, avatar, voice):
+    completed_jobs(user, avatar, voice, 2)
+    GenerationJobFactory(owner=user, avatar=avatar, voice=voice, status=JobStatus.FAILED)
+    with CaptureQueriesContext(connection) as captured:
+        body = auth_client.get("/api/ai-studio/generation-jobs", {"status": ["failed", "queued"]}).json()
+    assert [item["status"] for item in body["results"]] == ["failed"]
+    # No DISTINCT: it would sort every matching job before returning the first page.
+    assert not [query["sql"] for query in captured if "DISTINCT" in query["sql"].upper()]
+
+
 # --- pagination -------------------------------------------------------------------------------
 def test_under_the_limit_the_count_is_exact(auth_client, user, avatar, voice):
     completed_jobs(user, avatar, voice, 3)
