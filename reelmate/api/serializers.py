@@ -22,20 +22,33 @@ class FastReadModelSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         plan = type(self).__dict__.get("_read_plan")
         if plan is None:
-            prototype = type(self)()
-            plan = tuple((field.field_name, field, field.method_name
-                          if isinstance(field, serializers.SerializerMethodField) else None)
-                         for field in prototype._readable_fields)
-            type(self)._read_plan = plan
+            plan = type(self)._read_plan = self._make_read_plan()
         representation = {}
-        for name, field, method_name in plan:
+        for name, field, method_name, column in plan:
             if method_name is not None:
                 representation[name] = getattr(self, method_name)(instance)
                 continue
-            try:
-                attribute = field.get_attribute(instance)
-            except SkipField:
-                continue
+            if column is not None:
+                attribute = getattr(instance, column)
+            else:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
             value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             representation[name] = None if value is None else field.to_representation(attribute)
         return representation
+
+    @classmethod
+    def _make_read_plan(cls) -> tuple:
+        """(name, field, method name or None, column attribute or None) for each readable field;
+        a field that shows one of the model's own columns reads it directly (DRF's generic
+        `get_attribute` looks for callables and dictionaries first)."""
+        columns = {field.attname for field in cls.Meta.model._meta.concrete_fields}
+        plan = []
+        for field in cls()._readable_fields:
+            method_name = field.method_name if isinstance(field, serializers.SerializerMethodField) else None
+            column = field.source_attrs[0] if len(field.source_attrs) == 1 and field.source_attrs[0] in columns \
+                else None
+            plan.append((field.field_name, field, method_name, column))
+        return tuple(plan)
