@@ -1,26 +1,63 @@
 """Bearer-token authentication: simplejwt's, minus the access tokens a logout revoked."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors
+
+REVOKED = "Token has been revoked (logged out)."
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
     """A valid, unexpired access token is refused (401 ``token_not_valid``) once a logout revoked it.
 
-    The database is the source of truth: one primary-key lookup per authenticated request, no
-    cache whose loss (or a stale copy in another process) could let a revoked token back in.
+    The database is the source of truth: no cache whose loss (or a stale copy in another process)
+    could let a revoked token back in. The user and the token's revocation are read in one query
+    (one round trip per authenticated request, as simplejwt's user lookup alone would cost).
     """
 
     def get_validated_token(self, raw_token):
+        """The token, checked on its own (signature, expiry, revocation): for callers outside a request."""
         token = super().get_validated_token(raw_token)
         if selectors.is_access_token_revoked(token[api_settings.JTI_CLAIM]):
-            raise InvalidToken("Token has been revoked (logged out).")
+            raise InvalidToken(REVOKED)
         return token
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        token = JWTAuthentication.get_validated_token(self, raw_token)  # signature and expiry
+        return self.get_user(token), token
+
+    def get_user(self, validated_token):
+        """simplejwt's checks, in its order, after the revocation check, with one query for both."""
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+            jti = validated_token[api_settings.JTI_CLAIM]
+        except KeyError as error:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from error
+        user = selectors.user_with_revocation(self.user_model, **{api_settings.USER_ID_FIELD: user_id}, jti=jti)
+        if user is None:
+            if selectors.is_access_token_revoked(jti):
+                raise InvalidToken(REVOKED)
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if user.access_token_revoked:
+            raise InvalidToken(REVOKED)
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if api_settings.CHECK_REVOKE_TOKEN and (
+                validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        return user
 
 
 class RevocableJWTScheme(SimpleJWTScheme):

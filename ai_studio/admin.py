@@ -33,6 +33,7 @@ from ai_studio.models import (
     Variant,
     VariantGroup,
     VideoGenerationJob,
+    VoiceProvider,
     WriterPrompt,
 )
 from ai_studio.selectors.catalog import provider_voice_ids
@@ -43,7 +44,7 @@ from ai_studio.services import jobs as job_services
 from ai_studio.services import language_model as language_model_services
 from ai_studio.services import templates as template_services
 from campaigns.models import CampaignMedia
-from reelmate.admin_mixins import ReadOnlyAdminMixin
+from reelmate.admin_mixins import IndexedValuesListFilter, LargeTableAdminMixin, ReadOnlyAdminMixin
 from reelmate.images import validate_image_upload
 from reelmate.storage import presigned_url
 
@@ -424,15 +425,34 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
 _JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_list"}
 
 
+class SpeechProviderFilter(admin.SimpleListFilter):
+    title = "speech provider"
+    parameter_name = "speech_provider"
+
+    def lookups(self, request, model_admin):
+        return VoiceProvider.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(speech_provider=self.value()) if self.value() else queryset
+
+
+class ErrorCodeFilter(IndexedValuesListFilter):
+    field_name = "error_code"  # index job_error_code
+
+
+class VideoCodecFilter(IndexedValuesListFilter):
+    field_name = "video_codec"  # index video_codec
+
+
 @admin.register(VideoGenerationJob)
-class VideoGenerationJobAdmin(admin.ModelAdmin):
+class VideoGenerationJobAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
                     "music", "error_code", "attempts", "user_retries", "total_seconds", "created_at")
-    list_filter = ("status", "stage", "layout", "speech_provider", "lip_sync", "aspect_ratio", "resolution",
-                   "error_code", ("music", admin.RelatedOnlyFieldListFilter))
+    # No filter reads the whole table (LargeTableAdminMixin): choices, the music tracks, an index.
+    list_filter = ("status", "stage", "layout", SpeechProviderFilter, "lip_sync", "aspect_ratio", "resolution",
+                   ErrorCodeFilter, "music", "created_at")
     search_fields = ("id", "owner__email", "title", "script", "headline", "error_message")
     list_select_related = ("owner", "music")
-    date_hierarchy = "created_at"
     actions = [retry_jobs]
     readonly_fields = [_JOB_FIELDS_SHOWN_READABLY.get(field.name, field.name)
                        for field in VideoGenerationJob._meta.fields if field.name != "callback_secret"]
@@ -470,13 +490,12 @@ def _scene_media_link(media: CampaignMedia | None) -> str:
 
 
 @admin.register(GeneratedVideo)
-class GeneratedVideoAdmin(admin.ModelAdmin):
+class GeneratedVideoAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "title", "campaign", "duration_seconds", "width", "height", "size_bytes",
                     "created_at")
-    list_filter = ("aspect_ratio", "video_codec", "created_at")
+    list_filter = ("aspect_ratio", VideoCodecFilter, "created_at")
     search_fields = ("id", "owner__email", "title", "campaign__name")
     list_select_related = ("owner", "campaign")
-    date_hierarchy = "created_at"
     readonly_fields = ["player"] + [field.name for field in GeneratedVideo._meta.fields]
 
     @admin.display(description="Preview")

@@ -275,11 +275,14 @@ class VideoGenerationJob(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
-            models.Index(fields=["owner", "status"], name="job_owner_status"),
+            # The list filtered by status, newest first (and a user's active jobs, for quotas).
+            models.Index(fields=["owner", "status", "-created_at"], name="job_owner_status_created"),
             models.Index(fields=["campaign", "status"], name="job_campaign_status"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
             models.Index(fields=["created_at", "status"], name="job_created_status"),
             models.Index(fields=["status", "dispatched_at"], name="job_status_dispatched"),
+            # The admin's error filter lists the codes from it (reelmate.admin_mixins.IndexedValuesListFilter).
+            models.Index(fields=["error_code"], condition=models.Q(error_code__gt=""), name="job_error_code"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["owner", "idempotency_key"],
@@ -324,6 +327,8 @@ class GeneratedVideo(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="video_owner_created"),
             models.Index(fields=["campaign", "-created_at"], name="video_campaign_created"),
+            models.Index(fields=["-created_at"], name="video_created"),  # the admin's change list
+            models.Index(fields=["video_codec"], name="video_codec"),  # the admin's codec filter
         ]
 
     def __str__(self) -> str:

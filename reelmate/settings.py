@@ -242,6 +242,9 @@ S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", default="")
 S3_REGION = env("S3_REGION", default="us-east-1")
 USING_S3 = bool(S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)
 PRESIGNED_URL_EXPIRY = env.int("PRESIGNED_URL_EXPIRY", default=3600)
+# A process hands out a URL it signed again for this long (capped at a twelfth of the expiry): signing
+# is CPU-heavy, and a client polling a job gets the same URLs (reelmate.storage.presigned_url). 0: never.
+PRESIGNED_URL_REUSE_SECONDS = env.int("PRESIGNED_URL_REUSE_SECONDS", default=300)
 # An S3 request that cannot connect or gets no answer fails after these timeouts and is tried
 # S3_MAX_ATTEMPTS times in all (botocore's standard retry mode: backoff with jitter); a job whose
 # upload still fails is retried later as a transient failure (`storage_unavailable`).

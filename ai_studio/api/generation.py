@@ -84,7 +84,9 @@ class CampaignAndCreatedFilter(django_filters.FilterSet):
 
 
 class GenerationJobFilter(CampaignAndCreatedFilter):
-    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+    # distinct=False: a job's status is one column, so no row repeats; SELECT DISTINCT would make the
+    # database sort every matching job before it could return the first page.
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices, distinct=False)
 
     class Meta:
         model = VideoGenerationJob

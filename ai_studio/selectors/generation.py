@@ -7,12 +7,14 @@ from ai_studio.models import GeneratedVideo, VideoGenerationJob
 
 
 def jobs_with_relations() -> QuerySet[VideoGenerationJob]:
-    # `video` is the reverse one-to-one: select it too, so a page of jobs costs one query.
-    return VideoGenerationJob.objects.select_related("avatar", "voice", "campaign", "music", "video")
+    # `video` is the reverse one-to-one: select it too, so a page of jobs costs one query. The API
+    # shows the other relations by id only (avatar_id...): joining them would only cost.
+    return VideoGenerationJob.objects.select_related("video")
 
 
 def videos_with_relations() -> QuerySet[GeneratedVideo]:
-    return GeneratedVideo.objects.select_related("campaign", "job")
+    # The API shows the job and the campaign by id: nothing to join.
+    return GeneratedVideo.objects.all()
 
 
 def find_job_by_idempotency_key(owner, key: str) -> VideoGenerationJob | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -31,6 +32,7 @@ from ai_studio.templating import TemplateError, render
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for, media_for
 from reelmate.api.fields import HexColorField
+from reelmate.api.serializers import FastReadModelSerializer
 from reelmate.models import HEX_COLOR_PATTERN, AspectRatio
 from reelmate.outbound import UnsafeUrl, check_url
 from reelmate.storage import presigned_url
@@ -324,7 +326,7 @@ class VideoUrlsSerializer(serializers.Serializer):
     download = serializers.URLField(help_text="The video, saved by browsers as `<title>.mp4`.")
 
 
-class GeneratedVideoSerializer(serializers.ModelSerializer):
+class GeneratedVideoSerializer(FastReadModelSerializer):
     """A finished reel; `urls` are fresh presigned URLs on every read."""
 
     urls = serializers.SerializerMethodField()
@@ -346,7 +348,10 @@ class GeneratedVideoSerializer(serializers.ModelSerializer):
         return urls
 
 
-class GenerationJobSerializer(serializers.ModelSerializer):
+_PK_PLACEHOLDER = "job-id-placeholder"
+
+
+class GenerationJobSerializer(FastReadModelSerializer):
     error = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     video = serializers.SerializerMethodField()
@@ -384,7 +389,12 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         return job.callback_url or None
 
     def get_status_url(self, job: VideoGenerationJob) -> str:
-        path = reverse("generation-status-detail", kwargs={"pk": job.pk})
+        return self._status_url_template.replace(_PK_PLACEHOLDER, str(job.pk))
+
+    @cached_property
+    def _status_url_template(self) -> str:
+        # Reversed once for a whole page (a URL reversal costs more than the rest of a job's fields).
+        path = reverse("generation-status-detail", kwargs={"pk": _PK_PLACEHOLDER})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
@@ -393,7 +403,12 @@ class GenerationJobSerializer(serializers.ModelSerializer):
         if job.status != JobStatus.COMPLETED:
             return None
         video = getattr(job, "video", None)
-        return GeneratedVideoSerializer(video, context=self.context).data if video else None
+        return self._video_serializer.to_representation(video) if video else None
+
+    @cached_property
+    def _video_serializer(self) -> GeneratedVideoSerializer:
+        # One for the whole page: building a ModelSerializer's fields costs more than using them.
+        return GeneratedVideoSerializer(context=self.context)
 
 
 class SubmittedJobSerializer(GenerationJobSerializer):

@@ -1,0 +1,234 @@
+#!/usr/bin/env python
+"""API speed under the production server: wrk against gunicorn (2 workers) on PostgreSQL and Redis.
+
+Run by hand (it prints its figures):
+
+    source /work/wt/<you>.env   # or set DATABASE_URL (PostgreSQL) and REDIS_URL yourself
+    .venv/bin/python bench/api.py [--duration 5] [--jobs 60] [--connections 8] \\
+        [--server "gunicorn reelmate.wsgi:application --workers 2 --bind {bind}"]
+
+It works in a throwaway database (`<your database>_bench_api`, created, migrated and dropped here)
+on that PostgreSQL server and the given Redis database, with DEBUG off, a random SECRET_KEY,
+ALLOWED_HOSTS=127.0.0.1 and S3 storage configured (presigned URLs are signed locally: nothing is
+sent to the S3 endpoint, which is a closed port on loopback). It seeds one user with `--jobs`
+completed jobs, each with its video (the worst case for the lists: every row carries presigned
+URLs), starts the server command (`{bind}` is replaced by 127.0.0.1:<free port>; e.g. an ASGI
+server: --server "gunicorn reelmate.asgi:application -k uvicorn.workers.UvicornWorker --workers 2
+--bind {bind}") and measures with wrk (`apt-get install -y wrk`):
+
+- p50 / p99 latency with 1 connection, and requests/s with `--connections` connections,
+- for GET /api/health/live (the baseline: the server, no database, no authentication; measured
+  first and last, the figures are their mean), /api/ai-studio/generation-status/:id, the job list
+  (/api/ai-studio/generation-jobs) and the video list (/api/ai-studio/generated-videos),
+- each beside the baseline and the ratio (endpoint / baseline for latency, baseline / endpoint for
+  requests/s: 1.0 would be as fast as health/live).
+
+Targets (issue 13): generation-status and both lists p50 <= 5 ms at c=1, >= 600 requests/s at c=8.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_SERVER = "gunicorn reelmate.wsgi:application --workers 2 --bind {bind} --access-logfile -"
+
+if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    raise SystemExit("set DATABASE_URL to a PostgreSQL server (a throwaway database is created there)")
+if not os.environ.get("REDIS_URL", "").startswith("redis"):
+    raise SystemExit("set REDIS_URL to a Redis database (the production cache)")
+
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "reelmate.settings", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+    # Presigning is local computation: the endpoint is never contacted (port 9 on loopback is closed).
+    "S3_ENDPOINT_URL": "http://127.0.0.1:9", "S3_ACCESS_KEY_ID": "bench-access-key",
+    "S3_SECRET_ACCESS_KEY": "bench-secret-key-" + secrets.token_hex(8), "STORAGE_BUCKET_NAME": "reelmate-bench",
+    "OPENAI_API_KEY": "",
+}
+os.environ.update(SERVER_ENV)
+
+import django
+
+django.setup()
+
+from django.db import connection
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.tests.factories import UserFactory
+from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.tests.catalog.factories import AvatarFactory, VoiceFactory
+
+
+@dataclass
+class Figures:
+    p50_ms: float
+    p99_ms: float
+    rps: float
+
+
+def seed(jobs: int) -> tuple[str, str]:
+    """One user with `jobs` completed jobs and their videos → (access token, the newest job's id)."""
+    user = UserFactory()
+    avatar = AvatarFactory()
+    voice = avatar.default_voice or VoiceFactory()
+    now = timezone.now()
+    rows = VideoGenerationJob.objects.bulk_create([
+        VideoGenerationJob(
+            owner=user, avatar=avatar, voice=voice, title=f"Reel {n}", script="Meet our product. " * 8,
+            status=JobStatus.COMPLETED, stage=JobStage.DONE,
+            progress=100, speech_provider="local", lip_sync="visemes", total_seconds=21.5,
+            stage_timings={"synthesizing_speech": 1.9, "rendering": 14.2, "uploading": 0.4},
+            started_at=now, completed_at=now, caption_style={"font_size": 64},
+        ) for n in range(jobs)
+    ])
+    GeneratedVideo.objects.bulk_create([
+        GeneratedVideo(
+            owner=user, job=job, title=job.title, video_key=f"videos/{job.pk}/video.mp4",
+            thumbnail_key=f"videos/{job.pk}/thumb.jpg", audio_key=f"videos/{job.pk}/audio.wav",
+            captions_srt_key=f"videos/{job.pk}/captions.srt", captions_vtt_key=f"videos/{job.pk}/captions.vtt",
+            duration_seconds=21.5, width=1080, height=1920, fps=30, size_bytes=4_200_000, video_codec="h264",
+            audio_codec="aac", checksum_sha256="0" * 64, aspect_ratio="9:16",
+            stage_timings={"rendering": 14.2},
+        ) for job in rows
+    ])
+    newest = VideoGenerationJob.objects.filter(owner=user).order_by("-created_at").first()
+    return str(AccessToken.for_user(user)), str(newest.pk)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(command: str, env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    bind = f"127.0.0.1:{port}"
+    argv = shlex.split(command.replace("{bind}", bind))
+    if argv[0] in ("gunicorn", "uvicorn", "daphne", "hypercorn", "granian"):
+        argv = [sys.executable, "-m", argv[0], *argv[1:]]
+    log = open(log_path, "ab")
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://{bind}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{base}/api/health/live", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the server did not start:\n{log_path.read_text()[-3000:]}")
+
+
+def check(url: str, token: str | None) -> None:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.status != 200:
+            raise SystemExit(f"{url}: {response.status}")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url: str, token: str | None, *, connections: int, duration: float) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, requests/s) from one wrk run."""
+    argv = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration:g}s", "--latency"]
+    if token:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} failed responses\n{out}")
+    return p50, p99, rps
+
+
+def measure(url: str, token: str | None, args: argparse.Namespace) -> Figures:
+    wrk(url, token, connections=1, duration=1)  # warm up: imports, connections, caches
+    p50, p99, _ = wrk(url, token, connections=1, duration=args.duration)
+    _, _, rps = wrk(url, token, connections=args.connections, duration=args.duration)
+    return Figures(p50, p99, rps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default=DEFAULT_SERVER,
+                        help="the server command; {bind} becomes 127.0.0.1:<port> (default: %(default)s)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
+    parser.add_argument("--connections", type=int, default=8, help="connections for requests/s (default 8)")
+    parser.add_argument("--jobs", type=int, default=60, help="completed jobs (with videos) of the user")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{connection.settings_dict['NAME']}_bench_api"
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    log_path = Path(tempfile.mkstemp(prefix="reelmate-bench-api-", suffix=".log")[1])
+    server = None
+    try:
+        token, job_id = seed(args.jobs)
+        database_url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}"))
+        connection.close()
+        env = {**os.environ, **SERVER_ENV, "DATABASE_URL": database_url}
+        server, base = start_server(args.server, env, log_path)
+        endpoints = {
+            "generation-status/:id": f"{base}/api/ai-studio/generation-status/{job_id}",
+            "job list (20 a page)": f"{base}/api/ai-studio/generation-jobs",
+            "video list (20 a page)": f"{base}/api/ai-studio/generated-videos",
+        }
+        for url in endpoints.values():
+            check(url, token)
+        print(f"server: {args.server}   jobs/videos of the user: {args.jobs}   wrk {args.duration:g} s a run,"
+              f" c=1 for latency, c={args.connections} for requests/s")
+        first = measure(f"{base}/api/health/live", None, args)
+        results = {name: measure(url, token, args) for name, url in endpoints.items()}
+        last = measure(f"{base}/api/health/live", None, args)
+        base_fig = Figures((first.p50_ms + last.p50_ms) / 2, (first.p99_ms + last.p99_ms) / 2,
+                           (first.rps + last.rps) / 2)
+        print(f"health/live (baseline): p50 {base_fig.p50_ms:.2f} ms  p99 {base_fig.p99_ms:.2f} ms  "
+              f"{base_fig.rps:.0f} req/s (first {first.rps:.0f}, last {last.rps:.0f})")
+        print(f"{'endpoint':26} {'p50 ms':>8} {'x base':>7} {'p99 ms':>8} {'x base':>7} {'req/s':>7} {'base/x':>7}"
+              f"  target p50<=5 ms, >=600 req/s")
+        for name, fig in results.items():
+            met = "met" if fig.p50_ms <= 5 and fig.rps >= 600 else "NOT met"
+            print(f"{name:26} {fig.p50_ms:8.2f} {fig.p50_ms / base_fig.p50_ms:7.2f} {fig.p99_ms:8.2f} "
+                  f"{fig.p99_ms / base_fig.p99_ms:7.2f} {fig.rps:7.0f} {base_fig.rps / fig.rps:7.2f}  {met}")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        print(f"(server log: {log_path})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""What the apps' serializers share."""
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+
+
+class FastReadModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose output is rendered with fields built once per class.
+
+    DRF builds a ModelSerializer's fields from the model for every serializer instance, which costs
+    more than rendering a job with them: a polled job or a page of jobs would pay for it on every
+    request. Here `to_representation` uses the fields of one prototype instance of the class, made on
+    first use; they are only read, never changed, so requests (and threads) share them. Method
+    fields (`SerializerMethodField`) are called on the serializer itself, so they see its context.
+
+    For output-only serializers whose fields read nothing but the instance (the request, if needed,
+    only in method fields). Input validation and the OpenAPI schema use the ordinary fields.
+    """
+
+    def to_representation(self, instance):
+        plan = type(self).__dict__.get("_read_plan")
+        if plan is None:
+            plan = type(self)._read_plan = self._make_read_plan()
+        representation = {}
+        for name, field, method_name, column in plan:
+            if method_name is not None:
+                representation[name] = getattr(self, method_name)(instance)
+                continue
+            if column is not None:
+                attribute = getattr(instance, column)
+            else:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            representation[name] = None if value is None else field.to_representation(attribute)
+        return representation
+
+    @classmethod
+    def _make_read_plan(cls) -> tuple:
+        """(name, field, method name or None, column attribute or None) for each readable field;
+        a field that shows one of the model's own columns reads it directly (DRF's generic
+        `get_attribute` looks for callables and dictionaries first)."""
+        columns = {field.attname for field in cls.Meta.model._meta.concrete_fields}
+        plan = []
+        for field in cls()._readable_fields:
+            method_name = field.method_name if isinstance(field, serializers.SerializerMethodField) else None
+            column = field.source_attrs[0] if len(field.source_attrs) == 1 and field.source_attrs[0] in columns \
+                else None
+            plan.append((field.field_name, field, method_name, column))
+        return tuple(plan)
