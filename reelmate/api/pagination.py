@@ -27,6 +27,9 @@ from rest_framework import pagination
 from rest_framework.response import Response
 
 EXACT_COUNT_LIMIT = 1000
+# Past this page no list has rows (100 million items at the largest page size); it also keeps the
+# OFFSET inside the database's integer range, whatever number a client sends.
+MAX_PAGE_NUMBER = 1_000_000
 
 
 def capped_count(queryset: QuerySet, limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool]:
@@ -88,6 +91,8 @@ class CappedCountPaginator(DjangoPaginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"])
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if number > MAX_PAGE_NUMBER:
+            raise EmptyPage(self.error_messages["no_results"])
         return number
 
     def page(self, number) -> LookaheadPage:

@@ -102,3 +102,11 @@ def test_a_page_past_the_last_is_not_found(auth_client, user, avatar, voice, sma
 def test_an_empty_list_is_one_empty_page(auth_client):
     body = auth_client.get("/api/ai-studio/generation-jobs").json()
     assert body == {"count": 0, "count_is_exact": True, "next": None, "previous": None, "results": []}
+
+
+def test_a_page_number_beyond_any_list_is_not_found_rather_than_a_database_error(auth_client, user, avatar, voice):
+    completed_jobs(user, avatar, voice, 1)
+    for page in (1_000_001, 2**62, 10**30):
+        response = auth_client.get("/api/ai-studio/generation-jobs", {"page": page})
+        assert response.status_code == 404, page
+        assert response.json()["error"]["code"] == "not_found"
