@@ -6,4 +6,4 @@ class AiStudioConfig(AppConfig):
     verbose_name = "AI Studio"
 
     def ready(self) -> None:
-        from ai_studio import signals  # noqa: F401  (connects the catalog cache invalidation)
+        from ai_studio import receivers, signals  # noqa: F401  (job events; the catalog cache invalidation)

@@ -2,7 +2,7 @@
 (and may append plain views to ``urlpatterns``); paths work with and without a trailing slash."""
 from rest_framework.routers import SimpleRouter
 
-from ai_studio.api import catalog, generation, scripts
+from ai_studio.api import batches, catalog, generation, scripts
 
 router = SimpleRouter()
 router.trailing_slash = "/?"
@@ -19,6 +19,7 @@ router.register("generate-video", generation.GenerateVideoViewSet, basename="gen
 router.register("generation-status", generation.GenerationStatusViewSet, basename="generation-status")
 router.register("generation-jobs", generation.GenerationJobViewSet, basename="generation-job")
 router.register("generated-videos", generation.GeneratedVideoViewSet, basename="generated-video")
+router.register("batches", batches.BatchViewSet, basename="generation-batch")
 
 # Script writer: /scripts/draft, /scripts/translate
 router.register("scripts", scripts.ScriptWriterViewSet, basename="script-writer")

@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from storages.utils import clean_name
 
 from reelmate.public_urls import public_url
 
@@ -107,3 +108,23 @@ def presigned_url(name: str, *, expire: int | None = None, download_as: str | No
     if download_as:
         parameters["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download_as)}"
     return default_storage.url(name, parameters=parameters or None, expire=expire or settings.PRESIGNED_URL_EXPIRY)
+
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+
+
+def read_chunks(name: str, chunk_size: int = STREAM_CHUNK_BYTES):
+    """A stored file's bytes as they arrive, `chunk_size` at a time, never all in memory nor copied to
+    local disk: on S3 the object's body is read as the server sends it (opening it through the
+    storage would spool the whole object to a temporary file first)."""
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:
+        body = bucket.Object(default_storage._normalize_name(clean_name(name))).get()["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+        return
+    with default_storage.open(name, "rb") as file:
+        while chunk := file.read(chunk_size):
+            yield chunk

@@ -270,7 +270,11 @@ class GenerateVideoSerializer(serializers.Serializer):
         return list(found.values())
 
     def to_job_fields(self) -> dict:
-        data = self.validated_data
+        return self.job_fields(self.validated_data)
+
+    @staticmethod
+    def job_fields(data: dict) -> dict:
+        """The job's model fields from validated data (a batch validates many rows with one serializer)."""
         campaign = data.get("campaign_id")
         end_card = data.get("end_card")
         return {
@@ -344,6 +348,8 @@ class GenerationJobSerializer(serializers.ModelSerializer):
                                      help_text="Empty: the engine's default layout for the aspect ratio.")
     end_card = JobEndCardSerializer(read_only=True, help_text="`{}` when the reel has no end card.")
     scenes = SceneSerializer(many=True, read_only=True, help_text="Empty when the reel shows no media.")
+    batch_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="The batch it is a row of, if any.")
+    batch_row = serializers.IntegerField(read_only=True, allow_null=True, help_text="Its row in the batch (from 0).")
 
     class Meta:
         model = VideoGenerationJob
@@ -351,7 +357,8 @@ class GenerationJobSerializer(serializers.ModelSerializer):
                   "campaign_id", "template_id", "music_id", "aspect_ratio", "resolution", "captions_enabled",
                   "caption_style", "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes",
                   "attempts", "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds",
-                  "cancel_requested", "created_at", "started_at", "completed_at", "status_url", "video")
+                  "cancel_requested", "created_at", "started_at", "completed_at", "status_url", "video",
+                  "batch_id", "batch_row")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))
