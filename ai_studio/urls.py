@@ -1,5 +1,6 @@
 """AI Studio routes, under /api/ai-studio/. Each area registers its viewsets on the one router
 (and may append plain views to ``urlpatterns``); paths work with and without a trailing slash."""
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ai_studio.api import batches, catalog, generation, scripts
@@ -26,4 +27,5 @@ router.register("scripts", scripts.ScriptWriterViewSet, basename="script-writer"
 
 urlpatterns = [
     *router.urls,
+    path("queue-status", batches.QueueStatusView.as_view(), name="queue-status"),
 ]

@@ -6,14 +6,16 @@ import django_filters
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ai_studio.api.generation import IDEMPOTENCY_HEADER, QUOTA_RETRY_AFTER, quota_response
 from ai_studio.models import JobStatus, VideoGenerationJob
 from ai_studio.selectors.batches import batch_jobs, batches_with_relations, progress_of
+from ai_studio.selectors.queue import queue_status
 from ai_studio.serializers.batches import (
     BatchCreateSerializer,
     GenerationBatchSerializer,
@@ -170,3 +172,26 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScoped
         response = StreamingHttpResponse(batch_downloads.manifest_csv(batch), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-manifest.csv"'
         return response
+
+
+class QueueStatusSerializer(serializers.Serializer):
+    held = serializers.IntegerField(help_text="Queued jobs waiting for one of their owner's slots (max_in_flight).")
+    released_waiting = serializers.IntegerField(help_text="Queued jobs sent to the render queue, not started yet.")
+    processing = serializers.IntegerField(help_text="Jobs rendering now.")
+    users_waiting = serializers.IntegerField(help_text="Users with held jobs.")
+    render_queue_depth = serializers.IntegerField(allow_null=True, help_text=(
+        "Messages on the broker's render queue (null: filesystem broker, or Redis unreachable)."))
+
+
+class QueueStatusView(APIView):
+    """`GET /api/ai-studio/queue-status` (staff): the autoscaling signals of the render workers."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses={200: QueueStatusSerializer}, tags=["batches"])
+    def get(self, request):
+        """Where the unfinished jobs are: held for a slot, released and waiting for a worker, rendering;
+        and the broker's render queue depth. Scale workers on `released_waiting` (work a worker could
+        start now); `held` is work waiting for its owners' turn, which more workers do not speed up
+        beyond the sum of the waiting users' shares."""
+        return Response(queue_status())

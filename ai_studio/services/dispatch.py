@@ -53,6 +53,7 @@ from accounts.services import lock_user_plan
 # its names, is imported here, so either may be imported first.
 from ai_studio import tasks
 from ai_studio.models import JobStatus, VideoGenerationJob
+from ai_studio.selectors.queue import HELD, IN_FLIGHT
 from ai_studio.services.execution import lease_lapsed_before
 from reelmate import broker
 
@@ -68,10 +69,6 @@ STALE_AFTER = timedelta(minutes=10)
 BATCH_SIZE = 500
 # Users whose held jobs one dispatcher round releases at most (those waiting longest first).
 RELEASE_OWNERS_PER_ROUND = 200
-
-# Queued jobs with a slot (released) and jobs rendering: what counts against max_in_flight.
-IN_FLIGHT = Q(status=JobStatus.PROCESSING) | Q(status=JobStatus.QUEUED, released_at__isnull=False)
-HELD = Q(status=JobStatus.QUEUED, released_at__isnull=True)
 
 
 def send_job(job_id: uuid.UUID | str, *, recovery: bool = False, countdown: float | None = None) -> bool:

@@ -150,3 +150,16 @@ def test_concurrent_releases_of_one_user_never_hand_out_more_than_the_share(shar
     handed_out = [job_id for job_ids in results for job_id in job_ids]
     assert len(handed_out) == len(set(handed_out)) == 3
     assert released(user) == [0, 1, 2]
+
+
+def test_staff_see_the_queues_autoscaling_signals(post_batch, share, user, staff_user, make_client, auth_client):
+    share(2)
+    post_batch()
+    VideoGenerationJob.objects.filter(owner=user, batch_row=0).update(status=JobStatus.PROCESSING)
+
+    body = make_client(staff_user).get("/api/ai-studio/queue-status").json()
+
+    assert {key: body[key] for key in ("held", "released_waiting", "processing", "users_waiting")} == {
+        "held": 8, "released_waiting": 1, "processing": 1, "users_waiting": 1}
+    assert "render_queue_depth" in body
+    assert auth_client.get("/api/ai-studio/queue-status").status_code == 403
