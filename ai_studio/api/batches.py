@@ -56,6 +56,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScoped
 
     serializer_class = GenerationBatchSerializer
     parser_classes = [SafeJSONParser, MultiPartParser]
+    throttle_scope = "generation"  # creating, canceling and retrying, as for single jobs
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
     search_fields = ["name"]
@@ -120,7 +121,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScoped
 
     @extend_schema(request=None, responses={200: GenerationBatchSerializer, 409: OpenApiResponse(
         description="`batch_not_cancelable`: it finished or was canceled already.")}, tags=["batches"])
-    @action(detail=True, methods=["post"], throttle_scope="generation")
+    @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel what has not finished: queued jobs at once, rendering ones at their next stage."""
         batch = batch_service.cancel_batch(self.get_object())
@@ -130,7 +131,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScoped
         202: RetryFailedSerializer,
         409: OpenApiResponse(description="`no_failed_jobs`: nothing to retry."),
         429: quota_response("`retries_per_job`")}, tags=["batches"])
-    @action(detail=True, methods=["post"], url_path="retry-failed", throttle_scope="generation")
+    @action(detail=True, methods=["post"], url_path="retry-failed")
     def retry_failed(self, request, pk=None):
         """Queue the batch's failed jobs again, all or nothing, charged like new submissions."""
         batch = self.get_object()

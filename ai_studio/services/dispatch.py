@@ -28,7 +28,9 @@ the owner's plan-row lock (the lock submissions take too), so two releases of on
 and a slot is never given twice; it runs when a job is submitted or retried (in that
 transaction), when one of the user's jobs reaches a final status (an `ai_studio.events.job_changed`
 receiver, `ai_studio.receivers`), and in every dispatcher round for every user with held jobs,
-oldest waiting first, sending the released jobs round-robin across users. The release is a
+oldest waiting first, sending the released jobs round-robin across users. A user's only job in
+flight is sent ahead of other users' further ones (FIRST_IN_FLIGHT_PRIORITY), so a newcomer waits
+for the next free worker only, not behind another user's whole share. The release is a
 committed fact in the database before anything is sent: a dispatcher that dies after releasing
 leaves released-but-unsent jobs, which rule 2 above sends in the next round.
 """
@@ -63,6 +65,9 @@ logger = logging.getLogger(__name__)
 # with the render task's own (low) priority, below other tasks too, so that a dispatch round is not
 # stuck behind a queue of renders either.
 RECOVERY_PRIORITY = broker.HIGH_PRIORITY
+# A user's only job in flight goes ahead of other users' second, third... jobs (fair queueing): a
+# newcomer waits for a free worker, not behind another user's share too.
+FIRST_IN_FLIGHT_PRIORITY = broker.MEDIUM_PRIORITY
 # A job just created is being sent by its request (after commit): give that a moment.
 SEND_GRACE = timedelta(seconds=3)
 STALE_AFTER = timedelta(minutes=10)
@@ -71,9 +76,10 @@ BATCH_SIZE = 500
 RELEASE_OWNERS_PER_ROUND = 200
 
 
-def send_job(job_id: uuid.UUID | str, *, recovery: bool = False, countdown: float | None = None) -> bool:
+def send_job(job_id: uuid.UUID | str, *, recovery: bool = False, countdown: float | None = None,
+             priority: int | None = None) -> bool:
     """Publish the job's message (after `countdown` seconds); True once the broker accepted it."""
-    options = {"priority": RECOVERY_PRIORITY} if recovery else {}
+    options = {"priority": RECOVERY_PRIORITY} if recovery else ({"priority": priority} if priority is not None else {})
     if countdown:
         options["countdown"] = countdown
     if not broker.publish(tasks.run_generation_job, args=[str(job_id)], **options):
@@ -83,39 +89,49 @@ def send_job(job_id: uuid.UUID | str, *, recovery: bool = False, countdown: floa
     return True
 
 
+class Released(list):
+    """The ids of the jobs a release gave slots to, oldest first; ``first_in_flight``: whether the
+    first of them is its owner's only job in flight (it is then sent ahead: FIRST_IN_FLIGHT_PRIORITY)."""
+
+    first_in_flight: bool = False
+
+
 def send_jobs(job_ids) -> int:
     """Send each job in turn; stop at the first the broker refuses (the dispatcher sends the rest later)."""
     sent = 0
-    for job_id in job_ids:
-        if not send_job(job_id):
+    for index, job_id in enumerate(job_ids):
+        ahead = index == 0 and getattr(job_ids, "first_in_flight", False)
+        if not send_job(job_id, priority=FIRST_IN_FLIGHT_PRIORITY if ahead else None):
             break
         sent += 1
     return sent
 
 
-def release_held_jobs(owner_id: int) -> list[uuid.UUID]:
+def release_held_jobs(owner_id: int) -> Released:
     """Give the owner's oldest held jobs the slots their plan has free; returns the released ids.
 
     Takes the owner's plan-row lock (already held when called from a submission's transaction) until
     the transaction ends: releases of one user take turns, so `max_in_flight` is never exceeded.
     The caller sends the released jobs once the transaction has committed (`release_and_send`).
     """
+    released = Released()
     with transaction.atomic():
         cap = lock_user_plan(User(pk=owner_id)).plan.max_in_flight
         mine = VideoGenerationJob.objects.filter(owner_id=owner_id)
-        free = cap - mine.filter(IN_FLIGHT).count()
-        if free <= 0:
-            return []
+        in_flight = mine.filter(IN_FLIGHT).count()
+        if in_flight >= cap:
+            return released
         # Jobs locked elsewhere (being canceled right now) are skipped: their turn comes next time.
-        job_ids = list(mine.filter(HELD).order_by("created_at", "batch_row", "pk")
-                       .select_for_update(skip_locked=True).values_list("pk", flat=True)[:free])
-        if job_ids:
+        released.extend(mine.filter(HELD).order_by("created_at", "batch_row", "pk")
+                        .select_for_update(skip_locked=True).values_list("pk", flat=True)[:cap - in_flight])
+        released.first_in_flight = in_flight == 0
+        if released:
             now = timezone.now()
-            VideoGenerationJob.objects.filter(HELD, pk__in=job_ids).update(released_at=now, updated_at=now)
-    return job_ids
+            VideoGenerationJob.objects.filter(HELD, pk__in=released).update(released_at=now, updated_at=now)
+    return released
 
 
-def release_and_send(owner_id: int) -> list[uuid.UUID]:
+def release_and_send(owner_id: int) -> Released:
     """`release_held_jobs`, and send the released jobs once the current transaction commits (at once
     outside one)."""
     job_ids = release_held_jobs(owner_id)
@@ -188,9 +204,12 @@ def dispatch_jobs() -> DispatchReport:
 
 def _release_round(report: DispatchReport) -> None:
     """Release every waiting user's free slots, then send the released jobs round-robin across users."""
-    released = [release_held_jobs(owner_id) for owner_id in owners_waiting()]
-    ordered = round_robin([job_ids for job_ids in released if job_ids])
+    released = [job_ids for job_ids in (release_held_jobs(owner_id) for owner_id in owners_waiting()) if job_ids]
+    ahead = {job_ids[0] for job_ids in released if job_ids.first_in_flight}
+    ordered = round_robin(released)
     report.released = len(ordered)
-    sent = send_jobs(ordered)
-    report.sent += sent
-    report.stopped = sent < len(ordered)
+    for job_id in ordered:
+        if not send_job(job_id, priority=FIRST_IN_FLIGHT_PRIORITY if job_id in ahead else None):
+            report.stopped = True
+            break
+        report.sent += 1

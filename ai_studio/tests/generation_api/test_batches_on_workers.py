@@ -2,8 +2,7 @@
 rendered twice however many workers share a batch.
 
 Fairness is asserted on order, not time: with user A's 200-job batch queued, user B's single job
-starts after at most (A's share - 1) more of A's jobs have started, i.e. within about one job's time
-on one worker. Scripts are a few words, so each job is quick.
+starts after at most one more of A's jobs has started, i.e. within about one job's time on one worker. Scripts are a few words, so each job is quick.
 """
 from __future__ import annotations
 
@@ -65,7 +64,9 @@ def test_another_users_job_starts_within_one_job_of_a_200_job_batch(
     b = VideoGenerationJob.objects.get(pk=b_job)
     a_jobs = VideoGenerationJob.objects.filter(batch_id=batch_id)
     overtaking = a_jobs.filter(started_at__gt=b.created_at, started_at__lt=b.started_at).count()
-    # A's share is 2: one rendering and one on the queue when B arrived; only that one goes first.
+    # A's share is 2: one rendering and one on the queue when B arrived. B's job, its owner's only one
+    # in flight, is sent ahead of A's second: it starts when A's current job ends (at most one more of
+    # A's jobs may start first, if A's job ends in the instant between B's commit and its message).
     assert overtaking <= 1, f"{overtaking} of A's jobs started between B's submission and its start"
     assert a_jobs.filter(started_at__isnull=False).count() < 10  # the batch was not all sent ahead of B
 
