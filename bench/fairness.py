@@ -13,8 +13,8 @@ minutes. Steps:
 1. baseline: B submits one job to the idle workers: its wait (submitted → started) and its time
    (started → completed);
 2. A queues a batch of `--rows` jobs, with `--share` jobs in flight (its plan's max_in_flight);
-3. once A's jobs have been rendering for a while, B submits one job: its wait, and how many of A's
-   jobs started between B's submission and B's start;
+3. once A's jobs have been rendering for a while, B submits one job while one of A's is in its
+   render stage: B's wait, and how many of A's jobs started between B's submission and B's start;
 4. A's batch is canceled, and the run cleaned up.
 
 Printed: B's wait behind the batch beside one job's time (the ratio is the target: about 1), and
@@ -132,6 +132,8 @@ def main() -> None:
                              idempotency_key=None, fingerprint="").batch
         a_jobs = VideoGenerationJob.objects.filter(batch=batch)
         wait_until(lambda: a_jobs.filter(status=JobStatus.COMPLETED).count() >= options.warmup_jobs)
+        # B arrives in the middle of one of A's jobs (not just as one ends, when the worker is taking the next).
+        wait_until(lambda: a_jobs.filter(status=JobStatus.PROCESSING, stage="rendering_video").exists(), step=0.05)
         a_seconds = [(job.completed_at - job.started_at).total_seconds()
                      for job in a_jobs.filter(status=JobStatus.COMPLETED)]
         a_job_seconds = sum(a_seconds) / len(a_seconds)

@@ -145,7 +145,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScoped
         description="`only`: just the manifest, as CSV, with a presigned URL per finished video.")],
         responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=(
             "A ZIP of every finished video (`<row>-<title>.mp4`, stored uncompressed) and `manifest.csv` (row, "
-            "job_id, status, title, video_id, file, url, error): streamed as it is written."))},
+            "job_id, status, title, video_id, file, url, error): streamed as it is written.")),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `manifest=only`: the manifest.")},
         tags=["batches"])
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):

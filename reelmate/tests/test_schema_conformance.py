@@ -34,7 +34,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ai_studio.models import JobStatus
+from ai_studio.models import GenerationBatch, JobStatus
+from ai_studio.models import VideoGenerationJob as Job
 from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory
 from reelmate.tests.test_media_urls import make_media
 
@@ -50,6 +51,7 @@ OWNED_IDS = {
     "queued_job": uuid.UUID("00000000-0000-4000-8000-00000000a002"),
     "failed_job": uuid.UUID("00000000-0000-4000-8000-00000000a003"),
     "video": uuid.UUID("00000000-0000-4000-8000-00000000b001"),
+    "batch": uuid.UUID("00000000-0000-4000-8000-00000000c001"),
 }
 IDS_BY_PATH = {
     "/api/ai-studio/avatars/": ["avatar"], "/api/ai-studio/voices/": ["voice"],
@@ -58,6 +60,7 @@ IDS_BY_PATH = {
     "/api/ai-studio/generation-jobs/": ["failed_job", "queued_job", "job"],
     "/api/ai-studio/generation-status/": ["job", "queued_job", "failed_job"],
     "/api/ai-studio/generated-videos/": ["video"], "/api/analytics/videos/": ["video"],
+    "/api/ai-studio/batches/": ["batch"],
 }
 
 
@@ -101,9 +104,20 @@ def before_generate_path_parameters(context, strategy):
 def before_generate_body(context, strategy):
     """A video request sometimes names the user's avatar and voice, and a script, so that some are
     accepted (202) and their jobs shown."""
+    if context.operation.path == "/api/ai-studio/batches" and context.operation.method.lower() == "post":
+        return st.one_of(strategy, strategy.map(batch_with_owned_avatar_voice_and_script))
     if context.operation.path != "/api/ai-studio/generate-video":
         return strategy
     return st.one_of(strategy, strategy.map(with_owned_avatar_voice_and_script))
+
+
+def batch_with_owned_avatar_voice_and_script(body):
+    """A batch of a script with one variable, rows sometimes valid, on the user's avatar and voice."""
+    if not isinstance(body, dict):
+        return body
+    rows = body.get("rows") if isinstance(body.get("rows"), list) else []
+    return {"script": "Hello {{name}}.", "settings": {"avatar_id": OWNED_IDS["avatar"], "voice_id": OWNED_IDS["voice"]},
+            "rows": [{"name": str(index)} for index, _ in enumerate(rows[:3])] or [{"name": "Ann"}]}
 
 
 def with_owned_avatar_voice_and_script(body):
@@ -128,12 +142,15 @@ def _requests_stay_in_the_test_transaction() -> Iterator[None]:
 @pytest.fixture
 def signed_in(user, embedded_storage) -> dict[str, str]:
     """The headers of a user who has a campaign, a template, a finished job and video, a queued and a
-    failed job, on the embedded storage (whose signed URLs once broke the schema's `uri` promise)."""
+    failed job (the three rows of a batch), on the embedded storage (whose signed URLs once broke the
+    schema's `uri` promise)."""
     media = make_media(user, OWNED_IDS)
     TemplateFactory(pk=OWNED_IDS["template"], owner=user)
-    for name, status in (("queued_job", JobStatus.QUEUED), ("failed_job", JobStatus.FAILED)):
+    batch = GenerationBatch.objects.create(pk=OWNED_IDS["batch"], owner=user, script="Hi {{name}}.", total_jobs=3)
+    for row, (name, status) in enumerate((("queued_job", JobStatus.QUEUED), ("failed_job", JobStatus.FAILED)), 1):
         GenerationJobFactory(pk=OWNED_IDS[name], owner=user, avatar=media["avatar"], voice=media["voice"],
-                             status=status)
+                             status=status, batch=batch, batch_row=row)
+    Job.objects.filter(pk=media["job"].pk).update(batch=batch, batch_row=0)
     return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
 
 

@@ -2,7 +2,8 @@
 rendered twice however many workers share a batch.
 
 Fairness is asserted on order, not time: with user A's 200-job batch queued, user B's single job
-starts after at most one more of A's jobs has started, i.e. within about one job's time on one worker. Scripts are a few words, so each job is quick.
+starts after at most one more of A's jobs has started, i.e. within about one job's time on one
+worker. Scripts are a few words, so each job is quick.
 """
 from __future__ import annotations
 

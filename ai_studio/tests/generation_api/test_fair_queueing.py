@@ -163,3 +163,15 @@ def test_staff_see_the_queues_autoscaling_signals(post_batch, share, user, staff
         "held": 8, "released_waiting": 1, "processing": 1, "users_waiting": 1}
     assert "render_queue_depth" in body
     assert auth_client.get("/api/ai-studio/queue-status").status_code == 403
+
+
+def test_a_users_only_job_in_flight_is_marked_to_go_ahead_of_others_second_ones(share, user):
+    share(2)
+    for row in range(3):
+        GenerationJobFactory(owner=user, batch_row=row)
+
+    first = dispatch.release_held_jobs(user.pk)
+    assert len(first) == 2 and first.first_in_flight  # the first of them is sent ahead
+    VideoGenerationJob.objects.filter(pk=first[0]).update(status=JobStatus.COMPLETED)
+    second = dispatch.release_held_jobs(user.pk)
+    assert len(second) == 1 and not second.first_in_flight  # the user still has one in flight
