@@ -38,11 +38,16 @@ def _finished_video(job: VideoGenerationJob):
     return getattr(job, "video", None) if job.status == JobStatus.COMPLETED else None
 
 
+def spreadsheet_safe(text: str) -> str:
+    """A user's text that a spreadsheet opening the CSV will not run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def manifest_rows(batch: GenerationBatch, *, in_zip: bool) -> Iterator[list]:
     """One line per row: where its video is (the file in the ZIP, a presigned URL) or why there is none."""
     for job in batch_rows(batch).iterator(chunk_size=500):
         video = _finished_video(job)
-        yield [job.batch_row, job.pk, job.status, job.title, video.pk if video else "",
+        yield [job.batch_row, job.pk, job.status, spreadsheet_safe(job.title), video.pk if video else "",
                file_name(job) if video and in_zip else "",
                presigned_url(video.video_key, download_as=file_name(job)) if video else "", job.error_code]
 

@@ -103,3 +103,11 @@ def test_another_users_batch_cannot_be_downloaded(other_client, batch_with_video
 def test_an_unknown_manifest_option_is_a_400(auth_client, batch_with_videos):
     batch_id, _ = batch_with_videos
     assert auth_client.get(f"/api/ai-studio/batches/{batch_id}/download?manifest=yes").status_code == 400
+
+
+def test_a_title_a_spreadsheet_would_run_as_a_formula_is_written_as_text(auth_client, batch_with_videos):
+    batch_id, _ = batch_with_videos
+    VideoGenerationJob.objects.filter(batch_id=batch_id, batch_row=2).update(title='=HYPERLINK("http://x")')
+    response = auth_client.get(f"/api/ai-studio/batches/{batch_id}/manifest")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[2]["title"] == "'=HYPERLINK(\"http://x\")"
