@@ -7,13 +7,16 @@ per row and column, and the plan is checked for the whole batch at once.
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
+from django.db import connection
 
+from ai_studio.events import batch_changed, job_changed_on_commit
 from ai_studio.models import BatchStatus, ChargeStatus, GenerationBatch, JobCharge, JobStatus, VideoGenerationJob
 from ai_studio.services import batch_progress
 from ai_studio.services import batches as batch_service
-from ai_studio.tests.catalog.factories import TemplateFactory, VoiceFactory
+from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory, VoiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +261,65 @@ def test_a_batch_finishes_once_when_its_last_job_ends(post_batch):
     assert batch_progress.finish_if_done(batch_id)
     assert not batch_progress.finish_if_done(batch_id)
     assert GenerationBatch.objects.get(pk=batch_id).status == BatchStatus.FINISHED
+
+
+def test_retrying_failed_jobs_respects_the_plans_retries_of_one_job(post_batch, auth_client, set_limits):
+    batch_id = post_batch().json()["id"]
+    VideoGenerationJob.objects.filter(batch_id=batch_id).update(status=JobStatus.FAILED, user_retries=1)
+    set_limits(retries_per_job=1)
+    response = auth_client.post(f"/api/ai-studio/batches/{batch_id}/retry-failed")
+    assert response.status_code == 429 and response.json()["error"]["limit"] == "retries_per_job"
+    assert not VideoGenerationJob.objects.filter(batch_id=batch_id, status=JobStatus.QUEUED).exists()
+
+
+# --- events -----------------------------------------------------------------------------------
+@pytest.fixture
+def batch_events():
+    seen = []
+
+    def record(sender, batch_id, owner_id, kind, **kwargs):
+        seen.append((str(batch_id), kind))
+
+    batch_changed.connect(record, dispatch_uid="test.batch_events")
+    yield seen
+    batch_changed.disconnect(dispatch_uid="test.batch_events")
+
+
+def test_batch_events_tell_created_progress_and_completed_exactly_once(
+        post_batch, user, batch_events, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_id = post_batch().json()["id"]
+    first, second = VideoGenerationJob.objects.filter(batch_id=batch_id).order_by("batch_row")
+    for job, status in ((first, JobStatus.COMPLETED), (second, JobStatus.FAILED)):
+        with django_capture_on_commit_callbacks(execute=True):
+            VideoGenerationJob.objects.filter(pk=job.pk).update(status=status)
+            job_changed_on_commit(job.pk, user.pk, status)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_progress.finish_done_batches()  # the dispatcher's safety net finds nothing left to do
+        batch_progress.job_finished(batch_id, user.pk)  # nor does a late receiver
+
+    kinds = [kind for event_batch, kind in batch_events if event_batch == batch_id]
+    assert kinds == ["created", "progress", "completed", "progress"]
+    assert kinds.count("completed") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_last_jobs_ending_at_once_finish_the_batch_once(user):
+    batch = GenerationBatch.objects.create(owner=user, total_jobs=2)
+    for row in range(2):
+        GenerationJobFactory(owner=user, batch=batch, batch_row=row, status=JobStatus.COMPLETED)
+    results, start = [], threading.Barrier(4)
+
+    def finish():
+        try:
+            start.wait()
+            results.append(batch_progress.finish_if_done(batch.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
