@@ -45,10 +45,11 @@ from datetime import timedelta
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, UserPlan
 from accounts.services import lock_user_plan
 
 # ai_studio.tasks imports this module too (a service and its task know each other): the module, not
@@ -72,7 +73,7 @@ FIRST_IN_FLIGHT_PRIORITY = broker.MEDIUM_PRIORITY
 SEND_GRACE = timedelta(seconds=3)
 STALE_AFTER = timedelta(minutes=10)
 BATCH_SIZE = 500
-# Users whose held jobs one dispatcher round releases at most (those waiting longest first).
+# Users with a free slot whose held jobs one dispatcher round releases at most (longest waiting first).
 RELEASE_OWNERS_PER_ROUND = 200
 
 
@@ -141,9 +142,15 @@ def release_and_send(owner_id: int) -> Released:
 
 
 def owners_waiting() -> list[int]:
-    """Users with held jobs, the one whose oldest held job waits longest first."""
-    return list(VideoGenerationJob.objects.filter(HELD).values("owner_id").annotate(oldest=Min("created_at"))
-                .order_by("oldest").values_list("owner_id", flat=True)[:RELEASE_OWNERS_PER_ROUND])
+    """Users with held jobs and a free slot, the one whose oldest held job waits longest first (one
+    query: users whose share is full cost the round nothing)."""
+    in_flight = (VideoGenerationJob.objects.filter(IN_FLIGHT, owner_id=OuterRef("owner_id")).order_by()
+                 .values("owner_id").annotate(jobs=Count("pk")).values("jobs"))
+    share = UserPlan.objects.filter(user_id=OuterRef("owner_id")).values("plan__max_in_flight")
+    return list(VideoGenerationJob.objects.filter(HELD).order_by().values("owner_id").annotate(
+        oldest=Min("created_at"), in_flight=Coalesce(Subquery(in_flight, output_field=IntegerField()), 0),
+        share=Coalesce(Subquery(share, output_field=IntegerField()), 1),
+    ).filter(in_flight__lt=F("share")).order_by("oldest").values_list("owner_id", flat=True)[:RELEASE_OWNERS_PER_ROUND])
 
 
 def round_robin(lists: list[list]) -> list:

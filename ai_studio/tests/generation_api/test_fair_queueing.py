@@ -99,6 +99,9 @@ def test_a_dispatcher_round_releases_every_waiting_users_slots_round_robin(share
     assert waiting == [user.pk, other_user.pk]  # the user whose held job waits longest first
     assert [VideoGenerationJob.objects.get(pk=pk).owner_id for pk in ordered] == [user.pk, other_user.pk, user.pk]
     assert dispatch.release_held_jobs(user.pk) == [] and dispatch.release_held_jobs(other_user.pk) == []
+    assert dispatch.owners_waiting() == []  # both shares are full: the next round has nothing to do
+    VideoGenerationJob.objects.filter(pk=ordered[1]).update(status=JobStatus.COMPLETED)
+    assert dispatch.owners_waiting() == [other_user.pk]
 
 
 def test_held_jobs_are_never_sent_and_a_released_one_the_dispatcher_died_before_sending_is(share, user):
