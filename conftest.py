@@ -15,6 +15,7 @@ from accounts.tests.factories import UserFactory
 pytest_plugins = ["testkit.fixtures"]
 
 _seed_plans = importlib.import_module("accounts.migrations.0005_seed_plans").seed_plans
+_seed_max_in_flight = importlib.import_module("accounts.migrations.0006_plan_max_in_flight").seed_max_in_flight
 
 
 def _reseed_plans(sender, **kwargs):
@@ -22,6 +23,7 @@ def _reseed_plans(sender, **kwargs):
     puts content types and permissions back): put back the plans the data migration seeds too."""
     if sender.label == "accounts":
         _seed_plans(kwargs.get("apps") or django_apps, None)
+        _seed_max_in_flight(kwargs.get("apps") or django_apps, None)
 
 
 post_migrate.connect(_reseed_plans, dispatch_uid="tests.reseed_plans")

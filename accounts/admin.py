@@ -66,13 +66,14 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", *LIMIT_NAMES, "users", "is_default")
+    list_display = ("name", "slug", *LIMIT_NAMES, "max_in_flight", "users", "is_default")
     search_fields = ("name", "slug")
     empty_value_display = "unlimited"
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
         (None, {"fields": ("name", "slug", "description")}),
         ("Limits", {"fields": LIMIT_NAMES, "description": "Leave a limit empty for no limit."}),
+        ("Share of the workers", {"fields": ("max_in_flight",)}),
     )
 
     def get_queryset(self, request):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -129,6 +130,13 @@ class Plan(PlanLimits):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=50, unique=True)
     description = models.CharField(max_length=300, blank=True)
+    # Not a limit on what a user may submit but their share of the render workers: at most this many
+    # of their jobs are sent to the workers at a time (queued for a worker, or rendering); the rest
+    # wait in the database and are released as those finish (ai_studio.services.dispatch).
+    max_in_flight = models.PositiveIntegerField(
+        "jobs in flight", default=2, validators=[MinValueValidator(1)],
+        help_text="How many of a user's jobs may be on the render queue or rendering at once; the rest wait "
+                  "their turn, so one user's large batch cannot hold every worker.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -23,6 +23,7 @@ from ai_studio.models import (
     AIAvatar,
     AIVoice,
     GeneratedVideo,
+    GenerationBatch,
     JobCharge,
     JobStatus,
     LanguageModelCall,
@@ -36,9 +37,11 @@ from ai_studio.models import (
     VoiceProvider,
     WriterPrompt,
 )
+from ai_studio.selectors.batches import progress_of
 from ai_studio.selectors.catalog import provider_voice_ids
 from ai_studio.selectors.script_writer import active_writer_prompt
 from ai_studio.selectors.usage import periods_at, with_usage_counts
+from ai_studio.services import batches as batch_services
 from ai_studio.services import catalog as catalog_services
 from ai_studio.services import jobs as job_services
 from ai_studio.services import language_model as language_model_services
@@ -421,6 +424,44 @@ def retry_jobs(modeladmin, request, queryset: QuerySet):
     modeladmin.message_user(request, f"{len(retried)} job(s) queued again.", messages.SUCCESS)
 
 
+@admin.register(GenerationBatch)
+class GenerationBatchAdmin(admin.ModelAdmin):
+    """Batches with their jobs (a link to the job list filtered by batch) and counts; staff may cancel one."""
+
+    list_display = ("id", "name", "owner", "status", "source", "total_jobs", "created_at", "finished_at")
+    list_filter = ("status", "source")
+    search_fields = ("id", "name", "owner__email")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    actions = ["cancel_batches"]
+    readonly_fields = ("job_counts", "jobs_link", *(field.name for field in GenerationBatch._meta.fields))
+
+    def has_add_permission(self, request):
+        return False  # batches are created through the API
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Jobs by status")
+    def job_counts(self, batch: GenerationBatch) -> str:
+        progress = progress_of([batch])[batch.pk]
+        return ", ".join(f"{count} {status}" for status, count in progress.counts.items() if count) + \
+            f" ({progress.progress}% done)"
+
+    @admin.display(description="Jobs")
+    def jobs_link(self, batch: GenerationBatch) -> str:
+        url = reverse("admin:ai_studio_videogenerationjob_changelist") + f"?batch__exact={batch.pk}"
+        return format_html('<a href="{}">The batch\'s {} jobs</a>', url, batch.total_jobs)
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("ai_studio.change_generationbatch")
+
+    @admin.action(description="Cancel selected batches (what has not finished)", permissions=["cancel"])
+    def cancel_batches(self, request, queryset: QuerySet):
+        canceled = [batch_services.cancel_batch(batch) for batch in queryset.filter(status="active")]
+        self.message_user(request, f"{len(canceled)} batch(es) canceled.", messages.SUCCESS)
+
+
 # The job's JSON fields that the change page shows in words instead (see the display methods).
 _JOB_FIELDS_SHOWN_READABLY = {"end_card": "end_card_summary", "scenes": "scene_list"}
 
@@ -447,7 +488,7 @@ class VideoCodecFilter(IndexedValuesListFilter):
 @admin.register(VideoGenerationJob)
 class VideoGenerationJobAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "title", "status", "stage", "progress", "layout", "speech_provider", "lip_sync",
-                    "music", "error_code", "attempts", "user_retries", "total_seconds", "created_at")
+                    "music", "error_code", "attempts", "user_retries", "total_seconds", "batch_row", "created_at")
     # No filter reads the whole table (LargeTableAdminMixin): choices, the music tracks, an index.
     list_filter = ("status", "stage", "layout", SpeechProviderFilter, "lip_sync", "aspect_ratio", "resolution",
                    ErrorCodeFilter, "music", "created_at")

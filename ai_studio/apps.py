@@ -6,7 +6,7 @@ class AiStudioConfig(AppConfig):
     verbose_name = "AI Studio"
 
     def ready(self) -> None:
-        from ai_studio import live, signals  # noqa: F401  (signals connects the catalog cache invalidation)
+        from ai_studio import live, receivers, signals  # noqa: F401  (job events; the catalog cache invalidation)
         from ai_studio.events import job_changed
         from reelmate.live import register
 

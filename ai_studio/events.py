@@ -8,6 +8,14 @@
 - ``completed``  it finished and its video exists;
 - ``failed`` / ``canceled``  it reached that final status.
 
+`batch_changed` is sent, after commit, with ``batch_id``, ``owner_id`` and ``kind``:
+
+- ``created``    the batch and its jobs were queued;
+- ``progress``   one of its jobs reached a final status (counts changed), or failed jobs were retried;
+- ``completed``  its last unfinished job reached a final status: sent exactly once per time the batch
+  finishes (a retry of failed jobs reopens it, and it completes again);
+- ``canceled``   the user (or staff) canceled it.
+
 Senders are the services that make the change (``services.jobs`` on the web side,
 ``services.execution`` on the worker), so the event leaves the worker the moment the pipeline
 reports it. A receiver must be quick and must not break the job: errors are logged and dropped.
@@ -27,6 +35,10 @@ QUEUED, STARTED, PROGRESS, COMPLETED, FAILED, CANCELED = (
     "queued", "started", "progress", "completed", "failed", "canceled")
 FINAL_KINDS = frozenset({COMPLETED, FAILED, CANCELED})
 
+batch_changed = Signal()
+
+BATCH_CREATED, BATCH_PROGRESS, BATCH_COMPLETED, BATCH_CANCELED = "created", "progress", "completed", "canceled"
+
 
 def _send(job_id, owner_id, kind: str) -> None:
     for receiver, result in job_changed.send_robust(sender=None, job_id=job_id, owner_id=owner_id, kind=kind):
@@ -35,6 +47,18 @@ def _send(job_id, owner_id, kind: str) -> None:
                          extra={"job_id": str(job_id), "kind": kind, "receiver": getattr(receiver, "__qualname__", "")})
 
 
+def _send_batch(batch_id, owner_id, kind: str) -> None:
+    for receiver, result in batch_changed.send_robust(sender=None, batch_id=batch_id, owner_id=owner_id, kind=kind):
+        if isinstance(result, Exception):
+            logger.error("a batch event receiver failed", exc_info=result, extra={
+                "batch_id": str(batch_id), "kind": kind, "receiver": getattr(receiver, "__qualname__", "")})
+
+
 def job_changed_on_commit(job_id, owner_id, kind: str) -> None:
     """Send `job_changed` once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: _send(job_id, owner_id, kind))
+
+
+def batch_changed_on_commit(batch_id, owner_id, kind: str) -> None:
+    """Send `batch_changed` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: _send_batch(batch_id, owner_id, kind))

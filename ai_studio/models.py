@@ -203,6 +203,62 @@ class Layout(models.TextChoices):
 MAX_HEADLINE_CHARS = 120
 
 
+class BatchStatus(models.TextChoices):
+    ACTIVE = "active", "Active (some jobs have not finished)"
+    FINISHED = "finished", "Finished (every job completed, failed or was canceled)"
+    CANCELED = "canceled", "Canceled (what had not finished was canceled)"
+
+
+class GenerationBatch(models.Model):
+    """Many reels from one script: a template (or a script with ``{{variables}}``) and a row of
+    variables per reel, with settings shared by every row (a row may override some).
+
+    Each row is a `VideoGenerationJob` (``batch``, ``batch_row``, its variables in
+    ``template_variables``). Counts by status are read from the jobs (``selectors.batches``);
+    ``finished_at`` is set once, when the last job reaches a final status
+    (``services.batches.finish_if_done``), which is when ``batch_changed(kind="completed")`` fires.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_batches")
+    name = models.CharField(max_length=200, blank=True)
+    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="generation_batches")
+    script = models.TextField(max_length=4096, blank=True,
+                              help_text="The script with {{variables}} when the batch has no template.")
+    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="generation_batches")
+    settings = models.JSONField(default=dict, blank=True, help_text="The settings every row shares, as sent.")
+    total_jobs = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.ACTIVE)
+    source = models.CharField(max_length=4, choices=[("json", "JSON rows"), ("csv", "CSV upload")], default="json")
+
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When the last job reached a final status (empty while any runs).")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name, verbose_name_plural = "generation batch", "generation batches"
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="batch_owner_created"),
+            models.Index(fields=["status", "created_at"], name="batch_status_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=models.Q(idempotency_key__isnull=False),
+                                    name="batch_unique_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Batch {self.id}"
+
+
 class VideoGenerationJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs")
@@ -238,6 +294,11 @@ class VideoGenerationJob(models.Model):
     # The media items the scenes show (the scenes keep their order and texts): a media item cannot be
     # deleted while an unfinished job needs it.
     media = models.ManyToManyField("campaigns.CampaignMedia", blank=True, related_name="generation_jobs")
+    # A job made from a batch's row: the row's index (0-based, in the order sent) and, in
+    # template_variables, the row's variables.
+    batch = models.ForeignKey(GenerationBatch, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="jobs")
+    batch_row = models.PositiveIntegerField(null=True, blank=True)
 
     # A one-off webhook for this job's completed/failed events, signed with the job's own secret.
     callback_url = models.URLField(max_length=2000, blank=True)
@@ -259,6 +320,9 @@ class VideoGenerationJob(models.Model):
     # When the broker last accepted a message for this job; null while the job waits for one
     # (the broker was unreachable): the dispatcher sends those (ai_studio.services.dispatch).
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # When the job got one of its owner's slots on the render queue (Plan.max_in_flight); null while
+    # it waits its turn in the database ("held"). Only released jobs are sent to the broker.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     speech_provider = models.CharField(max_length=10, blank=True)
     lip_sync = models.CharField(max_length=10, choices=LipSync.choices, blank=True,
@@ -283,6 +347,11 @@ class VideoGenerationJob(models.Model):
             models.Index(fields=["status", "dispatched_at"], name="job_status_dispatched"),
             # The admin's error filter lists the codes from it (reelmate.admin_mixins.IndexedValuesListFilter).
             models.Index(fields=["error_code"], condition=models.Q(error_code__gt=""), name="job_error_code"),
+            models.Index(fields=["batch", "batch_row"], name="job_batch_row"),
+            models.Index(fields=["batch", "status"], name="job_batch_status"),
+            # The jobs waiting for a slot, oldest first per owner (the dispatcher's round-robin).
+            models.Index(fields=["owner", "created_at"], name="job_held_owner_created",
+                         condition=models.Q(status="queued", released_at__isnull=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["owner", "idempotency_key"],

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connections
 
 from ai_studio.generation.speech import PermanentSpeechError, TransientSpeechError
 from ai_studio.models import AIVoice
-from ai_studio.services import artifact_storage, dispatch, execution
+from ai_studio.services import artifact_storage, batch_progress, dispatch, execution
 from ai_studio.services import catalog as catalog_services
 from reelmate.broker import LOW_PRIORITY
 from reelmate.celery import register_periodic
@@ -93,6 +93,7 @@ def dispatch_round() -> None:
     the next round tries again, and the thread's database connection is closed."""
     try:
         dispatch.dispatch_jobs()
+        batch_progress.finish_done_batches()
     except Exception:  # the database or the broker is away
         logger.exception("dispatch round failed")
     finally:

@@ -1,8 +1,9 @@
 """AI Studio routes, under /api/ai-studio/. Each area registers its viewsets on the one router
 (and may append plain views to ``urlpatterns``); paths work with and without a trailing slash."""
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from ai_studio.api import catalog, generation, scripts, variant_groups
+from ai_studio.api import batches, catalog, generation, scripts, variant_groups
 
 router = SimpleRouter()
 router.trailing_slash = "/?"
@@ -19,6 +20,7 @@ router.register("generate-video", generation.GenerateVideoViewSet, basename="gen
 router.register("generation-status", generation.GenerationStatusViewSet, basename="generation-status")
 router.register("generation-jobs", generation.GenerationJobViewSet, basename="generation-job")
 router.register("generated-videos", generation.GeneratedVideoViewSet, basename="generated-video")
+router.register("batches", batches.BatchViewSet, basename="generation-batch")
 
 # Script writer: /scripts/draft, /scripts/translate
 router.register("scripts", scripts.ScriptWriterViewSet, basename="script-writer")
@@ -28,4 +30,5 @@ router.register("variant-groups", variant_groups.VariantGroupViewSet, basename="
 
 urlpatterns = [
     *router.urls,
+    path("queue-status", batches.QueueStatusView.as_view(), name="queue-status"),
 ]

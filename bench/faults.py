@@ -60,6 +60,7 @@ from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import Plan, UserPlan
 from accounts.tests.factories import UserFactory
 from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.seeding.portraits import PortraitStyle, portrait_png
@@ -168,6 +169,10 @@ def main() -> None:
     processes: list = []
     try:
         user = UserFactory()
+        # No limits, and every job in flight at once (fair queueing would hold all but the plan's
+        # share in the database): the faults hit a full render queue, as they did before it.
+        bench_plan = Plan.objects.create(name="Bench", slug="bench", max_in_flight=options.jobs)
+        UserPlan.objects.filter(user=user).update(plan=bench_plan)
         voice = VoiceFactory(provider="local", provider_voice_id="en_US-joe-medium")
         avatar = AvatarFactory(default_voice=voice)
         set_avatar_portrait(avatar, ContentFile(portrait_png(STYLE), name="bench.png"))

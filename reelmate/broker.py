@@ -36,6 +36,7 @@ EPOCH_KEY = "reelmate:broker-epoch"
 # Message priorities. On Redis a lower number is served first: kombu keeps one list per priority
 # step and a worker pops them in that order. Tasks that set none get Celery's 0.
 HIGH_PRIORITY = 0
+MEDIUM_PRIORITY = 3
 LOW_PRIORITY = 6
 
 

@@ -250,3 +250,23 @@ def _fast_signer() -> S3QuerySigner | None:
 def _storage_settings_changed(setting=None, **kwargs) -> None:
     if setting in ("STORAGES", "PRESIGNED_URL_EXPIRY", "PRESIGNED_URL_REUSE_SECONDS", "PUBLIC_BASE_URL"):
         forget_presigned_urls()
+
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+
+
+def read_chunks(name: str, chunk_size: int = STREAM_CHUNK_BYTES):
+    """A stored file's bytes as they arrive, `chunk_size` at a time, never all in memory nor copied to
+    local disk: on S3 the object's body is read as the server sends it (opening it through the
+    storage would spool the whole object to a temporary file first)."""
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:
+        body = bucket.Object(default_storage._normalize_name(clean_name(name))).get()["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+        return
+    with default_storage.open(name, "rb") as file:
+        while chunk := file.read(chunk_size):
+            yield chunk

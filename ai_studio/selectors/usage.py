@@ -3,7 +3,7 @@
 Periods are calendar periods in UTC: a day runs from midnight to midnight, a month from its first
 day to the next month's; everything counted in one resets at its end (``resets_at``).
 
-- ``concurrent_jobs``: the user's jobs queued or processing now;
+- ``concurrent_jobs``: the user's jobs queued or processing now, a batch's counting as one;
 - ``jobs_per_day``: runs (submissions and retries) admitted today, except those refunded (failed or
   canceled);
 - ``video_minutes_per_month``: the seconds of video charged to runs submitted this month (the
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, FloatField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Plan, User
@@ -59,7 +59,9 @@ def with_usage_counts(users: QuerySet, periods: Periods) -> QuerySet:
     charges_this_month = JobCharge.objects.filter(created_at__gte=periods.month_start,
                                                   created_at__lt=periods.month_end)
     return users.annotate(
-        active_jobs=_per_owner(VideoGenerationJob.objects.filter(status__in=ACTIVE_STATUSES), Count("pk"),
+        # A batch counts as one: its jobs reach the workers a few at a time (Plan.max_in_flight).
+        active_jobs=_per_owner(VideoGenerationJob.objects.filter(status__in=ACTIVE_STATUSES),
+                               Count("pk", filter=Q(batch__isnull=True)) + Count("batch", distinct=True),
                                IntegerField()),
         jobs_today=_per_owner(charges_today, Count("pk"), IntegerField()),
         seconds_this_month=_per_owner(charges_this_month, Sum("seconds"), FloatField()),

@@ -287,7 +287,11 @@ class GenerateVideoSerializer(serializers.Serializer):
         return list(found.values())
 
     def to_job_fields(self) -> dict:
-        data = self.validated_data
+        return self.job_fields(self.validated_data)
+
+    @staticmethod
+    def job_fields(data: dict) -> dict:
+        """The job's model fields from validated data (a batch validates many rows with one serializer)."""
         campaign = data.get("campaign_id")
         end_card = data.get("end_card")
         return {
@@ -367,6 +371,8 @@ class GenerationJobSerializer(FastReadModelSerializer):
     end_card = JobEndCardSerializer(read_only=True, help_text="`{}` when the reel has no end card.")
     scenes = SceneSerializer(many=True, read_only=True, help_text="Empty when the reel shows no media.")
     callback_url = serializers.SerializerMethodField(help_text="The job's one-off webhook, if it has one.")
+    batch_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="The batch it is a row of, if any.")
+    batch_row = serializers.IntegerField(read_only=True, allow_null=True, help_text="Its row in the batch (from 0).")
 
     class Meta:
         model = VideoGenerationJob
@@ -375,7 +381,7 @@ class GenerationJobSerializer(FastReadModelSerializer):
                   "caption_style", "background_color", "speed", "metadata", "layout", "headline", "end_card", "scenes",
                   "attempts", "user_retries", "speech_provider", "lip_sync", "stage_timings", "total_seconds",
                   "cancel_requested", "callback_url", "created_at", "started_at", "completed_at", "status_url",
-                  "video")
+                  "video", "batch_id", "batch_row")
         read_only_fields = fields
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))

@@ -7,6 +7,9 @@ from rest_framework import serializers
 class PlanSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.SlugField()
+    max_in_flight = serializers.IntegerField(help_text=(
+        "Your share of the render workers: at most this many of your jobs are rendering or waiting for a worker "
+        "at a time; the others wait their turn (a large batch does not hold every worker)."))
 
 
 class AmountField(serializers.FloatField):
@@ -27,7 +30,8 @@ class LimitUsageSerializer(serializers.Serializer):
 
 
 class LimitsSerializer(serializers.Serializer):
-    concurrent_jobs = LimitUsageSerializer(help_text="Jobs queued or processing at the same time.")
+    concurrent_jobs = LimitUsageSerializer(help_text="Jobs queued or processing at the same time (a batch counts "
+                                                     "as one).")
     jobs_per_day = LimitUsageSerializer(help_text="Runs (submissions and retries) per UTC day; failed and "
                                                   "canceled ones are given back.")
     video_minutes_per_month = LimitUsageSerializer(

@@ -99,14 +99,15 @@ def _lock_media(media_ids) -> None:
 
 
 def enqueue(job: VideoGenerationJob) -> None:
-    """Send the job to the render queue after commit, so the worker always finds the row.
+    """Queue the job: if its owner has a free slot (Plan.max_in_flight) it is released and sent to the
+    render queue after commit, so the worker always finds the row; otherwise it waits its turn in the
+    database (`services.dispatch`, fair queueing).
 
     The job is stored whatever the broker does: if it is unreachable, the job waits undispatched
-    and the dispatcher sends it once the broker is back (`services.dispatch`).
+    and the dispatcher sends it once the broker is back.
     """
-    job_id = job.id
-    transaction.on_commit(lambda: dispatch.send_job(job_id))
-    job_changed_on_commit(job_id, job.owner_id, QUEUED)
+    dispatch.release_and_send(job.owner_id)
+    job_changed_on_commit(job.id, job.owner_id, QUEUED)
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:
@@ -162,6 +163,7 @@ def retry_job(job: VideoGenerationJob, *, by_staff: bool = False) -> VideoGenera
         job.cancel_requested = False
         job.attempts = 0  # worker attempts of this run; the plan's cap reads user_retries
         job.lease_token = job.heartbeat_at = job.started_at = job.completed_at = job.dispatched_at = None
+        job.released_at = None  # back in line for a slot
         job.stage_timings, job.total_seconds = {}, None
         job.save()
         quotas.open_charge(job, estimate)

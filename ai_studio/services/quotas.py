@@ -72,8 +72,26 @@ def admit_run(owner: User, limits: Limits, run: Run, *, retried_job: VideoGenera
     return estimate
 
 
+def admit_runs(owner: User, limits: Limits, runs: list[Run], *, retried: int = 0) -> list[float]:
+    """Check a batch's runs against every limit at once (its jobs count as one concurrent job: they go
+    to the workers at the plan's `max_in_flight` pace); return each run's estimated seconds.
+
+    Call in the transaction that took `lock_limits`. All or nothing: QuotaExceeded names the first
+    limit the whole batch would break. ``retried``: how many retries of one job the runs are at most
+    (checked against ``retries_per_job``).
+    """
+    estimates = [estimated_seconds(run) for run in runs]
+    longest = max(runs, key=lambda run: len(run.script))
+    _check(owner, limits, script=longest.script, estimate=sum(estimates), retried_job=None, now=timezone.now(),
+           jobs=len(runs))
+    if limits.retries_per_job is not None and retried > limits.retries_per_job:
+        raise _exceeded("retries_per_job", f"A job of this batch would be retried {retried} times; your plan "
+                                           f"allows {limits.retries_per_job} retries of one job.")
+    return estimates
+
+
 def _check(owner: User, limits: Limits, *, script: str, estimate: float,
-           retried_job: VideoGenerationJob | None, now: datetime) -> None:
+           retried_job: VideoGenerationJob | None, now: datetime, jobs: int = 1) -> None:
     if limits.script_characters is not None and len(script) > limits.script_characters:
         raise _exceeded("script_characters", f"The script is {len(script)} characters; your plan allows "
                                              f"{limits.script_characters}.")
@@ -87,16 +105,18 @@ def _check(owner: User, limits: Limits, *, script: str, estimate: float,
         raise _exceeded("concurrent_jobs", f"You have {counts.active_jobs} job(s) queued or processing; your plan "
                                            f"allows {limits.concurrent_jobs} at a time. Try again when one "
                                            "finishes.", retry_after=CONCURRENT_RETRY_AFTER_SECONDS)
-    if limits.jobs_per_day is not None and counts.jobs_today >= limits.jobs_per_day:
-        raise _exceeded("jobs_per_day", f"You have made {counts.jobs_today} job(s) today; your plan allows "
+    if limits.jobs_per_day is not None and counts.jobs_today + jobs > limits.jobs_per_day:
+        adding = "" if jobs == 1 else f" and this batch has {jobs}"
+        raise _exceeded("jobs_per_day", f"You have made {counts.jobs_today} job(s) today{adding}; your plan allows "
                                         f"{limits.jobs_per_day} a day (UTC).",
                         retry_after=(periods.day_end - now).total_seconds())
     if limits.video_minutes_per_month is not None:
         allowed = limits.video_minutes_per_month * 60
         if counts.seconds_this_month + estimate > allowed:
             left = max(allowed - counts.seconds_this_month, 0)
+            needs = "This video needs" if jobs == 1 else f"These {jobs} videos need"
             raise _exceeded("video_minutes_per_month",
-                            f"This video needs about {estimate / 60:.1f} minute(s); {left / 60:.1f} of your plan's "
+                            f"{needs} about {estimate / 60:.1f} minute(s); {left / 60:.1f} of your plan's "
                             f"{limits.video_minutes_per_month} minutes this month (UTC) are left.",
                             retry_after=(periods.month_end - now).total_seconds())
 
@@ -108,6 +128,18 @@ def _exceeded(limit: str, message: str, *, retry_after: float | None = None) -> 
 def open_charge(job: VideoGenerationJob, estimate: float) -> JobCharge:
     """Charge the run just admitted for ``job``, at its estimate."""
     return JobCharge.objects.create(owner_id=job.owner_id, job=job, estimated_seconds=estimate, seconds=estimate)
+
+
+def open_charges(jobs: list[VideoGenerationJob], estimates: list[float]) -> None:
+    """`open_charge` for many jobs in one query (a batch)."""
+    JobCharge.objects.bulk_create([JobCharge(owner_id=job.owner_id, job_id=job.pk, estimated_seconds=estimate,
+                                             seconds=estimate) for job, estimate in zip(jobs, estimates, strict=True)])
+
+
+def refund_charges(job_ids) -> None:
+    """`refund_charge` for many jobs in one query."""
+    JobCharge.objects.filter(job_id__in=job_ids, status=ChargeStatus.ESTIMATED).update(
+        status=ChargeStatus.REFUNDED, seconds=0.0, closed_at=timezone.now())
 
 
 def settle_charge(job: VideoGenerationJob, seconds: float) -> None:

@@ -35,7 +35,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ai_studio.models import JobStatus, Variant, VariantGroup
+from ai_studio.models import GenerationBatch, JobStatus, Variant, VariantGroup
+from ai_studio.models import VideoGenerationJob as Job
 from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory
 from reelmate.tests.test_media_urls import make_media
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -54,6 +55,7 @@ OWNED_IDS = {
     "video": uuid.UUID("00000000-0000-4000-8000-00000000b001"),
     "webhook": uuid.UUID("00000000-0000-4000-8000-00000000c001"),
     "delivery": uuid.UUID("00000000-0000-4000-8000-00000000c002"),
+    "batch": uuid.UUID("00000000-0000-4000-8000-00000000c003"),
 }
 IDS_BY_PATH = {
     "/api/ai-studio/avatars/": ["avatar"], "/api/ai-studio/voices/": ["voice"],
@@ -64,6 +66,7 @@ IDS_BY_PATH = {
     "/api/ai-studio/generated-videos/": ["video"], "/api/analytics/videos/": ["video"],
     "/api/ai-studio/variant-groups/": ["variant_group"], "/api/analytics/variant-groups/": ["variant_group"],
     "/api/webhooks/": ["webhook"],
+    "/api/ai-studio/batches/": ["batch"],
 }
 
 
@@ -112,6 +115,8 @@ def before_generate_body(context, strategy):
     accepted (202) and their jobs shown."""
     if context.operation.path == "/api/ai-studio/variant-groups":
         return st.one_of(strategy, strategy.map(with_owned_campaign_avatar_and_voice))
+    if context.operation.path == "/api/ai-studio/batches" and context.operation.method.lower() == "post":
+        return st.one_of(strategy, strategy.map(batch_with_owned_avatar_voice_and_script))
     if context.operation.path != "/api/ai-studio/generate-video":
         return strategy
     return st.one_of(strategy, strategy.map(with_owned_avatar_voice_and_script))
@@ -124,6 +129,15 @@ def with_owned_campaign_avatar_and_voice(body):
     settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
     return body | {"campaign_id": OWNED_IDS["campaign"], "base": {"script": "Meet our product. Buy it."},
                    "settings": settings | {"avatar_id": OWNED_IDS["avatar"], "voice_id": OWNED_IDS["voice"]}}
+
+
+def batch_with_owned_avatar_voice_and_script(body):
+    """A batch of a script with one variable, rows sometimes valid, on the user's avatar and voice."""
+    if not isinstance(body, dict):
+        return body
+    rows = body.get("rows") if isinstance(body.get("rows"), list) else []
+    return {"script": "Hello {{name}}.", "settings": {"avatar_id": OWNED_IDS["avatar"], "voice_id": OWNED_IDS["voice"]},
+            "rows": [{"name": str(index)} for index, _ in enumerate(rows[:3])] or [{"name": "Ann"}]}
 
 
 def with_owned_avatar_voice_and_script(body):
@@ -148,14 +162,16 @@ def _requests_stay_in_the_test_transaction() -> Iterator[None]:
 @pytest.fixture
 def signed_in(user, embedded_storage) -> dict[str, str]:
     """The headers of a user who has a campaign, a template, a finished job and video, a queued and a
-    failed job, a variant group of the first two, on the embedded storage (whose signed URLs once
-    broke the schema's `uri` promise)."""
+    failed job (the three rows of a batch), a variant group of the first two, a webhook endpoint with
+    a delivery, on the embedded storage (whose signed URLs once broke the schema's `uri` promise)."""
     media = make_media(user, OWNED_IDS)
     TemplateFactory(pk=OWNED_IDS["template"], owner=user)
+    batch = GenerationBatch.objects.create(pk=OWNED_IDS["batch"], owner=user, script="Hi {{name}}.", total_jobs=3)
     jobs = [media["job"]]
-    for name, status in (("queued_job", JobStatus.QUEUED), ("failed_job", JobStatus.FAILED)):
-        jobs.append(GenerationJobFactory(pk=OWNED_IDS[name], owner=user, avatar=media["avatar"],
-                                         voice=media["voice"], status=status))
+    for row, (name, status) in enumerate((("queued_job", JobStatus.QUEUED), ("failed_job", JobStatus.FAILED)), 1):
+        jobs.append(GenerationJobFactory(pk=OWNED_IDS[name], owner=user, avatar=media["avatar"], voice=media["voice"],
+                                         status=status, batch=batch, batch_row=row))
+    Job.objects.filter(pk=media["job"].pk).update(batch=batch, batch_row=0)
     group = VariantGroup.objects.create(pk=OWNED_IDS["variant_group"], owner=user, campaign=media["campaign"],
                                         name="Hooks", base={"script": "Meet our product."})
     for position, job in enumerate(jobs[:2]):

@@ -33,7 +33,7 @@ def test_an_unlimited_plan_has_null_limits_and_still_counts_usage(auth_client, g
     generate()
     body = usage(auth_client)
     periods = periods_at(timezone.now())
-    assert body["plan"] == {"name": "Unlimited", "slug": "unlimited"}
+    assert body["plan"] == {"name": "Unlimited", "slug": "unlimited", "max_in_flight": 4}
     assert body["limits"] == {
         "concurrent_jobs": {"limit": None, "used": 1, "remaining": None, "resets_at": None, "unit": "jobs"},
         "jobs_per_day": {"limit": None, "used": 1, "remaining": None, "resets_at": iso(periods.day_end),
@@ -61,7 +61,7 @@ def test_the_numbers_of_a_user_on_the_free_plan(auth_client, user, generate):
 
     body = usage(auth_client)
     minutes = round((spoken_seconds(100) + 26.0) / 60, 2)
-    assert body["plan"] == {"name": "Free", "slug": "free"}
+    assert body["plan"] == {"name": "Free", "slug": "free", "max_in_flight": 1}
     assert VideoGenerationJob.objects.get(pk=queued).status == JobStatus.QUEUED
     assert {name: (item["limit"], item["used"], item["remaining"]) for name, item in body["limits"].items()} == {
         "concurrent_jobs": (5, 1, 4),  # the override
