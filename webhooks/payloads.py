@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from ai_studio.models import GeneratedVideo, VideoGenerationJob
+from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from reelmate.public_urls import public_url
 from reelmate.storage import presigned_url
 
@@ -55,4 +56,20 @@ def share(link) -> dict:
     return {
         "share": {"token": link.token, "url": public_url(f"/v/{link.token}"), "created_at": _iso(link.created_at)},
         "video": video(link.video),
+    }
+
+
+def batch(batch) -> dict:
+    """A finished batch: its counts by status, and where to list its jobs and download its videos."""
+    counts = dict(batch.jobs.values_list("status").annotate(n=Count("pk")).order_by())
+    api_url = public_url(reverse("generation-batch-detail", kwargs={"pk": batch.pk}))
+    return {
+        "batch": {
+            "id": str(batch.pk), "name": batch.name, "status": batch.status, "campaign_id": batch.campaign_id,
+            "total_jobs": batch.total_jobs,
+            "counts": {status: counts.get(status, 0) for status in JobStatus.values},
+            "created_at": _iso(batch.created_at), "finished_at": _iso(batch.finished_at),
+            "canceled_at": _iso(batch.canceled_at), "api_url": api_url,
+            "jobs_url": f"{api_url}/jobs", "download_url": f"{api_url}/download",
+        },
     }

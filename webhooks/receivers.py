@@ -1,7 +1,8 @@
 """Events that become webhook deliveries: a job completed or failed (`ai_studio.events.job_changed`,
-sent after the job's change committed), a video shared (a new `analytics.ShareLink`, in the
-transaction that creates it). Receivers are quick (a few queries; the HTTP request is a task's) and
-never break what they react to: a failure is logged and dropped.
+sent after the job's change committed), a batch completed (`ai_studio.events.batch_changed`), a
+video shared (a new `analytics.ShareLink`, in the transaction that creates it). Receivers are quick
+(a few queries; the HTTP request is a task's) and never break what they react to: a failure is
+logged and dropped.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from ai_studio import events as job_events
-from ai_studio.models import VideoGenerationJob
+from ai_studio.models import GenerationBatch, VideoGenerationJob
 from analytics.models import ShareLink
 
 from . import payloads, services
@@ -35,6 +36,16 @@ def job_finished(sender, *, job_id, owner_id, kind, **kwargs) -> None:
     with transaction.atomic():
         services.emit_event(owner_id, event_type, payload)
         services.emit_job_callback(job, event_type, payload)
+
+
+@receiver(job_events.batch_changed, dispatch_uid="webhooks.batch_changed")
+def batch_completed(sender, *, batch_id, owner_id, kind, **kwargs) -> None:
+    """`batch.completed`: sent once each time every job of a batch has reached a final status."""
+    if kind != job_events.BATCH_COMPLETED:
+        return
+    batch = GenerationBatch.objects.filter(pk=batch_id).first()
+    if batch is not None:
+        services.emit_event(owner_id, EventType.BATCH_COMPLETED, payloads.batch(batch))
 
 
 @receiver(post_save, sender=ShareLink, dispatch_uid="webhooks.video_shared")

@@ -1,16 +1,15 @@
 """What becomes a webhook: a job completed or failed (its endpoints, and its one-off callback_url
-signed with the job's own secret), a video shared; the generation request's callback_url is
+signed with the job's own secret), a batch completed, a video shared; the generation request's callback_url is
 checked like an endpoint's URL."""
 from __future__ import annotations
 
 import pytest
 
 from ai_studio.events import job_changed
-from ai_studio.models import JobStatus, VideoGenerationJob
-from ai_studio.services import execution
+from ai_studio.models import GenerationBatch, JobStatus, VideoGenerationJob
+from ai_studio.services import batch_progress, execution
 from analytics import services as sharing
 from analytics.tests.factories import GeneratedVideoFactory, JobFactory
-from webhooks import services
 from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,10 +102,27 @@ def test_a_jobs_callback_url_is_told_of_its_end_signed_with_the_jobs_own_secret(
     assert body["type"] == "job.completed" and body["data"]["video"]["job_id"] == job_id
 
 
-def test_emit_event_is_public_for_batches(make_endpoint, user):
+def test_a_batch_whose_last_job_ends_is_told_once_with_its_counts(make_endpoint, user, receiver, run_attempts):
     endpoint = make_endpoint(events=["batch.completed"])
-    (delivery,) = services.emit_event(user.pk, "batch.completed", {"batch": {"id": "b-1"}})
+    make_endpoint(events=["job.completed"])
+    batch = GenerationBatch.objects.create(owner=user, name="Stores", total_jobs=2)
+    done = JobFactory(owner=user, batch=batch, batch_row=0, status=JobStatus.COMPLETED)
+    last = JobFactory(owner=user, batch=batch, batch_row=1, status=JobStatus.PROCESSING)
+    batch_progress.job_finished(batch.pk, user.pk)
+    assert not WebhookDelivery.objects.filter(event_type="batch.completed").exists()  # one job still renders
+
+    VideoGenerationJob.objects.filter(pk=last.pk).update(status=JobStatus.FAILED)
+    batch_progress.job_finished(batch.pk, user.pk)
+    batch_progress.job_finished(batch.pk, user.pk)  # a late second report: still one event
+
+    (delivery,) = WebhookDelivery.objects.filter(event_type="batch.completed")
     assert delivery.endpoint == endpoint
+    run_attempts(delivery)
+    data = receiver.verify(receiver.wait_for(1)[0], endpoint.secret)["data"]["batch"]
+    assert data["id"] == str(batch.pk) and data["name"] == "Stores" and data["status"] == "finished"
+    assert data["counts"] == {"queued": 0, "processing": 0, "completed": 1, "failed": 1, "canceled": 0}
+    assert data["download_url"].endswith(f"/api/ai-studio/batches/{batch.pk}/download")
+    assert done.batch_id == batch.pk
 
 
 def test_staff_see_a_jobs_callback_url_but_not_its_secret(generate, staff_browser, loopback, receiver):
