@@ -32,6 +32,7 @@ from .layout import Box, Layout, even, layout_name, plan_layout
 from .looks import Talker, build_look
 from .loudness import mouth_levels_for_wav
 from .media import MEDIA_KINDS
+from .memory import release_freed_memory
 from .mouth_flap import DEFAULT_MOUTH_CENTER, MOUTH_LEVELS
 from .render_spec import RenderSpec
 from .scene import Input, Layer, Scene, compose_frame, filter_graph, write_inputs
@@ -103,6 +104,9 @@ def render_video(
         args = encode_args(spec, inputs, scene.total_frames, video_path, preset, crf)
         # Relative input names inside the graph need no escaping: run in the scratch folder.
         timeout = FFMPEG_TIMEOUT_BASE + FFMPEG_TIMEOUT_PER_SECOND * scene.total_frames / spec.fps
+        # The pictures are in files now: the worker holds none of them while ffmpeg renders.
+        del scene, layout
+        release_freed_memory()
         run_ffmpeg(args, cwd=scratch, timeout=timeout)
         return _result(video_path, thumbnail_path)
     except BaseException:

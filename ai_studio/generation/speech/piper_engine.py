@@ -36,6 +36,7 @@ from piper.config import PiperConfig
 from piper.const import BOS, EOS, PAD
 from piper.voice import AudioChunk
 
+from ..memory import release_freed_memory
 from ..types import PhonemeTiming, WordTiming
 from ..visemes import PAUSES, STRESS_MARKS
 from .audio import Spoken, voiced_span
@@ -163,6 +164,7 @@ def speak_with_piper(text: str, voice_id: str, speed: float) -> Spoken:
         return _speak(voice, text, speed)
     finally:
         release_working_memory(voice)
+        release_freed_memory()
 
 
 def _speak(voice: PiperVoice, text: str, speed: float) -> Spoken:
