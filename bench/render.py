@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/render.py [--avatar rig|portrait] [--resolution 1080p|720p]
                                      [--layouts presenter product card] [--runs 1]
-                                     [--preset veryfast] [--crf 23] [--store s3|dir]
+                                     [--preset veryfast] [--crf 23] [--threads 0] [--store s3|dir]
 
 Runs the production pipeline (ai_studio.generation.pipeline.run_pipeline) on a fixed ~80-word
 marketing script with the local voice, a headline and a 2 s end card: speech, captions, render
@@ -102,12 +102,12 @@ def main() -> None:
                 job = _measure("job", folder, env, {
                     "layout": layout, "portrait": str(portrait), "product": str(product),
                     "rig": str(rig_path) if rig_path else None, "resolution": args.resolution,
-                    "preset": args.preset, "crf": args.crf, "store": args.store,
+                    "preset": args.preset, "crf": args.crf, "threads": args.threads, "store": args.store,
                 })
                 bare = _measure("bare", folder / "baseline", env, {
                     "audio": job["audio"], "audio_duration": job["audio_duration"], "duration": job["duration"],
                     "width": job["width"], "height": job["height"], "fps": job["fps"],
-                    "preset": args.preset, "crf": args.crf,
+                    "preset": args.preset, "crf": args.crf, "threads": args.threads,
                 })
                 figures[layout].append({"job": job, "bare": bare})
                 print(f"--- run {run + 1}/{args.runs}, layout {layout}")
@@ -171,7 +171,8 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         stages = StageCpu()
         result = run_pipeline(
             request, workdir=folder / "work", speech_provider=get_provider("local"), store=store,
-            key_prefix="bench/reel", render_preset=plan["preset"], render_crf=plan["crf"], reporter=stages,
+            key_prefix="bench/reel", render_preset=plan["preset"], render_crf=plan["crf"],
+            render_threads=plan["threads"], reporter=stages,
         )
         stages.stage("done", 100)
     video = result.render
@@ -235,7 +236,8 @@ def bare_encode(folder: Path, plan: dict[str, Any]) -> tuple[float, float]:
     write_inputs(scene, folder, fps)
     inputs, graph = filter_graph(scene, fps)
     (folder / FILTER_GRAPH).write_text(graph)
-    args = encode_args(spec, inputs, frames, folder / "baseline.mp4", plan["preset"], plan["crf"])
+    args = encode_args(spec, inputs, frames, folder / "baseline.mp4", plan["preset"], plan["crf"],
+                       plan.get("threads", 0))
     started, cpu = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     run_ffmpeg(args, cwd=folder, timeout=600)
     return time.perf_counter() - started, _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
@@ -257,6 +259,7 @@ def _arguments() -> argparse.Namespace:
                         help="lip-synced rig (default) or plain portrait with a loudness-driven mouth")
     parser.add_argument("--preset", default="veryfast", help="x264 preset")
     parser.add_argument("--crf", type=int, default=23)
+    parser.add_argument("--threads", type=int, default=0, help="x264 threads (0: x264 chooses; RENDER_THREADS)")
     parser.add_argument("--resolution", default="1080p", choices=("720p", "1080p"))
     parser.add_argument("--store", default="s3", choices=("s3", "dir"),
                         help="upload to a local S3 server (default) or copy to a folder")
@@ -380,6 +383,7 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
     print(
         f"{job['words']} words -> {job['duration']:.2f} s of video, {job['width']}x{job['height']} @ {job['fps']} fps, "
         f"{job['codecs']}, {job['size_bytes'] / 1e6:.2f} MB, preset {args.preset}, crf {args.crf}, "
+        f"threads {args.threads or 'auto'}, "
         f"upload to {args.store}; avatar {args.avatar} (lip_sync: {job['lip_sync']})"
     )
     print(f"  {'(voice model load, once per worker)':<36} {job['voice_load_seconds']:6.2f} s "

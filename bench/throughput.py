@@ -211,7 +211,7 @@ def baseline_cpu_per_second(resolution: str, folder: Path, seconds: float = 30.0
     width, height = SIZES[resolution]
     plan = {"width": width, "height": height, "fps": 30, "duration": seconds, "audio": str(audio),
             "audio_duration": seconds, "preset": os.environ.get("RENDER_PRESET", "veryfast"),
-            "crf": int(os.environ.get("RENDER_CRF", "23"))}
+            "crf": int(os.environ.get("RENDER_CRF", "23")), "threads": int(os.environ.get("RENDER_THREADS", "0"))}
     _, cpu = bare_encode(folder, plan)
     return cpu / seconds
 
@@ -304,7 +304,8 @@ def main() -> None:
         beat.start()
         words = sorted({len(script.split()) for script in SCRIPTS})
         print(f"{options.jobs} jobs per phase: lip-synced {options.resolution} 9:16 reels, local Piper voice, "
-              f"captions; scripts of {', '.join(map(str, words))} words in turn", flush=True)
+              f"captions; scripts of {', '.join(map(str, words))} words in turn; RENDER_THREADS="
+              f"{settings.RENDER_THREADS}", flush=True)
         for workers in options.workers:
             report(run_phase(workers, options, user, avatar, voice, env), baseline)
     finally:
