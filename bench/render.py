@@ -169,12 +169,14 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
             scenes=[SceneMedia(SCRIPT, Path(plan["product"]), "image")] if layout == "product" else [],
         )
         stages = StageCpu()
+        sampling_cpu = memory.cpu_seconds
         result = run_pipeline(
             request, workdir=folder / "work", speech_provider=get_provider("local"), store=store,
             key_prefix="bench/reel", render_preset=plan["preset"], render_crf=plan["crf"],
             render_threads=plan["threads"], reporter=stages,
         )
         stages.stage("done", 100)
+        sampling_cpu = memory.cpu_seconds - sampling_cpu
     video = result.render
     speech_own, speech_children = stages.cpu("synthesizing_speech", "aligning_captions")
     job_own, job_children = stages.cpu("preparing_script", "done")
@@ -186,7 +188,7 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         "height": video.height, "fps": video.fps, "codecs": f"{video.video_codec}/{video.audio_codec}",
         "size_bytes": video.size_bytes, "audio": str(result.soundtrack.path), "audio_duration": result.speech.duration,
         "voice_load_seconds": voice_load, "voice_load_cpu": voice_load_cpu,
-        "cpu": {"speech": speech_own + speech_children, "python": job_own - speech_own,
+        "cpu": {"speech": speech_own + speech_children, "python": job_own - speech_own - sampling_cpu,
                 "ffmpeg": job_children - speech_children, "render_stage": render_own + render_children},
         "memory_mb": {"start": started_mb, "imported": imported_mb, "voice_loaded": voice_mb,
                       "worker_peak": memory.own_peak_mb, "ffmpeg_peak": memory.children_peak_mb,
@@ -322,6 +324,7 @@ class MemorySampler:
     def __init__(self) -> None:
         self.children_peak_mb = 0.0
         self.together_peak_mb = 0.0
+        self.cpu_seconds = 0.0  # the sampling's own, to leave out of the measured process's
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -345,6 +348,7 @@ class MemorySampler:
         # every 50 ms would itself take CPU from the ffmpeg being measured.
         tasks = Path(f"/proc/{os.getpid()}/task")
         while not self._stop.wait(self.INTERVAL):
+            self.cpu_seconds = time.thread_time()
             together = self.own_mb()
             for children in tasks.glob("*/children"):
                 try:
