@@ -67,8 +67,9 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
     with _piper_voices_lock:
         if voice_id not in _piper_voices:
             model_path, config_path = PIPER_MODELS[voice_id]()
+            aligned = aligned_model_path(Path(model_path))
             session = onnxruntime.InferenceSession(
-                str(aligned_model_path(Path(model_path))), sess_options=session_options(),
+                str(aligned) if aligned else _aligned_in_memory(Path(model_path)), sess_options=session_options(),
                 providers=["CPUExecutionProvider"],
             )
             config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
@@ -114,14 +115,14 @@ def release_working_memory(voice: PiperVoice) -> None:
     voice.session.run(None, feed, run_options)
 
 
-def aligned_model_path(model_path: Path) -> Path:
+def aligned_model_path(model_path: Path) -> Path | None:
     """The voice model with Piper's alignment output (each phoneme id's sample count), patched
     once per machine and kept in ALIGNED_MODELS_DIR.
 
     Patching needs the whole model in memory twice (the ``onnx`` package's copy and its
     serialisation, +125 MB at peak): it runs in a child process, so a worker never holds either.
-    A model that cannot be patched (already patched, or ``onnx`` missing) is used as it is;
-    speech then falls back to estimated timings if it has no alignment output.
+    None when it cannot be done so (the folder is not writable, the child failed): the model is
+    then patched in the worker's memory, as Piper does it (``_aligned_in_memory``).
     """
     stat = model_path.stat()
     version = importlib.metadata.version("piper-tts")
@@ -144,7 +145,23 @@ def aligned_model_path(model_path: Path) -> Path:
         partial.unlink(missing_ok=True)
     except (OSError, subprocess.SubprocessError) as exc:
         logger.warning("could not add an alignment output to %s: %s", model_path, exc)
-    return model_path
+    return None
+
+
+def _aligned_in_memory(model_path: Path) -> bytes | str:
+    """The model patched with its alignment output in this process (serialised), or its path when
+    it cannot be patched (already patched, or ``onnx`` missing): speech then falls back to
+    estimated timings if it has no alignment output."""
+    try:
+        import onnx  # only on this fallback path: ~15 MB a worker need not hold
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        model = onnx.load(str(model_path))
+        add_alignment_output(model)
+        return model.SerializeToString()
+    except (ImportError, ValueError) as exc:
+        logger.warning("using %s without an alignment output: %s", model_path, exc)
+        return str(model_path)
 
 
 # Run with the model's path and where to write the patched model; exits 0 having written it.

@@ -154,11 +154,21 @@ def test_the_model_with_alignments_is_patched_once_and_kept_on_disk(tmp_path, mo
     assert [path.name for path in (tmp_path / "models").iterdir()] == [patched.name]  # no partial files left
 
 
-def test_a_model_that_cannot_be_patched_is_used_as_it_is(tmp_path, monkeypatch):
+def test_a_model_that_cannot_be_patched_in_a_child_is_left_to_the_worker(tmp_path, monkeypatch):
     monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", tmp_path / "models")
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
-    assert aligned_model_path(broken) == broken
+    assert aligned_model_path(broken) is None
+    assert list((tmp_path / "models").iterdir()) == []  # no partial file left
+
+
+def test_without_a_writable_cache_the_voice_is_patched_in_memory_and_still_aligned(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", blocker / "models")  # cannot be created
+    monkeypatch.setattr(piper_engine, "_piper_voices", {})
+    result = LocalSpeechProvider().synthesize("Aligned all the same.", DEFAULT_VOICE, tmp_path / "speech")
+    assert result.timing_source == "alignment"
 
 
 def test_piper_speech_can_run_in_parallel_threads(tmp_path):
