@@ -18,8 +18,6 @@ import numpy as np
 IMPULSE_SAMPLES = 1 << 12
 # The FFT size of ``fir_filter``'s overlap-add: 4x the impulse response was the fastest.
 FFT_SIZE = 1 << 14
-# Output samples computed at once by ``resample_poly`` (bounds its working memory to a few MB).
-RESAMPLE_BLOCK = 1 << 15
 
 
 def firwin_lowpass(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
@@ -99,19 +97,20 @@ def resample_poly(samples: np.ndarray, up: int, down: int, beta: float = 5.0) ->
     taps = np.concatenate((np.zeros(pre_pad), taps, np.zeros(post_pad)))
     # Output k of the full upfirdn is sum over n of taps[k * down - n * up] * samples[n]: the
     # phase (k * down) % up picks every up-th tap, from input sample (k * down) // up backwards.
+    # Outputs up apart share their phase, and their inputs are down apart: one matrix-vector
+    # product over a strided view of the input per phase (~0.05 s for 28 s of voice to 48 kHz).
     per_phase = math.ceil(len(taps) / up)
-    bank = np.zeros((up, per_phase))
-    for phase in range(up):
-        branch = taps[phase::up]
-        bank[phase, :len(branch)] = branch
     padded = np.concatenate((np.zeros(per_phase - 1), samples, np.zeros(per_phase)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, per_phase)  # oldest sample first
     result = np.empty(wanted)
-    back = np.arange(per_phase)
-    for start in range(0, wanted, RESAMPLE_BLOCK):
-        k = np.arange(start, min(start + RESAMPLE_BLOCK, wanted)) + remove
-        newest = (k * down) // up + per_phase - 1  # index in ``padded`` of the newest input sample
-        block = padded[newest[:, None] - back]  # (outputs, per_phase), newest first
-        result[start:start + len(k)] = np.einsum("ij,ij->i", block, bank[(k * down) % up])
+    for first in range(min(up, wanted)):
+        k = first + remove
+        branch = np.zeros(per_phase)
+        phase_taps = taps[(k * down) % up::up]
+        branch[:len(phase_taps)] = phase_taps
+        count = len(range(first, wanted, up))
+        newest = (k * down) // up  # the window starting here ends at the newest input sample
+        result[first::up] = windows[newest:newest + count * down:down][:count] @ branch[::-1]
     return result
 
 
