@@ -16,8 +16,8 @@ beat for the dispatcher; each phase waits until every job of its batch has finis
 
 Printed per phase (1 worker, then 2):
 - reels per hour per core: by the clock (completed reels over the batch's wall time, divided by
-  the cores the workers could use) and by the CPU (3600 over the CPU-seconds per reel: what one
-  fully used core would make; steadier on a shared machine);
+  the machine's cores: a single worker's ffmpeg uses all of them) and by the CPU (3600 over the
+  CPU-seconds per reel: what one fully used core would make; steadier on a shared machine);
 - CPU-seconds per second of video, the workers' whole process trees (main process, pool process,
   its ffmpeg), against the baseline measured first in the same run: a bare x264 encode of a still
   of the same size with the render's encoder settings (bench/render.py's ``bare_encode``), per
@@ -254,9 +254,9 @@ def report(phase: Phase, baseline: float) -> None:
     videos = GeneratedVideo.objects.filter(job__in=phase.jobs)
     completed = videos.count()
     seconds = videos.aggregate(total=Sum("duration_seconds"))["total"] or 0.0
-    cores = min(phase.workers, os.cpu_count() or 1)
-    print(f"--- {phase.workers} worker process{'es' if phase.workers > 1 else ''} (concurrency 1 each), "
-          f"{cores} of {os.cpu_count()} cores: {completed}/{len(phase.jobs)} completed "
+    cores = os.cpu_count() or 1  # a worker's ffmpeg uses every core, even with one worker
+    print(f"--- {phase.workers} worker process{'es' if phase.workers > 1 else ''} (concurrency 1 each) on "
+          f"{cores} cores: {completed}/{len(phase.jobs)} completed "
           f"({', '.join(f'{n} {status}' for status, n in sorted(states.items()))}), {seconds:.0f} s of video "
           f"in {phase.wall:.0f} s; load average {os.getloadavg()[0]:.1f}")
     if not completed:
