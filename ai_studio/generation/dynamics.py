@@ -9,7 +9,8 @@ curves are applied to stays sample-exact in time, and the lip sync and captions 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+
+from . import dsp
 
 
 def ramped(target_db: np.ndarray, *, fall_per_tick: float, rise_per_tick: float) -> np.ndarray:
@@ -29,7 +30,7 @@ def held(target_db: np.ndarray, ticks: int) -> np.ndarray:
     """``target_db`` with every dip lasting ``ticks`` ticks longer (the lowest value of the last ticks)."""
     if ticks <= 0:
         return target_db
-    return ndimage.minimum_filter1d(target_db, size=ticks + 1, origin=ticks // 2, mode="nearest")
+    return dsp.minimum_filter1d(target_db, size=ticks + 1, origin=ticks // 2)
 
 
 def per_sample(gains_db: np.ndarray, tick: int, length: int) -> np.ndarray:

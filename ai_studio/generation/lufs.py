@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
+
+from . import dsp
 
 SAMPLE_RATE = 48_000
 TICK = SAMPLE_RATE // 1000  # samples per tick (1 ms): the resolution of energies and peaks
@@ -26,6 +27,7 @@ TICK = SAMPLE_RATE // 1000  # samples per tick (1 ms): the resolution of energie
 _SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285], [1.0, -1.69065929318241, 0.73248077421585])
 _HIGH_PASS = ([1.0, -2.0, 1.0], [1.0, -1.99004745483398, 0.99007225036621])
 _SOS = np.array([[*_SHELF[0], *_SHELF[1]], [*_HIGH_PASS[0], *_HIGH_PASS[1]]])
+_K_WEIGHTING = dsp.sos_impulse_response(_SOS)  # the two biquads as one (long) FIR
 
 BLOCK_TICKS = 400  # gating blocks of 400 ms ...
 STEP_TICKS = 100  # ... starting every 100 ms (75% overlap)
@@ -37,7 +39,7 @@ LOUDNESS_OFFSET = -0.691
 OVERSAMPLING = 4
 # A 48-tap interpolating low-pass, as long as the standard's example filter; gain 4 keeps the
 # level of the zero-stuffed signal.
-_INTERPOLATOR = (signal.firwin(48, 1 / OVERSAMPLING, window=("kaiser", 6.0)) * OVERSAMPLING).astype(np.float32)
+_INTERPOLATOR = (dsp.firwin_lowpass(48, 1 / OVERSAMPLING, 6.0) * OVERSAMPLING).astype(np.float32)
 _INTERPOLATOR_DELAY = (len(_INTERPOLATOR) - 1) // 2  # at the oversampled rate
 # Samples either side of a tick that reach into its oversampled values (the filter's half length).
 _MARGIN = math.ceil(len(_INTERPOLATOR) / 2 / OVERSAMPLING) + 1
@@ -50,7 +52,7 @@ def as_channels(samples: np.ndarray) -> np.ndarray:
 
 def k_weighted(samples: np.ndarray) -> np.ndarray:
     """The samples through the K-weighting filter, shaped (samples, channels)."""
-    return signal.sosfilt(_SOS, as_channels(samples), axis=0).astype(np.float32)
+    return dsp.fir_filter(_K_WEIGHTING, as_channels(samples)).astype(np.float32)
 
 
 def tick_energies(weighted: np.ndarray) -> np.ndarray:
@@ -99,7 +101,7 @@ def tick_true_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     if loud.size > ticks // 2:  # most of the signal: oversampling all of it in one go is faster
         first = _MARGIN * OVERSAMPLING + _INTERPOLATOR_DELAY
         for channel in padded.T:  # one contiguous channel at a time: several times faster than axis=0
-            upsampled = signal.upfirdn(_INTERPOLATOR, np.ascontiguousarray(channel), up=OVERSAMPLING)
+            upsampled = dsp.upsample(_INTERPOLATOR, np.ascontiguousarray(channel), OVERSAMPLING)
             core = np.abs(upsampled[first:first + ticks * TICK * OVERSAMPLING]).reshape(ticks, -1).max(axis=1)
             peaks = np.maximum(peaks, core)
         return peaks
@@ -107,7 +109,7 @@ def tick_true_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
         # Each loud tick with _MARGIN samples either side, one row per tick and channel.
         rows = padded[loud[:, None] * TICK + np.arange(TICK + 2 * _MARGIN)].transpose(0, 2, 1)
         rows = rows.reshape(-1, TICK + 2 * _MARGIN)
-        upsampled = signal.upfirdn(_INTERPOLATOR, rows, up=OVERSAMPLING, axis=1)
+        upsampled = dsp.upsample(_INTERPOLATOR, rows, OVERSAMPLING)
         first = _MARGIN * OVERSAMPLING + _INTERPOLATOR_DELAY  # the tick's first sample, oversampled
         core = upsampled[:, first:first + TICK * OVERSAMPLING]
         peaks[loud] = np.maximum(peaks[loud], np.abs(core).reshape(len(loud), -1).max(axis=1))

@@ -122,6 +122,7 @@ def run_pipeline(
     reporter: ProgressReporter | None = None,
     render_preset: str = "veryfast",
     render_crf: int = 23,
+    render_threads: int = 0,
 ) -> PipelineResult:
     clock = _Stopwatch(reporter or NullReporter())
     workdir = Path(workdir)
@@ -157,7 +158,8 @@ def run_pipeline(
             layout=request.layout, headline=request.headline, end_card=request.end_card,
             shots=scene_shots(request.scenes, speech.words) if request.scenes else [],
         )
-        rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf)
+        rendered = render_video(spec, workdir / "render", preset=render_preset, crf=render_crf,
+                                threads=render_threads)
 
     with clock.stage("uploading"):
         checksum = sha256_of(rendered.video_path)

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from scipy import signal
 
-from . import dynamics, lufs
+from . import dsp, dynamics, lufs
 from .errors import GenerationError
 from .ffmpeg import RenderError, run_ffmpeg
 from .loudness import read_wav
@@ -132,7 +131,7 @@ def _voice_at_48k(path: Path) -> np.ndarray:
     if rate == SAMPLE_RATE:
         return samples
     common = math.gcd(rate, SAMPLE_RATE)
-    return signal.resample_poly(samples, SAMPLE_RATE // common, rate // common).astype(np.float32)
+    return dsp.resample_poly(samples, SAMPLE_RATE // common, rate // common).astype(np.float32)
 
 
 # --- the music bed ------------------------------------------------------------------------------

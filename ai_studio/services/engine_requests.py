@@ -116,4 +116,5 @@ def speech_provider_for(voice: AIVoice) -> SpeechProvider:
 
 def render_options() -> dict:
     """The ffmpeg speed/quality trade-off from settings, as ``run_pipeline`` keyword arguments."""
-    return {"render_preset": settings.RENDER_PRESET, "render_crf": settings.RENDER_CRF}
+    return {"render_preset": settings.RENDER_PRESET, "render_crf": settings.RENDER_CRF,
+            "render_threads": settings.RENDER_THREADS}

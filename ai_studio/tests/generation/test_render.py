@@ -281,6 +281,22 @@ def test_the_mouth_follows_the_voice_not_the_music_in_the_soundtrack(inputs, tmp
     assert mouth_windows(audio_path=music) != mouth_windows(audio_path=inputs["audio"])
 
 
+def test_a_render_on_one_x264_thread_is_the_same_video(inputs, renders, tmp_path):
+    """RENDER_THREADS=1, for as many workers as cores: the encoder is asked for one thread (and no
+    sliced threads), and the video is the same size, length and frame count as x264's own choice."""
+    spec = make_spec(inputs)
+    params = render_module.encode_args(spec, [], 10, tmp_path / "v.mp4", "veryfast", 23, threads=1)
+    assert {"threads=1"} <= set(params[params.index("-x264-params") + 1].split(":"))
+    assert "sliced-threads=1" not in params[params.index("-x264-params") + 1]
+    default = render_module.encode_args(spec, [], 10, tmp_path / "v.mp4", "veryfast", 23)
+    assert not any(value.startswith("threads=") for value in default[default.index("-x264-params") + 1].split(":"))
+
+    single = render_video(spec, tmp_path / "single", threads=1)
+    one, auto = probe(single.video_path), probe(renders["9:16"].video_path)
+    assert (one["width"], one["height"], one["frames"], one["video_codec"]) == (
+        auto["width"], auto["height"], auto["frames"], auto["video_codec"])
+
+
 # --- captions -----------------------------------------------------------------------------
 
 

@@ -14,9 +14,15 @@ from ai_studio.generation.speech import (
     SpeechProvider,
     TransientSpeechError,
     get_provider,
+    piper_engine,
 )
 from ai_studio.generation.speech.local import DEFAULT_VOICE, LOCAL_VOICES, LocalSpeechProvider
-from ai_studio.generation.speech.piper_engine import PIPER_CHUNK_CHARS, load_piper_voice
+from ai_studio.generation.speech.piper_engine import (
+    PIPER_CHUNK_CHARS,
+    PIPER_MODELS,
+    aligned_model_path,
+    load_piper_voice,
+)
 from ai_studio.generation.speech.text import script_words
 from ai_studio.generation.types import SpeechResult
 
@@ -130,6 +136,39 @@ def test_script_text_cannot_inject_raw_phonemes(tmp_path):
 
 def test_the_piper_voice_is_loaded_once_per_process():
     assert load_piper_voice(DEFAULT_VOICE) is load_piper_voice(DEFAULT_VOICE)
+
+
+def test_the_voice_runs_on_one_thread_that_does_not_spin():
+    # ffmpeg and the other workers share the cores: a spinning pool burnt ~1.7x the CPU of the work.
+    options = load_piper_voice(DEFAULT_VOICE).session.get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_the_model_with_alignments_is_patched_once_and_kept_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", tmp_path / "models")
+    original, _ = PIPER_MODELS[DEFAULT_VOICE]()
+    patched = aligned_model_path(original)
+    assert patched.parent == tmp_path / "models" and patched.stat().st_size > 0
+    assert aligned_model_path(original) == patched  # found again, not patched again
+    assert [path.name for path in (tmp_path / "models").iterdir()] == [patched.name]  # no partial files left
+
+
+def test_a_model_that_cannot_be_patched_in_a_child_is_left_to_the_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", tmp_path / "models")
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    assert aligned_model_path(broken) is None
+    assert list((tmp_path / "models").iterdir()) == []  # no partial file left
+
+
+def test_without_a_writable_cache_the_voice_is_patched_in_memory_and_still_aligned(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", blocker / "models")  # cannot be created
+    monkeypatch.setattr(piper_engine, "_piper_voices", {})
+    result = LocalSpeechProvider().synthesize("Aligned all the same.", DEFAULT_VOICE, tmp_path / "speech")
+    assert result.timing_source == "alignment"
 
 
 def test_piper_speech_can_run_in_parallel_threads(tmp_path):

@@ -81,8 +81,8 @@ def test_the_cli_reports_a_missing_input_as_a_command_error(avatar, voice, tmp_p
 
 def test_the_voice_chooses_the_speech_provider_and_settings_the_render(voice, settings):
     assert speech_provider_for(voice).name == "local"
-    settings.RENDER_PRESET, settings.RENDER_CRF = "slow", 30
-    assert render_options() == {"render_preset": "slow", "render_crf": 30}
+    settings.RENDER_PRESET, settings.RENDER_CRF, settings.RENDER_THREADS = "slow", 30, 1
+    assert render_options() == {"render_preset": "slow", "render_crf": 30, "render_threads": 1}
 
 
 def test_scenes_bring_their_media_downloaded_and_the_look_its_fields(avatar, voice, user, tmp_path):
