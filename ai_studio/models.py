@@ -542,6 +542,10 @@ class VariantGroup(models.Model):
     base = models.JSONField(default=dict)
     # The generation settings every variant shares, as submitted (avatar_id, voice_id, layout, ...).
     settings = models.JSONField(default=dict, blank=True)
+    # The group is submitted as a batch (one row per variant, in variant order): its progress, events
+    # (live stream, `batch.completed` webhook), cancel, retry-failed and ZIP download are the batch's.
+    batch = models.OneToOneField(GenerationBatch, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="variant_group")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

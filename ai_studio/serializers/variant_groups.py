@@ -144,6 +144,9 @@ class VariantSerializer(serializers.ModelSerializer):
 
 class VariantGroupSerializer(serializers.ModelSerializer):
     campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    batch_id = serializers.UUIDField(read_only=True, allow_null=True, help_text=(
+        "The batch the group was submitted as: its progress, live events, `batch.completed` webhook, cancel, "
+        "retry-failed and ZIP download (`/api/ai-studio/batches/:id`)."))
     base = serializers.DictField(read_only=True)
     settings = serializers.DictField(read_only=True, help_text="The shared settings, as submitted.")
     jobs_by_status = serializers.SerializerMethodField()
@@ -153,8 +156,8 @@ class VariantGroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VariantGroup
-        fields = ("id", "name", "campaign_id", "base", "settings", "created_at", "jobs_by_status", "results_url",
-                  "variants")
+        fields = ("id", "name", "campaign_id", "batch_id", "base", "settings", "created_at", "jobs_by_status",
+                  "results_url", "variants")
         read_only_fields = fields
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))

@@ -1,6 +1,8 @@
 """Variant groups: one brief rendered several ways, submitted together, all or nothing.
 
-A group's variants are ordinary generation jobs made by `jobs.submit_job`, one per variant, in
+A group is submitted as a batch (``GenerationBatch``, one row per variant in variant order), so
+its progress, live events, ``batch.completed`` webhook, cancel, retry-failed and ZIP download are
+the batch's. Its variants are ordinary generation jobs made by `jobs.submit_job`, one per variant, in
 one transaction: the plan is checked for the whole group first (`admit_group`: n more jobs at
 once, their minutes together), and if any variant is refused nothing is created and nothing is
 queued (`submit_job` sends its job to the broker only once the transaction commits).
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ai_studio.models import Variant, VariantGroup
+from ai_studio.events import BATCH_CREATED, batch_changed_on_commit
+from ai_studio.models import GenerationBatch, Variant, VariantGroup
 from ai_studio.selectors.usage import periods_at, usage_counts
 from ai_studio.services import jobs, quotas
 from ai_studio.writing.templates import split_script
@@ -75,15 +78,19 @@ def submit_variant_group(*, owner, campaign, name: str, base: dict, settings: di
             if existing is not None:
                 return GroupSubmission(_replay(existing, fingerprint), created=False)
             admit_group(owner, limits, variants)
+            batch = GenerationBatch.objects.create(owner=owner, name=name[:200], campaign=campaign, settings=settings,
+                                                   script=variant_script(base, {}), total_jobs=len(variants))
             group = VariantGroup.objects.create(owner=owner, campaign=campaign, name=name, base=base,
-                                                settings=settings, idempotency_key=idempotency_key or None,
+                                                settings=settings, batch=batch, idempotency_key=idempotency_key or None,
                                                 request_fingerprint=fingerprint)
             for position, spec in enumerate(variants):
-                submission = jobs.submit_job(owner=owner, fields=spec.fields, idempotency_key=None,
+                submission = jobs.submit_job(owner=owner, fields=spec.fields | {"batch": batch, "batch_row": position},
+                                             idempotency_key=None,
                                              fingerprint=jobs.request_fingerprint({"variant_group": group.pk,
                                                                                    "position": position}))
                 Variant.objects.create(group=group, position=position, label=spec.label, overrides=spec.overrides,
                                        job=submission.job)
+            batch_changed_on_commit(batch.pk, owner.id, BATCH_CREATED)
     except IntegrityError:
         existing = _find(owner, idempotency_key) if idempotency_key else None
         if existing is None:

@@ -2,7 +2,7 @@
 import pytest
 from django.db import DataError
 
-from ai_studio.models import JobStatus, Variant, VariantGroup, VideoGenerationJob
+from ai_studio.models import GenerationBatch, JobStatus, Variant, VariantGroup, VideoGenerationJob
 from ai_studio.services import execution
 from ai_studio.services.variant_groups import VariantSpec, submit_variant_group
 from ai_studio.tests.catalog.factories import VoiceFactory
@@ -64,6 +64,22 @@ def test_a_group_queues_one_job_per_variant_with_its_own_hook(submit, user, camp
     assert [job.title for job in jobs] == ["Spring hooks · Socks", "Spring hooks · Question", "Spring hooks · Promise"]
     assert {(job.status, job.campaign_id, job.voice_id) for job in jobs} == {(JobStatus.QUEUED, campaign.pk, voice.pk)}
     assert body["variants"][1]["overrides"] == {"hook": "What if your shoes never got wet?"}
+
+
+def test_a_group_is_submitted_as_a_batch_with_one_row_per_variant(submit, auth_client, user, campaign):
+    body = submit().json()
+
+    batch = GenerationBatch.objects.get(pk=body["batch_id"])
+    assert (batch.owner, batch.campaign, batch.total_jobs, batch.name) == (user, campaign, 3, "Spring hooks")
+    rows = VideoGenerationJob.objects.filter(batch=batch).order_by("batch_row")
+    assert [str(job.pk) for job in rows] == [variant["job"]["id"] for variant in body["variants"]]
+    # The batch's own endpoints follow the group: progress, its jobs in variant order, cancel.
+    shown = auth_client.get(f"/api/ai-studio/batches/{batch.pk}").json()
+    assert shown["counts"]["total"] == 3 and shown["counts"]["queued"] == 3
+    listed = auth_client.get(f"/api/ai-studio/batches/{batch.pk}/jobs").json()["results"]
+    assert [job["id"] for job in listed] == [variant["job"]["id"] for variant in body["variants"]]
+    assert auth_client.post(f"/api/ai-studio/batches/{batch.pk}/cancel").status_code == 200
+    assert set(VideoGenerationJob.objects.filter(batch=batch).values_list("status", flat=True)) == {JobStatus.CANCELED}
 
 
 def test_variants_may_change_the_voice_avatar_layout_headline_or_whole_script(submit, avatar, rigged_avatar):
