@@ -20,6 +20,7 @@ from ai_studio.models import GenerationBatch, JobStatus
 from ai_studio.selectors.catalog import templates_visible_to
 from ai_studio.serializers.generation import GenerateVideoSerializer
 from ai_studio.services.batches import MAX_ROWS, NewBatch
+from campaigns.serializers import JobCountsSerializer
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CELL_CHARS = templating.MAX_VALUE_LENGTH
@@ -229,15 +230,6 @@ def request_body(request) -> dict:
 
 
 # --- the batch --------------------------------------------------------------------------------
-class BatchCountsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    queued = serializers.IntegerField()
-    processing = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    canceled = serializers.IntegerField()
-
-
 class GenerationBatchSerializer(serializers.ModelSerializer):
     """A batch with its jobs' counts by status, progress (percent) and estimated finish, read from the
     jobs (`progress` in the context: ``selectors.batches.progress_of``)."""
@@ -261,7 +253,7 @@ class GenerationBatchSerializer(serializers.ModelSerializer):
     def _progress(self, batch):
         return self.context["progress"][batch.pk]
 
-    @extend_schema_field(BatchCountsSerializer)
+    @extend_schema_field(JobCountsSerializer)
     def get_counts(self, batch) -> dict:
         counts = self._progress(batch).counts
         return {"total": sum(counts.values()), **{status: counts.get(status, 0) for status in JobStatus.values}}

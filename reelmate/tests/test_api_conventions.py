@@ -154,8 +154,11 @@ def test_every_error_response_in_the_schema_is_the_one_error_shape(api_client):
     assert rate_limited == limited_per_ip | signed_in_writes - {
         "POST /api/auth/logout", "POST /api/ai-studio/prompt-templates/{id}/render"}
     assert {"POST /api/ai-studio/scripts/draft", "POST /api/campaigns", "DELETE /api/campaigns/{id}"} <= rate_limited
-    # A plan's quota may refuse generate-video and retry where waiting cannot help: no Retry-After then.
-    may_omit_retry_after = {"POST /api/ai-studio/generate-video", "POST /api/ai-studio/generation-jobs/{id}/retry"}
+    # A plan's quota may refuse what queues jobs (generate-video, retry, a batch, its retry-failed, a
+    # variant group) where waiting cannot help: no Retry-After then.
+    may_omit_retry_after = {"POST /api/ai-studio/generate-video", "POST /api/ai-studio/generation-jobs/{id}/retry",
+                            "POST /api/ai-studio/batches", "POST /api/ai-studio/batches/{id}/retry-failed",
+                            "POST /api/ai-studio/variant-groups"}
     assert all(operation["responses"]["429"]["headers"]["Retry-After"].get("required", False)
                == (name not in may_omit_retry_after)
                for name, operation in operations if name in rate_limited)
