@@ -27,7 +27,7 @@ def send_due_deliveries() -> int:
     return services.send_due_deliveries()
 
 
-@shared_task(name="webhooks.tasks.prune_deliveries", soft_time_limit=300, time_limit=360)
+@shared_task(name="webhooks.tasks.prune_deliveries", soft_time_limit=240, time_limit=300)
 def prune_deliveries() -> int:
     """Beat: drop finished deliveries older than WEBHOOKS_LOG_RETENTION_DAYS from the log."""
     return services.prune_deliveries()

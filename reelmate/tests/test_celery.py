@@ -23,6 +23,9 @@ SHORT_TASKS = (
     "analytics.tasks.prune_processed_event_batches",
     "analytics.tasks.prune_daily_viewers",
     "accounts.tasks.flush_expired_tokens",
+    "webhooks.tasks.deliver",
+    "webhooks.tasks.send_due_deliveries",
+    "webhooks.tasks.prune_deliveries",
     "reelmate.ping",
 )
 

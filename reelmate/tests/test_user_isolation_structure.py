@@ -20,6 +20,7 @@ NOT_OWNER_SCOPED = {
     "MusicViewSet": "the shared catalog (no owner)",
     "LayoutViewSet": "the renderer's layouts, in code (no owner)",
     "EventIngestView": "writes only; resolves videos by share token or by the caller's own video ids",
+    "QueueStatusView": "staff only (IsAdminUser): job counts across all users for autoscaling, no user's rows",
     "LiveView": "health",
     "ReadyView": "health",
     "SpectacularAPIView": "the OpenAPI schema",
