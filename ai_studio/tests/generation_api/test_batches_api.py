@@ -7,16 +7,15 @@ per row and column, and the plan is checked for the whole batch at once.
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
-from django.db import connection
 
 from ai_studio.events import batch_changed, job_changed_on_commit
 from ai_studio.models import BatchStatus, ChargeStatus, GenerationBatch, JobCharge, JobStatus, VideoGenerationJob
 from ai_studio.services import batch_progress
 from ai_studio.services import batches as batch_service
 from ai_studio.tests.catalog.factories import GenerationJobFactory, TemplateFactory, VoiceFactory
+from testkit.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -308,18 +307,5 @@ def test_two_last_jobs_ending_at_once_finish_the_batch_once(user):
     batch = GenerationBatch.objects.create(owner=user, total_jobs=2)
     for row in range(2):
         GenerationJobFactory(owner=user, batch=batch, batch_row=row, status=JobStatus.COMPLETED)
-    results, start = [], threading.Barrier(4)
-
-    def finish():
-        try:
-            start.wait()
-            results.append(batch_progress.finish_if_done(batch.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=finish) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(lambda _: batch_progress.finish_if_done(batch.pk), 4)
     assert sorted(results) == [False, False, False, True]

@@ -5,11 +5,9 @@ user's jobs ends, and by every dispatcher round, round-robin across users. Relea
 """
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Plan, UserPlan
@@ -18,6 +16,7 @@ from ai_studio.models import JobStatus, VideoGenerationJob
 from ai_studio.services import dispatch
 from ai_studio.services import jobs as job_service
 from ai_studio.tests.catalog.factories import GenerationJobFactory
+from testkit.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -135,20 +134,7 @@ def test_concurrent_releases_of_one_user_never_hand_out_more_than_the_share(shar
     share(3)
     for row in range(12):
         GenerationJobFactory(owner=user, batch_row=row)
-    results, start = [], threading.Barrier(6)
-
-    def release():
-        try:
-            start.wait()
-            results.append(dispatch.release_held_jobs(user.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=release) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(lambda _: dispatch.release_held_jobs(user.pk), 6)
 
     handed_out = [job_id for job_ids in results for job_id in job_ids]
     assert len(handed_out) == len(set(handed_out)) == 3

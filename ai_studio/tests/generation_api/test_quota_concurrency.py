@@ -3,15 +3,13 @@ after the other (each locks the user's plan row, then counts and charges).
 
 Each request runs in its own thread, on its own database connection, released together by a barrier.
 """
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from accounts.models import UserPlan
 from ai_studio.models import JobCharge, VideoGenerationJob
 from ai_studio.tests.generation_api.estimates import spoken_seconds, words
+from testkit.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on its own connection
 
@@ -22,18 +20,8 @@ PARALLEL = 8
 def post_at_once(generate, make_client, user):
     def post_all(**request) -> list:
         """PARALLEL generate-video requests of `user`, released at the same moment; their responses."""
-        barrier = threading.Barrier(PARALLEL)
-
-        def post(_):
-            try:
-                client = make_client(user)
-                barrier.wait()
-                return generate(client=client, **request)
-            finally:
-                connection.close()  # this thread's own connection
-
-        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            return list(pool.map(post, range(PARALLEL)))
+        clients = [make_client(user) for _ in range(PARALLEL)]
+        return run_at_once(lambda index: generate(client=clients[index], **request), PARALLEL)
 
     return post_all
 
