@@ -17,8 +17,7 @@ from rest_framework import serializers
 
 from ai_studio import templating
 from ai_studio.models import GenerationBatch, JobStatus
-from ai_studio.selectors.catalog import templates_visible_to
-from ai_studio.serializers.generation import GenerateVideoSerializer
+from ai_studio.serializers.generation import GenerateVideoSerializer, visible_template
 from ai_studio.services.batches import MAX_ROWS, NewBatch
 from campaigns.serializers import JobCountsSerializer
 
@@ -86,10 +85,7 @@ class BatchCreateSerializer(serializers.Serializer):
         "columns, as for `rows`."))
 
     def validate_template_id(self, value):
-        template = templates_visible_to(self.context["request"].user).filter(pk=value).first()
-        if template is None:
-            raise serializers.ValidationError("No such template.")
-        return template
+        return visible_template(self.context["request"].user, value)
 
     def validate_settings(self, value):
         if not isinstance(value, dict):

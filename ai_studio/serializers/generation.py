@@ -47,6 +47,14 @@ MIN_END_CARD_SECONDS, MAX_END_CARD_SECONDS, DEFAULT_END_CARD_SECONDS = 1.0, 5.0,
 FALLBACK_END_CARD_TEXT = "Learn more"
 
 
+def visible_template(user, template_id) -> PromptTemplate:
+    """The template `user` may use (their own or a system one), or a field error."""
+    template = templates_visible_to(user).filter(pk=template_id).first()
+    if template is None:
+        raise serializers.ValidationError("No such template.")
+    return template
+
+
 class CaptionStyleSerializer(serializers.Serializer):
     font_size = serializers.IntegerField(min_value=24, max_value=160, required=False)
     text_color = serializers.RegexField(HEX_COLOR_PATTERN, required=False)
@@ -201,10 +209,7 @@ class GenerateVideoSerializer(serializers.Serializer):
         return campaign
 
     def validate_template_id(self, value):
-        template = templates_visible_to(self.context["request"].user).filter(pk=value).first()
-        if template is None:
-            raise serializers.ValidationError("No such template.")
-        return template
+        return visible_template(self.context["request"].user, value)
 
     def validate_metadata(self, value):
         try:
