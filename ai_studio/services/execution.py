@@ -40,6 +40,7 @@ from ai_studio.events import CANCELED, COMPLETED, FAILED, PROGRESS, QUEUED, STAR
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
 from ai_studio.models import GeneratedVideo, JobStage, JobStatus, VideoGenerationJob
+from ai_studio.selectors.queue import RELEASED_WAITING
 from ai_studio.services import engine_requests, quotas
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore, discard_files
 from campaigns.models import Campaign
@@ -84,8 +85,13 @@ def heartbeat_seconds() -> float:
 
 
 def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
-    """Take the job if it is queued, or processing under a lapsed lease (its worker died) with
-    attempts left. Returns (job, token).
+    """Take the job if it is queued and released (it holds one of its owner's slots, see
+    `services.dispatch`), or processing under a lapsed lease (its worker died) with attempts left.
+    Returns (job, token).
+
+    A held job is never taken, even when a message for it reaches a worker: a message sent before
+    the job was retried (and put back in line) would otherwise start it outside its owner's share.
+    Its own message is sent when it is released.
 
     The UPDATE is also conditional on the lease token read just before, so the run whose lease
     this claim ends is known: it died, and its files are removed here.
@@ -93,7 +99,7 @@ def claim(job_id) -> tuple[VideoGenerationJob | None, uuid.UUID]:
     token = uuid.uuid4()
     previous = VideoGenerationJob.objects.filter(pk=job_id).values_list("lease_token", flat=True).first()
     now = timezone.now()
-    claimable = Q(status=JobStatus.QUEUED) | Q(
+    claimable = RELEASED_WAITING | Q(
         status=JobStatus.PROCESSING, heartbeat_at__lt=lease_lapsed_before(),
         attempts__lt=settings.GENERATION_MAX_ATTEMPTS,
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Plan, UserPlan
 from ai_studio.events import job_changed_on_commit
 from ai_studio.models import JobStatus, VideoGenerationJob
-from ai_studio.services import dispatch
+from ai_studio.services import dispatch, execution
 from ai_studio.services import jobs as job_service
 from ai_studio.tests.catalog.factories import GenerationJobFactory
 from testkit.concurrency import run_at_once
@@ -127,6 +127,25 @@ def test_a_retried_job_waits_its_turn_again(share, user):
     assert failed.status == JobStatus.QUEUED and failed.released_at is None  # the running job holds the one slot
     VideoGenerationJob.objects.filter(pk=running.pk).update(status=JobStatus.COMPLETED)
     assert dispatch.release_held_jobs(user.pk) == [failed.pk]
+
+
+def test_a_message_for_a_held_job_does_not_start_it_outside_its_owners_share(share, user):
+    """A message sent before the job was retried (e.g. redelivered by the broker) reaches a worker
+    while the job is back in line: the worker leaves it; it starts once it is released."""
+    share(1)
+    running = GenerationJobFactory(owner=user, status=JobStatus.PROCESSING, heartbeat_at=timezone.now(),
+                                   released_at=timezone.now())
+    held = GenerationJobFactory(owner=user)  # queued, released_at null: waiting for the slot
+
+    job, _ = execution.claim(held.pk)
+    assert job is None
+    held.refresh_from_db()
+    assert (held.status, held.attempts, held.lease_token) == (JobStatus.QUEUED, 0, None)
+
+    VideoGenerationJob.objects.filter(pk=running.pk).update(status=JobStatus.COMPLETED)
+    assert dispatch.release_held_jobs(user.pk) == [held.pk]
+    job, token = execution.claim(held.pk)
+    assert job is not None and job.status == JobStatus.PROCESSING and job.lease_token == token
 
 
 @pytest.mark.django_db(transaction=True)

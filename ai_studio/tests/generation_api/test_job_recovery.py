@@ -67,7 +67,7 @@ def test_a_job_under_a_live_lease_is_left_to_its_worker():
 
 @override_settings(GENERATION_LEASE_SECONDS=2)
 def test_a_run_whose_lease_was_taken_over_notices_and_stops_at_the_next_stage():
-    job, token = execution.claim(GenerationJobFactory().pk)
+    job, token = execution.claim(GenerationJobFactory(released_at=timezone.now()).pk)
     heartbeat = execution._Heartbeat(job, token)
     heartbeat.start()
     try:
