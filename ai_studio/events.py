@@ -16,6 +16,12 @@
   finishes (a retry of failed jobs reopens it, and it completes again);
 - ``canceled``   the user (or staff) canceled it.
 
+`job_outcome` is sent *inside* the transaction that records a job's completion or failure (its
+video and charge included), with ``job_id``, ``owner_id`` and ``kind`` (``completed`` or ``failed``):
+for what must exist exactly when the outcome does, such as the webhook deliveries announcing it — a
+worker killed right after the commit loses nothing. It runs in a savepoint of its own: a receiver
+that fails is logged and rolled back alone, never the job's outcome.
+
 Senders are the services that make the change (``services.jobs`` on the web side,
 ``services.execution`` on the worker), so the event leaves the worker the moment the pipeline
 reports it. A receiver must be quick and must not break the job: errors are logged and dropped.
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
@@ -35,6 +41,8 @@ QUEUED, STARTED, PROGRESS, COMPLETED, FAILED, CANCELED = (
     "queued", "started", "progress", "completed", "failed", "canceled")
 FINAL_KINDS = frozenset({COMPLETED, FAILED, CANCELED})
 
+job_outcome = Signal()
+
 batch_changed = Signal()
 
 BATCH_CREATED, BATCH_PROGRESS, BATCH_COMPLETED, BATCH_CANCELED = "created", "progress", "completed", "canceled"
@@ -43,8 +51,7 @@ BATCH_CREATED, BATCH_PROGRESS, BATCH_COMPLETED, BATCH_CANCELED = "created", "pro
 def _send(job_id, owner_id, kind: str) -> None:
     for receiver, result in job_changed.send_robust(sender=None, job_id=job_id, owner_id=owner_id, kind=kind):
         if isinstance(result, Exception):
-            logger.error("a job event receiver failed", exc_info=result,
-                         extra={"job_id": str(job_id), "kind": kind, "receiver": getattr(receiver, "__qualname__", "")})
+            _log_failed_receiver(receiver, result, job_id, kind)
 
 
 def _send_batch(batch_id, owner_id, kind: str) -> None:
@@ -62,3 +69,19 @@ def job_changed_on_commit(job_id, owner_id, kind: str) -> None:
 def batch_changed_on_commit(batch_id, owner_id, kind: str) -> None:
     """Send `batch_changed` once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: _send_batch(batch_id, owner_id, kind))
+
+
+def job_outcome_in_transaction(job_id, owner_id, kind: str) -> None:
+    """Send `job_outcome` now, in the caller's transaction, each receiver's writes in one savepoint."""
+    try:
+        with transaction.atomic():
+            for receiver, result in job_outcome.send_robust(sender=None, job_id=job_id, owner_id=owner_id, kind=kind):
+                if isinstance(result, Exception):
+                    _log_failed_receiver(receiver, result, job_id, kind)
+    except DatabaseError as error:  # a receiver's failed statement: its savepoint is rolled back
+        _log_failed_receiver(None, error, job_id, kind)
+
+
+def _log_failed_receiver(receiver, error: BaseException, job_id, kind: str) -> None:
+    logger.error("a job event receiver failed", exc_info=error,
+                 extra={"job_id": str(job_id), "kind": kind, "receiver": getattr(receiver, "__qualname__", "")})

@@ -1,8 +1,8 @@
-"""Events that become webhook deliveries: a job completed or failed (`ai_studio.events.job_changed`,
-sent after the job's change committed), a batch completed (`ai_studio.events.batch_changed`), a
-video shared (a new `analytics.ShareLink`, in the transaction that creates it). Receivers are quick
-(a few queries; the HTTP request is a task's) and never break what they react to: a failure is
-logged and dropped.
+"""Events that become webhook deliveries: a job completed or failed
+(`ai_studio.events.job_outcome`, sent inside the transaction that records it: the deliveries commit
+with the outcome), a batch completed (`ai_studio.events.batch_changed`), a video shared (a new
+`analytics.ShareLink`, in the transaction that creates it). Receivers are quick (a few queries; the
+HTTP request is a task's) and never break what they react to: a failure is logged and dropped.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 JOB_EVENTS = {job_events.COMPLETED: EventType.JOB_COMPLETED, job_events.FAILED: EventType.JOB_FAILED}
 
 
-@receiver(job_events.job_changed, dispatch_uid="webhooks.job_changed")
+@receiver(job_events.job_outcome, dispatch_uid="webhooks.job_outcome")
 def job_finished(sender, *, job_id, owner_id, kind, **kwargs) -> None:
     event_type = JOB_EVENTS.get(kind)
     if event_type is None:

@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from ai_studio import events
 from ai_studio.events import CANCELED, COMPLETED, FAILED, PROGRESS, QUEUED, STARTED, job_changed_on_commit
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import Canceled, PipelineResult, run_pipeline
@@ -337,6 +338,7 @@ def _complete(job: VideoGenerationJob, token: uuid.UUID, result: PipelineResult)
                 stage_timings=result.stage_timings,
             )
             quotas.settle_charge(job, rendered.duration)
+            events.job_outcome_in_transaction(job.pk, job.owner_id, COMPLETED)
     if updated:
         job_changed_on_commit(job.pk, job.owner_id, COMPLETED)
         logger.info("generation job completed", extra={"job_id": str(job.pk), "seconds": result.total_seconds,
@@ -374,6 +376,8 @@ def _finish(job: VideoGenerationJob, queryset, status: str, code: str, message: 
                                         error_code=code[:64], error_message=message[:2000]))
         if finished:
             quotas.refund_charge(job)
+            if status == JobStatus.FAILED:
+                events.job_outcome_in_transaction(job.pk, job.owner_id, FAILED)
             job_changed_on_commit(job.pk, job.owner_id, CANCELED if status == JobStatus.CANCELED else FAILED)
     return finished
 

@@ -3,9 +3,12 @@ signed with the job's own secret), a batch completed, a video shared; the genera
 checked like an endpoint's URL."""
 from __future__ import annotations
 
-import pytest
+import uuid
 
-from ai_studio.events import job_changed
+import pytest
+from django.utils import timezone
+
+from ai_studio.events import job_changed, job_outcome
 from ai_studio.models import GenerationBatch, JobStatus, VideoGenerationJob
 from ai_studio.services import batch_progress, execution
 from analytics import services as sharing
@@ -16,7 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def job_event(job, kind):
-    job_changed.send(sender=None, job_id=job.pk, owner_id=job.owner_id, kind=kind)
+    """What the worker sends in the transaction that records the job's outcome."""
+    job_outcome.send(sender=None, job_id=job.pk, owner_id=job.owner_id, kind=kind)
 
 
 def test_a_completed_job_is_told_to_subscribed_endpoints_with_its_video(make_endpoint, user, receiver,
@@ -47,11 +51,27 @@ def test_a_failed_job_is_told_with_its_error(make_endpoint, user):
     assert delivery.payload["data"]["video"] is None
 
 
-@pytest.mark.parametrize("kind", ["queued", "started", "progress", "canceled"])
-def test_other_job_events_are_not_webhooks(make_endpoint, user, kind):
+@pytest.mark.parametrize("kind", ["queued", "started", "progress", "canceled", "completed", "failed"])
+def test_the_after_commit_job_events_are_not_webhooks(make_endpoint, user, kind):
+    """Only the outcome recorded in its transaction makes a delivery, so none is made twice."""
     make_endpoint(events=["job.completed", "job.failed"])
-    job_event(JobFactory(owner=user), kind)
+    job_changed.send(sender=None, job_id=JobFactory(owner=user).pk, owner_id=user.pk, kind=kind)
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db  # the test's transaction never commits: nothing after the commit runs
+def test_a_failed_jobs_webhook_is_written_with_the_failure_not_after_the_commit(
+        make_endpoint, user, django_capture_on_commit_callbacks):
+    """A worker killed right after committing the failure loses no webhook: the deliveries are
+    rows of that same transaction (their messages, sent after the commit, are swept up later)."""
+    make_endpoint(events=["job.failed"])
+    token = uuid.uuid4()
+    job = JobFactory(owner=user, status=JobStatus.PROCESSING, lease_token=token, heartbeat_at=timezone.now(),
+                     completed_at=None)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert execution._fail(job, token, "speech_failed", "No voice.").status == "failed"
+        (delivery,) = WebhookDelivery.objects.all()
+    assert delivery.event_type == "job.failed" and delivery.payload["data"]["job"]["status"] == "failed"
 
 
 def test_sharing_a_video_is_told_once(make_endpoint, user, receiver, run_attempts):

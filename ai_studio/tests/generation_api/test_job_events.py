@@ -1,8 +1,10 @@
-"""Job events (`ai_studio.events.job_changed`): what live status, webhooks and batches react to."""
+"""Job events (`ai_studio.events.job_changed` after commit, `job_outcome` inside the outcome's
+transaction): what live status, webhooks and batches react to."""
 import pytest
+from django.db import connection
 
-from ai_studio.events import job_changed
-from ai_studio.models import JobStatus, VideoGenerationJob
+from ai_studio.events import job_changed, job_outcome
+from ai_studio.models import GeneratedVideo, JobStatus, VideoGenerationJob
 from ai_studio.services import execution
 from ai_studio.services.jobs import cancel_job
 
@@ -47,3 +49,35 @@ def test_a_receiver_that_raises_does_not_break_the_job(generate, events):
     finally:
         job_changed.disconnect(dispatch_uid="test.broken")
     assert events[-1] == (job_id, events[-1][1], "completed")
+
+
+def test_a_completed_job_reports_its_outcome_once_inside_the_transaction_that_records_it(generate, user):
+    """`job_outcome` receivers run before the commit: what they write commits with the outcome."""
+    seen = []
+
+    def receiver(sender, job_id, owner_id, kind, **kwargs):
+        status = VideoGenerationJob.objects.filter(pk=job_id).values_list("status", flat=True).get()
+        seen.append((str(job_id), owner_id, kind, status, connection.in_atomic_block))
+
+    job_outcome.connect(receiver, dispatch_uid="test.outcome")
+    try:
+        job_id = generate().json()["id"]
+        assert execution.execute_job(job_id).status == "completed"
+    finally:
+        job_outcome.disconnect(dispatch_uid="test.outcome")
+    assert seen == [(job_id, user.pk, "completed", JobStatus.COMPLETED, True)]
+
+
+def test_a_job_outcome_receiver_whose_query_fails_leaves_the_outcome_recorded(generate):
+    def broken(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")  # aborts what it runs in: its savepoint
+
+    job_outcome.connect(broken, dispatch_uid="test.broken_outcome")
+    try:
+        job_id = generate().json()["id"]
+        assert execution.execute_job(job_id).status == "completed"
+    finally:
+        job_outcome.disconnect(dispatch_uid="test.broken_outcome")
+    job = VideoGenerationJob.objects.get(pk=job_id)
+    assert job.status == JobStatus.COMPLETED and GeneratedVideo.objects.filter(job_id=job_id).exists()
