@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: under ASGI the chain above runs in one thread per request (see the class).
+    "reelmate.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "reelmate.urls"
