@@ -4,24 +4,30 @@
 Run by hand (it prints its figures):
 
     source /work/wt/<you>.env   # or set DATABASE_URL (PostgreSQL) and REDIS_URL yourself
-    .venv/bin/python bench/api.py [--duration 5] [--jobs 60] [--connections 8] \\
-        [--server "gunicorn reelmate.wsgi:application --workers 2 --bind {bind}"]
+    .venv/bin/python bench/api.py [--duration 5] [--jobs 60] [--connections 8] [--server asgi|wsgi|"<command>"]...
 
 It works in a throwaway database (`<your database>_bench_api`, created, migrated and dropped here)
 on that PostgreSQL server and the given Redis database, with DEBUG off, a random SECRET_KEY,
 ALLOWED_HOSTS=127.0.0.1 and S3 storage configured (presigned URLs are signed locally: nothing is
 sent to the S3 endpoint, which is a closed port on loopback). It seeds one user with `--jobs`
 completed jobs, each with its video (the worst case for the lists: every row carries presigned
-URLs), starts the server command (`{bind}` is replaced by 127.0.0.1:<free port>; e.g. an ASGI
-server: --server "gunicorn reelmate.asgi:application -k uvicorn.workers.UvicornWorker --workers 2
---bind {bind}") and measures with wrk (`apt-get install -y wrk`):
+URLs), and by default measures two servers one after the other (`--server`, repeatable, picks):
+
+- `asgi`, the production command (the Dockerfile's, with 2 workers): gunicorn reelmate.asgi:application
+  --worker-class uvicorn_worker.UvicornWorker --workers 2 --access-logfile -
+- `wsgi`: gunicorn reelmate.wsgi:application --workers 2 --access-logfile - (sync workers)
+
+(another command: `{bind}` is replaced by 127.0.0.1:<free port>). Both log every request, as
+deployed. Measured with wrk (`apt-get install -y wrk`):
 
 - p50 / p99 latency with 1 connection, and requests/s with `--connections` connections,
+- the server's CPU time per request during the requests/s run (user + system of all its processes,
+  from /proc): steadier than the timings on a shared machine, where the other loads take the cores,
 - for GET /api/health/live (the baseline: the server, no database, no authentication; measured
   first and last, the figures are their mean), /api/ai-studio/generation-status/:id, the job list
   (/api/ai-studio/generation-jobs) and the video list (/api/ai-studio/generated-videos),
-- each beside the baseline and the ratio (endpoint / baseline for latency, baseline / endpoint for
-  requests/s: 1.0 would be as fast as health/live).
+- each beside the baseline and the ratio (endpoint / baseline for latency and CPU, baseline /
+  endpoint for requests/s: 1.0 would be as cheap as health/live), with the load average around it.
 
 Targets (issue 13): generation-status and both lists p50 <= 5 ms at c=1, >= 600 requests/s at c=8.
 """
