@@ -353,7 +353,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "reelmate.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "reelmate.api.filters.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "reelmate.api.filters.StableOrderingFilter",
     ],
