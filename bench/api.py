@@ -93,6 +93,7 @@ class Figures:
     p99_ms: float
     rps: float
     cpu_ms: float  # the server's CPU time (all its processes) per request at c=connections
+    failed: int = 0  # responses that were not 2xx/3xx (e.g. 503 database_unavailable)
 
 
 def seed(jobs: int) -> tuple[str, str]:
@@ -182,8 +183,8 @@ def server_cpu_seconds(session_id: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, token: str | None, *, connections: int, duration: float) -> tuple[float, float, float, int]:
-    """(p50 ms, p99 ms, requests/s, requests) from one wrk run."""
+def wrk(url: str, token: str | None, *, connections: int, duration: float) -> tuple[float, float, float, int, int]:
+    """(p50 ms, p99 ms, requests/s, requests, failed responses) from one wrk run."""
     argv = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration:g}s", "--latency"]
     if token:
         argv += ["-H", f"Authorization: Bearer {token}"]
@@ -193,18 +194,16 @@ def wrk(url: str, token: str | None, *, connections: int, duration: float) -> tu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"{url}: {errors.group(1)} failed responses\n{out}")
-    return p50, p99, rps, requests
+    return p50, p99, rps, requests, int(errors.group(1)) if errors else 0
 
 
 def measure(url: str, token: str | None, server_pid: int, args: argparse.Namespace) -> Figures:
     wrk(url, token, connections=1, duration=1)  # warm up: imports, connections, caches
-    p50, p99, _, _ = wrk(url, token, connections=1, duration=args.duration)
+    p50, p99, _, _, failed_alone = wrk(url, token, connections=1, duration=args.duration)
     cpu_before = server_cpu_seconds(server_pid)
-    _, _, rps, requests = wrk(url, token, connections=args.connections, duration=args.duration)
+    _, _, rps, requests, failed = wrk(url, token, connections=args.connections, duration=args.duration)
     cpu_ms = (server_cpu_seconds(server_pid) - cpu_before) * 1000 / requests
-    return Figures(p50, p99, rps, cpu_ms)
+    return Figures(p50, p99, rps, cpu_ms, failed_alone + failed)
 
 
 def bench_server(command: str, env: dict, token: str, job_id: str, log_path: Path,
@@ -227,7 +226,7 @@ def bench_server(command: str, env: dict, token: str, job_id: str, log_path: Pat
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
     base_fig = Figures(*((getattr(first, name) + getattr(last, name)) / 2
-                         for name in ("p50_ms", "p99_ms", "rps", "cpu_ms")))
+                         for name in ("p50_ms", "p99_ms", "rps", "cpu_ms")), failed=first.failed + last.failed)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"health/live (baseline): p50 {base_fig.p50_ms:.2f} ms  p99 {base_fig.p99_ms:.2f} ms  "
           f"{base_fig.rps:.0f} req/s (first {first.rps:.0f}, last {last.rps:.0f})  "
@@ -235,7 +234,9 @@ def bench_server(command: str, env: dict, token: str, job_id: str, log_path: Pat
     print(f"{'endpoint':24} {'p50 ms':>7} {'x base':>6} {'p99 ms':>7} {'x base':>6} {'req/s':>6} {'base/x':>6}"
           f" {'CPU ms':>6} {'x base':>6}  target p50<=5 ms, >=600 req/s")
     for name, fig in results.items():
-        met = "met" if fig.p50_ms <= 5 and fig.rps >= 600 else "NOT met"
+        met = "met" if fig.p50_ms <= 5 and fig.rps >= 600 and not fig.failed else "NOT met"
+        if fig.failed:  # counted in requests/s by wrk: the figures are not the endpoint's
+            met += f" ({fig.failed} responses failed)"
         print(f"{name:24} {fig.p50_ms:7.2f} {fig.p50_ms / base_fig.p50_ms:6.2f} {fig.p99_ms:7.2f} "
               f"{fig.p99_ms / base_fig.p99_ms:6.2f} {fig.rps:6.0f} {base_fig.rps / fig.rps:6.2f} "
               f"{fig.cpu_ms:6.2f} {fig.cpu_ms / base_fig.cpu_ms:6.2f}  {met}")
