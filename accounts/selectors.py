@@ -22,34 +22,37 @@ def user_with_revocation(user_model, *, jti: str, **lookup):
     # Every authenticated request runs this: the SQL is written once per process rather than built
     # by the ORM each time (that cost more CPU than the round trip), and a primary-key probe of the
     # revocation table rides in the user's query: one round trip for both.
-    sql, fields = _user_with_revocation_sql(user_model, field_name)
+    sql, fields, converters = _user_with_revocation_sql(user_model, field_name)
     with connection.cursor() as cursor:
-        cursor.execute(sql, (jti, fields[-1].get_db_prep_value(value, connection)))
+        cursor.execute(sql, (jti, user_model._meta.get_field(field_name).get_db_prep_value(value, connection)))
         row = cursor.fetchone()
     if row is None:
         return None
     *values, revoked = row
-    user = user_model.from_db(connection.alias, [field.attname for field in fields[:-1]],
-                              [_from_db(field, value) for field, value in zip(fields[:-1], values)])
-    user.access_token_revoked = revoked
+    for index, column, convert in converters:
+        values[index] = convert(values[index], column, connection)
+    user = user_model.from_db(connection.alias, [field.attname for field in fields], values)
+    user.access_token_revoked = bool(revoked)
     return user
 
 
-def _from_db(field, value):
-    return field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-
-
 @functools.cache
-def _user_with_revocation_sql(user_model, field_name: str) -> tuple[str, tuple]:
-    """(SQL, the model's concrete fields then the looked-up field), for this database's quoting."""
+def _user_with_revocation_sql(user_model, field_name: str) -> tuple[str, tuple, tuple]:
+    """(SQL, the model's concrete fields, the converters the ORM would apply to their values:
+    (index, column, converter)), for this database."""
     quote = connection.ops.quote_name
     users, revoked = quote(user_model._meta.db_table), quote(RevokedAccessToken._meta.db_table)
     fields = tuple(user_model._meta.concrete_fields)
-    looked_up = user_model._meta.get_field(field_name)
     columns = ", ".join(f"{users}.{quote(field.column)}" for field in fields)
     sql = (f"SELECT {columns}, EXISTS (SELECT 1 FROM {revoked} WHERE {revoked}.{quote('jti')} = %s) "
-           f"FROM {users} WHERE {users}.{quote(looked_up.column)} = %s")
-    return sql, (*fields, looked_up)
+           f"FROM {users} WHERE {users}.{quote(user_model._meta.get_field(field_name).column)} = %s")
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(user_model._meta.db_table)
+        # As the ORM's compiler does (e.g. SQLite returns datetimes as text).
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            converters.append((index, column, convert))
+    return sql, fields, tuple(converters)
 
 
 @dataclass(frozen=True)
