@@ -7,6 +7,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reelmate.settings")
+# A web process pools its database connections (see DB_POOL in settings).
+os.environ.setdefault("DB_POOL", "true")
 django_application = get_asgi_application()  # sets Django up before the imports below
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: under ASGI the chain above runs in one thread per request (see the class).
+    "reelmate.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "reelmate.urls"
@@ -132,9 +134,25 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=5)
 if USING_POSTGRES:  # an unreachable server fails a request in seconds, not after the OS's TCP timeout
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+# The web processes (reelmate/asgi.py and wsgi.py turn it on) take connections from a pool per
+# process. Under ASGI each request runs in a thread of its own, so a persistent connection
+# (CONN_MAX_AGE) is never reused: every request paid a new connection and left it open until
+# garbage collection ("too many clients" at 8 connections). Off elsewhere: a Celery worker forks
+# its pool processes, which must not inherit the parent's pooled connections.
+DB_POOL = env.bool("DB_POOL", default=False) and USING_POSTGRES
+if DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a request hands its connection back to the pool
+    # With CONN_HEALTH_CHECKS the pool checks a connection before handing it out (one empty query),
+    # so after a database restart requests get fresh connections; while the database is down a
+    # request waits up to DB_POOL_TIMEOUT seconds for one, then answers 503 database_unavailable.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=float(DB_CONNECT_TIMEOUT)),
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -335,7 +353,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "reelmate.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "reelmate.api.filters.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "reelmate.api.filters.StableOrderingFilter",
     ],

@@ -2,7 +2,23 @@ from datetime import UTC, date, timedelta
 
 import django_filters
 from django import forms
+from django_filters import rest_framework as django_filters_drf
 from rest_framework.filters import OrderingFilter
+
+
+class DjangoFilterBackend(django_filters_drf.DjangoFilterBackend):
+    """django-filter's backend, which a request without a query string skips: building and validating
+    a FilterSet's form for nothing cost ~7% of a page of jobs, and an unfiltered first page is what
+    clients poll. (With no parameters every filter is empty and filters nothing, unless it is
+    required: then the FilterSet runs, to refuse the request as before.)"""
+
+    def filter_queryset(self, request, queryset, view):
+        if not request.query_params:
+            filterset_class = self.get_filterset_class(view, queryset)
+            if filterset_class is None or not any(
+                    filter_.extra.get("required") for filter_ in filterset_class.base_filters.values()):
+                return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StableOrderingFilter(OrderingFilter):

@@ -1,9 +1,14 @@
 """What the apps' serializers share."""
 from __future__ import annotations
 
-from rest_framework import serializers
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 
 class FastReadModelSerializer(serializers.ModelSerializer):
@@ -24,7 +29,7 @@ class FastReadModelSerializer(serializers.ModelSerializer):
         if plan is None:
             plan = type(self)._read_plan = self._make_read_plan()
         representation = {}
-        for name, field, method_name, column in plan:
+        for name, field, method_name, column, represent in plan:
             if method_name is not None:
                 representation[name] = getattr(self, method_name)(instance)
                 continue
@@ -36,19 +41,36 @@ class FastReadModelSerializer(serializers.ModelSerializer):
                 except SkipField:
                     continue
             value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-            representation[name] = None if value is None else field.to_representation(attribute)
+            representation[name] = None if value is None else represent(attribute)
         return representation
 
     @classmethod
     def _make_read_plan(cls) -> tuple:
-        """(name, field, method name or None, column attribute or None) for each readable field;
-        a field that shows one of the model's own columns reads it directly (DRF's generic
-        `get_attribute` looks for callables and dictionaries first)."""
+        """(name, field, method name or None, column attribute or None, how to represent the value)
+        for each readable field; a field that shows one of the model's own columns reads it directly
+        (DRF's generic `get_attribute` looks for callables and dictionaries first)."""
         columns = {field.attname for field in cls.Meta.model._meta.concrete_fields}
         plan = []
         for field in cls()._readable_fields:
             method_name = field.method_name if isinstance(field, serializers.SerializerMethodField) else None
             column = field.source_attrs[0] if len(field.source_attrs) == 1 and field.source_attrs[0] in columns \
                 else None
-            plan.append((field.field_name, field, method_name, column))
+            plan.append((field.field_name, field, method_name, column, _representer(field)))
         return tuple(plan)
+
+
+def _representer(field: serializers.Field):
+    """The field's to_representation, or for a plain ISO 8601 DateTimeField the same output for less:
+    DRF's checks its format and time zone settings again for every value (a page of jobs has ~100)."""
+    plain_datetime = (type(field) is serializers.DateTimeField and not hasattr(field, "timezone")
+                      and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601 and settings.USE_TZ)
+    if not plain_datetime:
+        return field.to_representation
+
+    def iso_datetime(value):
+        if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+            return field.to_representation(value)
+        text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return iso_datetime
