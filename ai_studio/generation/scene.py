@@ -72,8 +72,17 @@ class Layer:
 
     @property
     def file_name(self) -> str:
-        # BMP is read back once a moment later: not worth compressing. PNG keeps the alpha.
-        return f"{self.name}.png" if self.transparent else f"{self.name}.bmp"
+        # Opaque pictures go as raw RGB, read back once a moment later: ffmpeg has nothing to
+        # decode, so it neither decodes them again to probe them nor holds a decoded copy beside
+        # the file's bytes (BMP: the same frames, ~14 MB more ffmpeg at 1080p). PNG keeps the alpha.
+        return f"{self.name}.png" if self.transparent else f"{self.name}.rgb"
+
+    def input_options(self) -> tuple[str, ...]:
+        """The options ffmpeg reads ``file_name`` with (a raw picture says its format and size)."""
+        if self.transparent:
+            return ()
+        width, height = self.image.size
+        return ("-f", "rawvideo", "-pixel_format", "rgb24", "-video_size", f"{width}x{height}")
 
     @property
     def mask_file_name(self) -> str:
@@ -201,8 +210,11 @@ def write_inputs(scene: Scene, folder: Path, fps: int) -> None:
     for layer in scene.layers():
         # Read back once a moment later: the fastest PNG compression is enough (a quarter of
         # the time of the default at the same size, roughly).
-        if layer.clip is None and not layer.segments:
+        if layer.clip is None and not layer.segments and layer.transparent:
             layer.image.save(folder / layer.file_name, compress_level=1)
+        elif layer.clip is None and not layer.segments:
+            image = layer.image if layer.image.mode == "RGB" else layer.image.convert("RGB")
+            (folder / layer.file_name).write_bytes(image.tobytes())
         if layer.mask is not None:
             layer.mask.save(folder / layer.mask_file_name, compress_level=1)
         if layer.moves():
@@ -291,7 +303,7 @@ class _GraphBuilder:
                 f"crop=w={width}:h={height},setsar=1,format=yuv420p,settb=1/{self.fps},setpts=N[{layer.name}]"
             )
             return layer.name
-        index = self.add_input(layer.file_name)
+        index = self.add_input(layer.file_name, *layer.input_options())
         # Convert before looping: the conversion then happens once, not once per frame.
         pixel_format = "yuva420p" if layer.transparent else "yuv420p"
         drawn = ""
