@@ -183,6 +183,10 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         )
         stages.stage("done", 100)
         sampling_cpu = memory.cpu_seconds - sampling_cpu
+    # Every job uploads under the same keys (the same prefix: the same head motion in every run),
+    # and the store never replaces a key: the next layout or run would be refused.
+    for key in result.keys.values():
+        store.delete(key)
     video = result.render
     speech_own, speech_children = stages.cpu("synthesizing_speech", "aligning_captions")
     job_own, job_children = stages.cpu("preparing_script", "done")
