@@ -7,8 +7,10 @@ writer in ``ai_studio.services.language_model``), each prefixing the reason with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import openai
+if TYPE_CHECKING:
+    import openai
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class OpenAIFailure:
 
 
 def openai_failure(error: openai.OpenAIError) -> OpenAIFailure:
+    import openai  # its callers have it loaded already; importing it here keeps it out of render workers
+
     if isinstance(error, openai.RateLimitError):
         if getattr(error, "code", None) == "insufficient_quota":
             return OpenAIFailure("quota_exceeded", False)  # the account is out of credit: waiting won't help

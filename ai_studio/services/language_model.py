@@ -19,9 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import openai
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
@@ -33,6 +32,9 @@ from ai_studio.writing import prompts
 from ai_studio.writing.checks import AnswerRejected
 from reelmate.backoff import jittered_backoff
 from reelmate.errors import Unavailable
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ def ask_for_json(*, user, purpose: str, document: dict, schema_name: str, schema
         raise Unavailable(CODES["writer_unavailable"], code="writer_unavailable")
     prompt = active_writer_prompt(purpose)
     instructions = prompt.text if prompt else prompts.DEFAULT_INSTRUCTIONS[purpose]
+    import openai  # here, not at module level: ~40 MB (pydantic, httpx) a render worker never uses
+
     client = openai.OpenAI(api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL,
                            timeout=settings.OPENAI_SCRIPT_TIMEOUT, max_retries=0)
     model = settings.OPENAI_SCRIPT_MODEL
