@@ -82,10 +82,10 @@ def create_batch(*, owner, batch: NewBatch, idempotency_key: str | None, fingerp
             quotas.open_charges(jobs, estimates)
             if batch.template is not None:
                 PromptTemplate.objects.filter(pk=batch.template.pk).update(usage_count=F("usage_count") + len(jobs))
-            dispatch.release_and_send(owner.id)
-            for job in jobs:
+            for job in jobs:  # announced before the jobs are sent, so "queued" always precedes "started"
                 job_changed_on_commit(job.pk, owner.id, QUEUED)
             batch_changed_on_commit(created.pk, owner.id, BATCH_CREATED)
+            dispatch.release_and_send(owner.id)
     except IntegrityError:
         existing = _find_by_key(owner, idempotency_key) if idempotency_key else None
         if existing is None:
@@ -154,8 +154,8 @@ def retry_failed(batch: GenerationBatch) -> int:
         quotas.open_charges(failed, estimates)
         batch.status, batch.finished_at, batch.canceled_at = BatchStatus.ACTIVE, None, None
         batch.save(update_fields=["status", "finished_at", "canceled_at", "updated_at"])
-        dispatch.release_and_send(batch.owner_id)
-        for job in failed:
+        for job in failed:  # announced before the jobs are sent, so "queued" always precedes "started"
             job_changed_on_commit(job.pk, batch.owner_id, QUEUED)
         batch_changed_on_commit(batch.pk, batch.owner_id, BATCH_PROGRESS)
+        dispatch.release_and_send(batch.owner_id)
     return len(failed)

@@ -106,8 +106,10 @@ def enqueue(job: VideoGenerationJob) -> None:
     The job is stored whatever the broker does: if it is unreachable, the job waits undispatched
     and the dispatcher sends it once the broker is back.
     """
-    dispatch.release_and_send(job.owner_id)
+    # on_commit callbacks run in order: "queued" is published before the message that lets a worker
+    # start the job (and announce "started") is sent.
     job_changed_on_commit(job.id, job.owner_id, QUEUED)
+    dispatch.release_and_send(job.owner_id)
 
 
 def cancel_job(job: VideoGenerationJob) -> VideoGenerationJob:

@@ -32,6 +32,22 @@ def test_a_job_reports_queued_started_progress_and_completed_in_order(generate, 
     assert kinds.count("progress") >= 3 and set(kinds[2:-1]) == {"progress"}
 
 
+def test_queued_is_announced_before_the_job_is_sent_so_no_worker_can_report_started_first(generate):
+    sent_when_announced = []
+
+    def receiver(sender, job_id, kind, **kwargs):
+        if kind == "queued":
+            sent_when_announced.append(VideoGenerationJob.objects.get(pk=job_id).dispatched_at)
+
+    job_changed.connect(receiver, dispatch_uid="test.queued_first")
+    try:
+        job_id = generate().json()["id"]
+    finally:
+        job_changed.disconnect(dispatch_uid="test.queued_first")
+    assert sent_when_announced == [None]
+    assert VideoGenerationJob.objects.get(pk=job_id).dispatched_at is not None  # sent right after
+
+
 def test_canceling_a_queued_job_reports_canceled(generate, events):
     job_id = generate().json()["id"]
     assert cancel_job(VideoGenerationJob.objects.get(pk=job_id)).status == JobStatus.CANCELED
