@@ -19,8 +19,9 @@
 `job_outcome` is sent *inside* the transaction that records a job's completion or failure (its
 video and charge included), with ``job_id``, ``owner_id`` and ``kind`` (``completed`` or ``failed``):
 for what must exist exactly when the outcome does, such as the webhook deliveries announcing it — a
-worker killed right after the commit loses nothing. It runs in a savepoint of its own: a receiver
-that fails is logged and rolled back alone, never the job's outcome.
+worker killed right after the commit loses nothing. Its receivers run in one savepoint: a receiver
+that fails is logged, and a failed statement rolls back the receivers' writes, never the job's
+outcome (a receiver keeps its own writes apart with its own ``transaction.atomic()``).
 
 Senders are the services that make the change (``services.jobs`` on the web side,
 ``services.execution`` on the worker), so the event leaves the worker the moment the pipeline
@@ -72,7 +73,7 @@ def batch_changed_on_commit(batch_id, owner_id, kind: str) -> None:
 
 
 def job_outcome_in_transaction(job_id, owner_id, kind: str) -> None:
-    """Send `job_outcome` now, in the caller's transaction, each receiver's writes in one savepoint."""
+    """Send `job_outcome` now, in the caller's transaction; the receivers' writes in a savepoint."""
     try:
         with transaction.atomic():
             for receiver, result in job_outcome.send_robust(sender=None, job_id=job_id, owner_id=owner_id, kind=kind):

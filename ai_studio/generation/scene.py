@@ -42,6 +42,9 @@ from PIL import Image, ImageChops
 # costs nothing per frame: rounded exactly, the chroma from every pixel.
 CONVERT = "scale=flags=accurate_rnd+full_chroma_int+full_chroma_inp,"
 
+# ffmpeg's name for each Pillow mode a picture is written in (raw, see Layer.file_name).
+FFMPEG_PIXEL_FORMATS = {"RGB": "rgb24", "RGBA": "rgba"}
+
 # Changes for frame n are scheduled half a frame early, at (n - 0.5) / fps, so that timestamp
 # rounding can never move one onto the neighbouring frame.
 SWITCH_OFFSET = 0.5
@@ -85,7 +88,7 @@ class Layer:
     def input_options(self) -> tuple[str, ...]:
         """The options ffmpeg reads ``file_name`` with (a raw picture says its format and size)."""
         width, height = self.image.size
-        pixel_format = "rgba" if self.transparent else "rgb24"
+        pixel_format = FFMPEG_PIXEL_FORMATS[self.raw_mode]
         return ("-f", "rawvideo", "-pixel_format", pixel_format, "-video_size", f"{width}x{height}")
 
     @property

@@ -376,9 +376,10 @@ def _finish(job: VideoGenerationJob, queryset, status: str, code: str, message: 
                                         error_code=code[:64], error_message=message[:2000]))
         if finished:
             quotas.refund_charge(job)
-            if status == JobStatus.FAILED:
-                events.job_outcome_in_transaction(job.pk, job.owner_id, FAILED)
-            job_changed_on_commit(job.pk, job.owner_id, CANCELED if status == JobStatus.CANCELED else FAILED)
+            kind = CANCELED if status == JobStatus.CANCELED else FAILED
+            if kind == FAILED:  # a cancellation is no outcome to announce (webhooks have no such event)
+                events.job_outcome_in_transaction(job.pk, job.owner_id, kind)
+            job_changed_on_commit(job.pk, job.owner_id, kind)
     return finished
 
 

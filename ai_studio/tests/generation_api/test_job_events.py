@@ -1,5 +1,7 @@
 """Job events (`ai_studio.events.job_changed` after commit, `job_outcome` inside the outcome's
 transaction): what live status, webhooks and batches react to."""
+from contextlib import contextmanager
+
 import pytest
 from django.db import connection
 
@@ -11,6 +13,23 @@ from ai_studio.services.jobs import cancel_job
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@contextmanager
+def connected(signal, receiver, name: str):
+    """`receiver` listens to `signal` for the block's duration."""
+    signal.connect(receiver, dispatch_uid=f"test.{name}")
+    try:
+        yield
+    finally:
+        signal.disconnect(dispatch_uid=f"test.{name}")
+
+
+def render_a_job(generate) -> str:
+    """Submit a job and run it in this process; its id once it completed."""
+    job_id = generate().json()["id"]
+    assert execution.execute_job(job_id).status == "completed"
+    return job_id
+
+
 @pytest.fixture
 def events():
     received = []
@@ -18,9 +37,8 @@ def events():
     def receiver(sender, job_id, owner_id, kind, **kwargs):
         received.append((str(job_id), owner_id, kind))
 
-    job_changed.connect(receiver, dispatch_uid="test.events")
-    yield received
-    job_changed.disconnect(dispatch_uid="test.events")
+    with connected(job_changed, receiver, "events"):
+        yield received
 
 
 def test_a_job_reports_queued_started_progress_and_completed_in_order(generate, user, events):
@@ -39,11 +57,8 @@ def test_queued_is_announced_before_the_job_is_sent_so_no_worker_can_report_star
         if kind == "queued":
             sent_when_announced.append(VideoGenerationJob.objects.get(pk=job_id).dispatched_at)
 
-    job_changed.connect(receiver, dispatch_uid="test.queued_first")
-    try:
+    with connected(job_changed, receiver, "queued_first"):
         job_id = generate().json()["id"]
-    finally:
-        job_changed.disconnect(dispatch_uid="test.queued_first")
     assert sent_when_announced == [None]
     assert VideoGenerationJob.objects.get(pk=job_id).dispatched_at is not None  # sent right after
 
@@ -58,12 +73,8 @@ def test_a_receiver_that_raises_does_not_break_the_job(generate, events):
     def broken(**kwargs):
         raise RuntimeError("receiver bug")
 
-    job_changed.connect(broken, dispatch_uid="test.broken")
-    try:
-        job_id = generate().json()["id"]
-        assert execution.execute_job(job_id).status == "completed"
-    finally:
-        job_changed.disconnect(dispatch_uid="test.broken")
+    with connected(job_changed, broken, "broken"):
+        job_id = render_a_job(generate)
     assert events[-1] == (job_id, events[-1][1], "completed")
 
 
@@ -75,12 +86,8 @@ def test_a_completed_job_reports_its_outcome_once_inside_the_transaction_that_re
         status = VideoGenerationJob.objects.filter(pk=job_id).values_list("status", flat=True).get()
         seen.append((str(job_id), owner_id, kind, status, connection.in_atomic_block))
 
-    job_outcome.connect(receiver, dispatch_uid="test.outcome")
-    try:
-        job_id = generate().json()["id"]
-        assert execution.execute_job(job_id).status == "completed"
-    finally:
-        job_outcome.disconnect(dispatch_uid="test.outcome")
+    with connected(job_outcome, receiver, "outcome"):
+        job_id = render_a_job(generate)
     assert seen == [(job_id, user.pk, "completed", JobStatus.COMPLETED, True)]
 
 
@@ -89,11 +96,7 @@ def test_a_job_outcome_receiver_whose_query_fails_leaves_the_outcome_recorded(ge
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM no_such_table")  # aborts what it runs in: its savepoint
 
-    job_outcome.connect(broken, dispatch_uid="test.broken_outcome")
-    try:
-        job_id = generate().json()["id"]
-        assert execution.execute_job(job_id).status == "completed"
-    finally:
-        job_outcome.disconnect(dispatch_uid="test.broken_outcome")
+    with connected(job_outcome, broken, "broken_outcome"):
+        job_id = render_a_job(generate)
     job = VideoGenerationJob.objects.get(pk=job_id)
     assert job.status == JobStatus.COMPLETED and GeneratedVideo.objects.filter(job_id=job_id).exists()
