@@ -216,7 +216,8 @@ class GenerationBatch(models.Model):
     Each row is a `VideoGenerationJob` (``batch``, ``batch_row``, its variables in
     ``template_variables``). Counts by status are read from the jobs (``selectors.batches``);
     ``finished_at`` is set once, when the last job reaches a final status
-    (``services.batches.finish_if_done``), which is when ``batch_changed(kind="completed")`` fires.
+    (``services.batch_progress.finish_if_done``), which is when ``batch_outcome`` (in that transaction)
+    and ``batch_changed(kind="completed")`` (after it) fire.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

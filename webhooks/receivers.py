@@ -1,6 +1,7 @@
 """Events that become webhook deliveries: a job completed or failed
 (`ai_studio.events.job_outcome`, sent inside the transaction that records it: the deliveries commit
-with the outcome), a batch completed (`ai_studio.events.batch_changed`), a video shared (a new
+with the outcome), a batch completed (`ai_studio.events.batch_outcome`, likewise in the transaction
+that marks it finished), a video shared (a new
 `analytics.ShareLink`, in the transaction that creates it). Receivers are quick (a few queries; the
 HTTP request is a task's) and never break what they react to: a failure is logged and dropped.
 """
@@ -38,14 +39,15 @@ def job_finished(sender, *, job_id, owner_id, kind, **kwargs) -> None:
         services.emit_job_callback(job, event_type, payload)
 
 
-@receiver(job_events.batch_changed, dispatch_uid="webhooks.batch_changed")
+@receiver(job_events.batch_outcome, dispatch_uid="webhooks.batch_outcome")
 def batch_completed(sender, *, batch_id, owner_id, kind, **kwargs) -> None:
     """`batch.completed`: sent once each time every job of a batch has reached a final status."""
     if kind != job_events.BATCH_COMPLETED:
         return
     batch = GenerationBatch.objects.filter(pk=batch_id).first()
     if batch is not None:
-        services.emit_event(owner_id, EventType.BATCH_COMPLETED, payloads.batch(batch))
+        with transaction.atomic():
+            services.emit_event(owner_id, EventType.BATCH_COMPLETED, payloads.batch(batch))
 
 
 @receiver(post_save, sender=ShareLink, dispatch_uid="webhooks.video_shared")

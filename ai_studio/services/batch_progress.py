@@ -1,10 +1,11 @@
 """When a batch is over: the moment its last job reaches a final status.
 
-`finish_if_done` sets ``finished_at`` under the batch's row lock, so ``batch_changed(kind="completed")``
-fires exactly once per finish (a retry of failed jobs reopens the batch, and it finishes again). It
-is called by the `job_changed` receiver (``ai_studio.receivers``) as each job of a batch ends and,
-as a safety net for a process that died right after a job's commit, by every dispatcher round
-(`finish_done_batches`). No dispatch here: the dispatcher's clock imports this module.
+`finish_if_done` sets ``finished_at`` under the batch's row lock, so ``batch_outcome`` (in that
+transaction: the ``batch.completed`` webhook commits with it) and ``batch_changed(kind="completed")``
+(after it: the live stream) fire exactly once per finish (a retry of failed jobs reopens the batch,
+and it finishes again). It is called by the `job_changed` receiver (``ai_studio.receivers``) as each
+job of a batch ends and, as a safety net for a process that died right after a job's commit, by every
+dispatcher round (`finish_done_batches`). No dispatch here: the dispatcher's clock imports this module.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ai_studio.events import BATCH_COMPLETED, BATCH_PROGRESS, batch_changed_on_commit
+from ai_studio.events import BATCH_COMPLETED, BATCH_PROGRESS, batch_changed_on_commit, batch_outcome_in_transaction
 from ai_studio.models import BatchStatus, GenerationBatch, JobStatus, VideoGenerationJob
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def finish_if_done(batch_id) -> bool:
             batch.status = BatchStatus.FINISHED
         batch.finished_at = timezone.now()
         batch.save(update_fields=["status", "finished_at", "updated_at"])
+        batch_outcome_in_transaction(batch.pk, batch.owner_id, BATCH_COMPLETED)
         batch_changed_on_commit(batch.pk, batch.owner_id, BATCH_COMPLETED)
     logger.info("generation batch finished", extra={"batch_id": str(batch_id)})
     return True

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from ai_studio.events import job_changed, job_outcome
+from ai_studio.events import batch_changed, batch_outcome, job_changed, job_outcome
 from ai_studio.models import GenerationBatch, JobStatus, VideoGenerationJob
 from ai_studio.services import batch_progress, execution
 from analytics import services as sharing
@@ -143,6 +144,48 @@ def test_a_batch_whose_last_job_ends_is_told_once_with_its_counts(make_endpoint,
     assert data["counts"] == {"queued": 0, "processing": 0, "completed": 1, "failed": 1, "canceled": 0}
     assert data["download_url"].endswith(f"/api/ai-studio/batches/{batch.pk}/download")
     assert done.batch_id == batch.pk
+
+
+@pytest.mark.django_db  # the test's transaction never commits: nothing after the commit runs
+def test_a_batchs_completed_webhook_is_written_with_its_finish_not_after_the_commit(
+        make_endpoint, user, django_capture_on_commit_callbacks):
+    """A process dying right after the batch is marked finished loses no webhook (the dispatcher's
+    safety net finishes only batches not yet marked, so it could not make it up)."""
+    make_endpoint(events=["batch.completed"])
+    batch = GenerationBatch.objects.create(owner=user, name="Stores", total_jobs=1)
+    JobFactory(owner=user, batch=batch, batch_row=0, status=JobStatus.COMPLETED)
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        assert batch_progress.finish_if_done(batch.pk)
+        (delivery,) = WebhookDelivery.objects.filter(event_type="batch.completed")
+    assert after_commit  # the live stream's event still waits for the commit
+    assert delivery.payload["data"]["batch"]["status"] == "finished"
+
+
+def test_the_after_commit_batch_events_are_not_webhooks(make_endpoint, user):
+    """Only the finish recorded in its transaction makes a delivery, so none is made twice."""
+    make_endpoint(events=["batch.completed"])
+    batch = GenerationBatch.objects.create(owner=user, name="Stores", total_jobs=0)
+    for kind in ("created", "progress", "completed", "canceled"):
+        batch_changed.send(sender=None, batch_id=batch.pk, owner_id=user.pk, kind=kind)
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_batch_outcome_receiver_whose_query_fails_leaves_the_batch_finished(make_endpoint, user):
+    make_endpoint(events=["batch.completed"])
+    batch = GenerationBatch.objects.create(owner=user, name="Stores", total_jobs=1)
+    JobFactory(owner=user, batch=batch, batch_row=0, status=JobStatus.FAILED)
+
+    def broken(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")  # aborts its savepoint, not the finish
+
+    batch_outcome.connect(broken, dispatch_uid="test.broken_batch_outcome")
+    try:
+        assert batch_progress.finish_if_done(batch.pk)
+    finally:
+        batch_outcome.disconnect(dispatch_uid="test.broken_batch_outcome")
+    batch.refresh_from_db()
+    assert batch.status == "finished" and batch.finished_at is not None
 
 
 def test_staff_see_a_jobs_callback_url_but_not_its_secret(generate, staff_browser, loopback, receiver):
