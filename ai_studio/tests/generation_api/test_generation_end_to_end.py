@@ -189,7 +189,9 @@ def test_cancel_while_processing_stops_at_the_next_stage(generate, auth_client, 
 
 def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_exactly_once(
         generate, auth_client, worker_factory, s3_server):
-    crash_safe = {"GENERATION_LEASE_SECONDS": "3", "CELERY_VISIBILITY_TIMEOUT": "4",
+    # Short enough to keep the test quick, long enough that a loaded machine (a full run beside
+    # other work) does not delay 4 heartbeats in a row: a 3 s lease lapsed once that way.
+    crash_safe = {"GENERATION_LEASE_SECONDS": "6", "CELERY_VISIBILITY_TIMEOUT": "8",
                   "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
     doomed = worker_factory(env=crash_safe)
     long_script = " ".join([SCRIPT] * 4)
