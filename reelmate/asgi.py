@@ -4,19 +4,24 @@ Served by uvicorn (`make run`) or gunicorn with uvicorn workers (production, Doc
 """
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reelmate.settings")
 # A web process pools its database connections (see DB_POOL in settings).
 os.environ.setdefault("DB_POOL", "true")
-django_application = get_asgi_application()  # sets Django up before the imports below
+django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from reelmate.asgi_pool import PooledASGIHandler  # noqa: E402
 from reelmate.live import publishing  # noqa: E402
 from reelmate.live.routing import websocket_urlpatterns  # noqa: E402
+
+# Django's handler, but ordinary requests run on a fixed pool of threads instead of a new thread
+# each (reelmate/asgi_pool.py: ~3 ms less server CPU per request).
+django_application = PooledASGIHandler(threads=settings.ASGI_REQUEST_THREADS)
 
 # Without Redis this process delivers the live events itself (the worker relays its own here).
 publishing.server_process = True

@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ai_studio import live as job_live
@@ -23,6 +22,7 @@ from ai_studio.serializers.generation import (
 )
 from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
+from reelmate.api.renderers import JSONRenderer
 from reelmate.api.schema import ERROR_COMPONENT
 from reelmate.api.viewsets import OwnerScopedViewSet
 from reelmate.errors import Invalid, NotFound

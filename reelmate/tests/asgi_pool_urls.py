@@ -1,0 +1,41 @@
+"""Views for test_asgi_pool: what each request ran on, a stream that waits between its chunks, an
+async view, and the project's own URLs (errors, limits) after them."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from asgiref.sync import async_to_sync
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import include, path
+
+# Set by the test that streams: the second chunk waits for it, so the first must reach the client alone.
+release_second_chunk: asyncio.Event | None = None
+
+
+def where(request):
+    async def running_loop():
+        return id(asyncio.get_running_loop())
+
+    return JsonResponse({"thread": threading.current_thread().name, "loop": async_to_sync(running_loop)()})
+
+
+def stream(request):
+    async def chunks():
+        yield b"first"
+        await release_second_chunk.wait()
+        yield b"second"
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
+async def async_where(request):
+    return HttpResponse(threading.current_thread().name)
+
+
+urlpatterns = [
+    path("test/where", where),
+    path("test/stream", stream),
+    path("test/async-where", async_where),
+    path("", include("reelmate.urls")),
+]

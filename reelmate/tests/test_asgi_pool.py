@@ -1,0 +1,163 @@
+"""The production ASGI handler (reelmate.asgi_pool): ordinary requests run on a fixed pool of
+long-lived threads, as in a WSGI worker; streams, async views and errors behave as under Django's own
+ASGIHandler."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from django.core.signals import request_finished, request_started
+
+from reelmate.asgi_pool import PooledASGIHandler
+from reelmate.tests import asgi_pool_urls
+
+pytestmark = pytest.mark.urls("reelmate.tests.asgi_pool_urls")
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]] = ()) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": [(b"host", b"127.0.0.1"), *headers], "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000)}
+
+
+class Client:
+    """One ASGI request at a time against `app`; the messages it sent back."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers=(), on_message=None):
+        sent, inbox = [], asyncio.Queue()
+        await inbox.put({"type": "http.request", "body": body, "more_body": False})
+
+        async def receive():
+            return await inbox.get()  # after the body: waits, as a connected client does
+
+        async def send(message):
+            sent.append(message)
+            if on_message:
+                await on_message(message)
+
+        await self.app(http_scope(method, path, list(headers)), receive, send)
+        start = sent[0]
+        body_parts = [message.get("body", b"") for message in sent[1:]]
+        return start["status"], dict(start["headers"]), body_parts
+
+
+@pytest.fixture
+def app():
+    handler = PooledASGIHandler(threads=2)
+    yield handler
+    handler.executor.shutdown(wait=True)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_requests_run_on_a_bounded_set_of_long_lived_threads(app):
+    async def twenty_requests():
+        client = Client(app)
+        return await asyncio.gather(*(client.request("GET", "/test/where") for _ in range(20)))
+
+    threads_before = threading.active_count()
+    answers = run(twenty_requests())
+    names = {json.loads(b"".join(body))["thread"] for status, _, body in answers}
+    assert all(status == 200 for status, _, _ in answers)
+    assert names <= {"http_0", "http_1"}  # the pool's two threads, whatever the concurrency
+    assert threading.active_count() <= threads_before + 2
+
+
+def test_a_view_calling_async_code_runs_it_on_the_servers_event_loop(app):
+    async def one_request():
+        status, _, body = await Client(app).request("GET", "/test/where")
+        return json.loads(b"".join(body))["loop"], id(asyncio.get_running_loop())
+
+    view_loop, server_loop = run(one_request())
+    assert view_loop == server_loop  # e.g. the in-memory channel layer's consumers live there
+
+
+def test_request_signals_fire_in_the_thread_that_ran_the_view(app):
+    seen = []
+
+    def started(**kwargs):
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**kwargs):
+        seen.append(("finished", threading.current_thread().name))
+
+    request_started.connect(started)
+    request_finished.connect(finished)
+    try:
+        status, _, body = run(Client(app).request("GET", "/test/where"))
+    finally:
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
+    thread = json.loads(b"".join(body))["thread"]
+    # The thread's database connection is handed back by request_finished in that same thread.
+    assert seen == [("started", thread), ("finished", thread)]
+
+
+def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
+    async def stream():
+        asgi_pool_urls.release_second_chunk = asyncio.Event()
+        bodies = []
+
+        async def on_message(message):
+            if message["type"] == "http.response.body":
+                bodies.append(message.get("body", b""))
+                if bodies == [b"first"]:  # the client has the first chunk before the second exists
+                    asgi_pool_urls.release_second_chunk.set()
+
+        return await Client(app).request("GET", "/test/stream", on_message=on_message), bodies
+
+    (status, headers, _), bodies = run(stream())
+    assert status == 200
+    assert bodies == [b"first", b"second", b""]
+
+
+def test_a_stream_stops_when_the_client_disconnects(app):
+    async def disconnect_mid_stream():
+        asgi_pool_urls.release_second_chunk = asyncio.Event()  # never set: an endless stream
+        inbox = asyncio.Queue()
+        await inbox.put({"type": "http.request", "body": b"", "more_body": False})
+        sent = []
+
+        async def receive():
+            return await inbox.get()
+
+        async def send(message):
+            sent.append(message)
+            if message.get("body") == b"first":
+                await inbox.put({"type": "http.disconnect"})
+
+        await asyncio.wait_for(app(http_scope("GET", "/test/stream"), receive, send), timeout=10)
+        return sent
+
+    sent = run(disconnect_mid_stream())
+    assert [message.get("body") for message in sent[1:]] == [b"first"]
+
+
+def test_an_async_view_runs_on_the_event_loop_as_django_runs_it(app):
+    status, _, body = run(Client(app).request("GET", "/test/async-where"))
+    assert status == 200
+    assert b"".join(body).decode() == threading.main_thread().name
+
+
+def test_api_errors_are_still_json(app):
+    status, headers, body = run(Client(app).request("GET", "/api/no-such-thing"))
+    assert status == 404
+    assert headers[b"Content-Type"].startswith(b"application/json")
+    assert json.loads(b"".join(body))["error"]["code"] == "not_found"
+
+
+def test_a_body_over_the_limit_is_refused_with_413(app, settings):
+    settings.MAX_REQUEST_BYTES = 10
+    status, headers, body = run(Client(app).request(
+        "POST", "/api/health/live", body=b"x" * 11, headers=[(b"content-length", b"11"),
+                                                              (b"content-type", b"application/json")]))
+    assert status == 413
+    assert json.loads(b"".join(body))["error"]["code"] == "payload_too_large"
