@@ -32,6 +32,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import close_old_connections
 from django.http import FileResponse
 from django.urls import Resolver404, get_resolver, set_script_prefix
 
@@ -106,6 +107,10 @@ class PooledASGIHandler(ASGIHandler):
             # request_finished (the database connection back to its pool) and the request's files;
             # Django's handler does this after sending, which changes nothing the client sees.
             response.close()
+        else:
+            # The stream is sent, and closed, from another thread (_stream): the connection the view
+            # used goes back to its pool now, not at this thread's next request.
+            close_old_connections()
         return response
 
     async def _stream(self, response, receive, send):

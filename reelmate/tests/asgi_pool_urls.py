@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 from asgiref.sync import async_to_sync
+from django.db import connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import include, path
 
@@ -29,6 +30,12 @@ def stream(request):
     return StreamingHttpResponse(chunks(), content_type="text/plain")
 
 
+def stream_after_a_query(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return StreamingHttpResponse(iter([b"done"]), content_type="text/plain")
+
+
 async def async_where(request):
     return HttpResponse(threading.current_thread().name)
 
@@ -36,6 +43,7 @@ async def async_where(request):
 urlpatterns = [
     path("test/where", where),
     path("test/stream", stream),
+    path("test/stream-after-a-query", stream_after_a_query),
     path("test/async-where", async_where),
     path("", include("reelmate.urls")),
 ]

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django.core.signals import request_finished, request_started
+from django.db import connection, connections
 
 from reelmate.asgi_pool import PooledASGIHandler
 from reelmate.tests import asgi_pool_urls
@@ -117,6 +118,21 @@ def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
     (status, headers, _), bodies = run(stream())
     assert status == 200
     assert bodies == [b"first", b"second", b""]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streaming_view_hands_its_database_connection_back_before_the_stream_is_sent(monkeypatch):
+    """The view ran in a pool thread; the stream is sent (and closed) from another: the pool
+    thread's connection must not stay checked out until that thread's next request."""
+    # As in a web process with DB_POOL: a request's connection goes back to the pool when it ends.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    handler = PooledASGIHandler(threads=1)
+    try:
+        status, _, body = run(Client(handler).request("GET", "/test/stream-after-a-query"))
+        assert (status, b"".join(body)) == (200, b"done")
+        assert handler.executor.submit(lambda: connection.connection is None).result() is True
+    finally:
+        handler.executor.shutdown(wait=True)
 
 
 def test_a_stream_stops_when_the_client_disconnects(app):
