@@ -16,8 +16,9 @@ What keeps Django's own path, unchanged:
 - async views (the live relay, which publishes on this process's event loop): the URL is resolved
   first and an async view goes to ASGIHandler;
 - streaming responses (Server-Sent Events, batch ZIP and CSV downloads, ranged media): the view
-  runs in the pool, then the body is streamed exactly as ASGIHandler streams it (in a
-  ThreadSensitiveContext, stopped when the client disconnects), and closed after the last chunk;
+  runs in the pool, then the body is streamed as ASGIHandler streams it (in a
+  ThreadSensitiveContext, stopped when the client disconnects), and closed after the last chunk —
+  except that a synchronous stream is read one part at a time, where Django reads it whole first;
 - WebSockets (channels' router in reelmate.asgi never sends them here).
 """
 from __future__ import annotations
@@ -71,6 +72,8 @@ class PooledASGIHandler(ASGIHandler):
         response = await loop.run_in_executor(self.executor, self._respond, loop, scope, body_file)
         if response.streaming:
             async with ThreadSensitiveContext():
+                if not response.is_async:
+                    response.streaming_content = _one_part_at_a_time(response.streaming_content)
                 await self._stream(response, receive, send)
         else:
             # Closed already in _respond: the content is bytes now.
@@ -137,6 +140,20 @@ class PooledASGIHandler(ASGIHandler):
                 except asyncio.CancelledError:
                     pass
         await sync_to_async(response.close)()
+
+
+_END = object()
+
+
+async def _one_part_at_a_time(parts):
+    """A synchronous stream (the batch ZIP, a file, a byte range) read part by part, each in the
+    request's ThreadSensitiveContext thread (the generator and its database cursor stay in one
+    thread). Django's ASGIHandler reads a synchronous stream whole into a list before sending
+    the first byte: a batch's ZIP would sit in the web process's memory."""
+    iterator = iter(parts)
+    next_part = sync_to_async(next)
+    while (part := await next_part(iterator, _END)) is not _END:
+        yield part
 
 
 def pool_thread_names() -> set[str]:

@@ -30,6 +30,18 @@ def stream(request):
     return StreamingHttpResponse(chunks(), content_type="text/plain")
 
 
+# Set by the test that streams synchronously: the second part waits for it (at most 5 s).
+second_part_wanted: threading.Event | None = None
+
+
+def sync_stream(request):
+    def parts():
+        yield b"first"
+        yield b"second" if second_part_wanted.wait(timeout=5) else b"read whole before sending"
+
+    return StreamingHttpResponse(parts(), content_type="application/zip")
+
+
 def stream_after_a_query(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -44,6 +56,7 @@ urlpatterns = [
     path("test/where", where),
     path("test/stream", stream),
     path("test/stream-after-a-query", stream_after_a_query),
+    path("test/sync-stream", sync_stream),
     path("test/async-where", async_where),
     path("", include("reelmate.urls")),
 ]

@@ -120,6 +120,26 @@ def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
     assert bodies == [b"first", b"second", b""]
 
 
+def test_a_synchronous_stream_is_sent_part_by_part_not_read_whole_first(app):
+    """A batch's ZIP is a synchronous generator: Django's own ASGI handler would read all of it
+    into memory before sending the first byte."""
+    async def stream():
+        asgi_pool_urls.second_part_wanted = threading.Event()
+        bodies = []
+
+        async def on_message(message):
+            if message["type"] == "http.response.body":
+                bodies.append(message.get("body", b""))
+                if bodies == [b"first"]:
+                    asgi_pool_urls.second_part_wanted.set()
+
+        return await Client(app).request("GET", "/test/sync-stream", on_message=on_message), bodies
+
+    (status, _, _), bodies = run(stream())
+    assert status == 200
+    assert bodies == [b"first", b"second", b""]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_streaming_view_hands_its_database_connection_back_before_the_stream_is_sent(monkeypatch):
     """The view ran in a pool thread; the stream is sent (and closed) from another: the pool
