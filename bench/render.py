@@ -3,6 +3,7 @@
     .venv/bin/python bench/render.py [--avatar rig|portrait] [--resolution 1080p|720p]
                                      [--layouts presenter product card] [--runs 1]
                                      [--preset veryfast] [--crf 23] [--threads 0] [--store s3|dir]
+                                     [--speech-cache fresh|shared|off]
 
 Runs the production pipeline (ai_studio.generation.pipeline.run_pipeline) on a fixed ~80-word
 marketing script with the local voice, a headline and a 2 s end card: speech, captions, render
@@ -24,6 +25,13 @@ Python worker / ffmpeg beside the bare encode's and their ratio (target JOB_CPU_
 render stage's ratio (RATIO_TARGETS), and peak memory: the worker process's high-water mark, the
 ffmpeg children's, their sum (target MEMORY_TARGET_MB) and the most both held at one moment.
 With ``--runs``, the layouts are measured in turn that many times and the spread is printed.
+
+The local voice speaks through the speech cache a worker has (``SentenceCache``, SPEECH_CACHE_MAX_MB),
+by default a fresh one for each measurement (``--speech-cache fresh``): every sentence is
+synthesised, what one reel costs on its own. ``shared`` keeps one cache for the whole run, so the
+first job fills it and the next ones (another layout, another run) find every sentence in it, as a
+batch's rows find their shared sentences; ``off`` speaks without it. Each job's hits and misses are
+printed beside its speech CPU.
 """
 
 from __future__ import annotations
@@ -100,10 +108,13 @@ def main() -> None:
         for run in range(args.runs):
             for layout in args.layouts:
                 folder = workdir / f"job-{run}-{layout}"
+                caches = {"fresh": folder / "speech-cache", "shared": workdir / "speech-cache"}
+                speech_cache = caches.get(args.speech_cache)
                 job = _measure("job", folder, env, {
                     "layout": layout, "portrait": str(portrait), "product": str(product),
                     "rig": str(rig_path) if rig_path else None, "resolution": args.resolution,
                     "preset": args.preset, "crf": args.crf, "threads": args.threads, "store": args.store,
+                    "speech_cache": str(speech_cache) if speech_cache else None,
                 })
                 bare = _measure("bare", folder / "baseline", env, {
                     "audio": job["audio"], "audio_duration": job["audio_duration"], "duration": job["duration"],
@@ -147,7 +158,9 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         from ai_studio.generation.speech import get_provider
         from ai_studio.generation.speech.local import DEFAULT_VOICE
         from ai_studio.generation.speech.piper_engine import load_piper_voice
+        from ai_studio.generation.speech.sentence_cache import SentenceCache
         from ai_studio.generation.types import EndCard, SceneMedia
+        from ai_studio.services.engine_requests import speech_cache
 
         imported_mb = memory.own_mb()
         folder = Path(plan["folder"])
@@ -174,10 +187,16 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
             headline=HEADLINE, end_card=EndCard(CALL_TO_ACTION),
             scenes=[SceneMedia(SCRIPT, Path(plan["product"]), "image")] if layout == "product" else [],
         )
+        # The worker's cache (its settings), in the folder this measurement was given.
+        cache = speech_cache()
+        if cache is not None and plan["speech_cache"]:
+            cache = SentenceCache(Path(plan["speech_cache"]), cache.max_bytes)
+        else:
+            cache = None
         stages = StageCpu()
         sampling_cpu = memory.cpu_seconds
         result = run_pipeline(
-            request, workdir=folder / "work", speech_provider=get_provider("local"), store=store,
+            request, workdir=folder / "work", speech_provider=get_provider("local", cache=cache), store=store,
             key_prefix="bench/reel", render_preset=plan["preset"], render_crf=plan["crf"],
             render_threads=plan["threads"], reporter=stages,
         )
@@ -198,6 +217,7 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         "height": video.height, "fps": video.fps, "codecs": f"{video.video_codec}/{video.audio_codec}",
         "size_bytes": video.size_bytes, "audio": str(result.soundtrack.path), "audio_duration": result.speech.duration,
         "voice_load_seconds": voice_load, "voice_load_cpu": voice_load_cpu,
+        "speech_cache": str(cache.counts) if cache is not None else "off",
         "client_seconds": client, "client_cpu": client_cpu,
         "cpu": {"speech": speech_own + speech_children, "python": job_own - speech_own - sampling_cpu,
                 "ffmpeg": job_children - speech_children, "render_stage": render_own + render_children},
@@ -278,6 +298,9 @@ def _arguments() -> argparse.Namespace:
                         help="upload to a local S3 server (default) or copy to a folder")
     parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
     parser.add_argument("--runs", type=int, default=1, help="measure the layouts in turn this many times")
+    parser.add_argument("--speech-cache", default="fresh", choices=("fresh", "shared", "off"),
+                        help="an empty speech cache per job (default: every sentence synthesised), one for the "
+                             "whole run (the first job fills it), or none")
     parser.add_argument("--child", choices=("job", "bare"), help=argparse.SUPPRESS)  # one measurement
     parser.add_argument("--plan", help=argparse.SUPPRESS)  # its JSON plan; figures go next to it
     return parser.parse_args()
@@ -414,7 +437,8 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
           f"{render_target:.0f}x), whole job {job_factor:.1f}x ({_met(job_factor, JOB_TARGET, at_most=False)} "
           f"{JOB_TARGET:.0f}x); load average {job['load_average']:.2f} on {os.cpu_count()} CPUs")
     total = cpu["speech"] + cpu["python"] + cpu["ffmpeg"]
-    print(f"CPU-seconds of the job: speech {cpu['speech']:.2f} + Python worker {cpu['python']:.2f} + ffmpeg "
+    print(f"CPU-seconds of the job: speech {cpu['speech']:.2f} (speech cache: {job['speech_cache']}) + Python worker "
+          f"{cpu['python']:.2f} + ffmpeg "
           f"{cpu['ffmpeg']:.2f} = {total:.2f}; bare x264 encode {bare['cpu']:.2f}: "
           f"{total / bare['cpu']:.2f}x ({_met(total / bare['cpu'], JOB_CPU_TARGET)} the {JOB_CPU_TARGET}x target)")
     per_second = total / job["duration"]
@@ -432,14 +456,17 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
 
 def _summary(figures: dict[str, list[dict[str, Any]]]) -> None:
     print("--- every run: job CPU / bare encode CPU (target "
-          f"{JOB_CPU_TARGET}x); render stage / bare (CPU); worker + ffmpeg peak MB (target {MEMORY_TARGET_MB})")
+          f"{JOB_CPU_TARGET}x); render stage / bare (CPU); worker + ffmpeg peak MB (target {MEMORY_TARGET_MB}); "
+          "speech CPU-s")
     for layout, runs in figures.items():
         job_ratios = [sum(run["job"]["cpu"][part] for part in ("speech", "python", "ffmpeg")) / run["bare"]["cpu"]
                       for run in runs]
         render_ratios = [run["job"]["cpu"]["render_stage"] / run["bare"]["cpu"] for run in runs]
         memory = [run["job"]["memory_mb"]["worker_peak"] + run["job"]["memory_mb"]["ffmpeg_peak"] for run in runs]
+        speech = [run["job"]["cpu"]["speech"] for run in runs]
         print(f"  {layout:<10} job {_spread(job_ratios, 'x')}; render {_spread(render_ratios, 'x')}; "
-              f"memory {_spread(memory, ' MB', 0)}")
+              f"memory {_spread(memory, ' MB', 0)}; speech {_spread(speech, ' CPU-s')} "
+              f"(cache: {', '.join(run['job']['speech_cache'] for run in runs)})")
 
 
 def _spread(values: list[float], unit: str, digits: int = 2) -> str:

@@ -4,15 +4,24 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reelmate .venv/bin/python bench/throughput.py \\
         [--jobs 50] [--workers 1 2] [--resolution 1080p|720p] [--timeout 3600]
+        [--personalised] [--speech-cache on off]
 
 It works in a throwaway database (created and dropped here) on that PostgreSQL server, a Redis
 server of its own (testkit's, on a free port: the broker and the cache) and local file storage in
 a temporary folder. One user with no plan limits submits ``--jobs`` jobs through the service
 (``ai_studio.services.jobs.submit_job``), as the API does: a starter avatar with its lip-sync
 rig, the local Piper voice, captions, 9:16 at ``--resolution``, scripts cycling through four
-lengths from tiny to medium (SCRIPTS: 9, 24, 47 and 81 words, ~3-28 s of speech). The workers are
-real ``celery worker`` processes (testkit/worker.py: prefork, concurrency 1, like production), with
-beat for the dispatcher; each phase waits until every job of its batch has finished.
+lengths from tiny to medium (SCRIPTS: 9, 24, 47 and 81 words, ~3-28 s of speech). With
+``--personalised`` the jobs are one batch instead (``POST /api/ai-studio/batches``, as a marketer
+sends it): PERSONALISED, a ~20 s script whose ``{{store}}`` is filled by each row with a store of its
+own (STORES), so 2 of its 6 sentences differ from row to row. The workers are real ``celery worker``
+processes (testkit/worker.py: prefork, concurrency 1, like production), with beat for the
+dispatcher; each phase waits until every job of its batch has finished.
+
+The workers speak through the machine's speech cache (SPEECH_CACHE_MAX_MB; a fresh, empty folder for
+each phase, shared by its workers), or without it: ``--speech-cache on off`` runs every phase with
+it and then without it. The sentences spoken and those found in the cache are counted from the
+workers' logs.
 
 Printed per phase (1 worker, then 2):
 - reels per hour per core: by the clock (completed reels over the batch's wall time, divided by
@@ -29,7 +38,9 @@ Printed per phase (1 worker, then 2):
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import re
 import resource
 import secrets
 import sys
@@ -53,8 +64,9 @@ VAR_DIR = Path(tempfile.mkdtemp(prefix="reelmate-bench-throughput-"))
 os.environ.update({
     "DJANGO_SETTINGS_MODULE": "reelmate.settings", "REDIS_URL": REDIS.url(), "CELERY_BROKER_URL": REDIS.url(),
     "REELMATE_VAR_DIR": str(VAR_DIR), "LOG_LEVEL": "ERROR", "S3_ACCESS_KEY_ID": "", "S3_SECRET_ACCESS_KEY": "",
-    "OPENAI_API_KEY": "",
+    "OPENAI_API_KEY": "", "THROTTLE_GENERATION": "100000/m",
 })
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # the batch is POSTed through Django's test client
 # Workers as in production (DEBUG off: Django would otherwise keep every query in memory), with a
 # throwaway key.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -66,6 +78,8 @@ django.setup()
 from django.core.files.base import ContentFile
 from django.db import connection, connections
 from django.db.models import Count, Sum
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import LIMIT_NAMES, Plan
 from accounts.tests.factories import UserFactory
@@ -93,7 +107,20 @@ SCRIPTS = (
     "more ideas, and grow your audience faster. Try ReelMate free today and publish your first reel "
     "in minutes.",
 )
+# One script personalised for many stores: the sentences naming the store differ from row to row.
+PERSONALISED = (
+    "Big news for {{store}}! Rocket Shoes land on our shelves this Monday. They are the lightest pair we "
+    "ever made, with foam that gives back every step and a grip that holds on wet rock. The breathable mesh "
+    "keeps your feet cool for hours, even on the longest run. Come and try a pair at {{store}}, and ask about "
+    "our launch week offer. Rocket Shoes: run further, starting today."
+)
+STORES = tuple(f"{place} {kind}" for kind, place in itertools.product(
+    ("Mall", "High Street", "Retail Park", "Outlet", "Plaza"),
+    ("Northgate", "Riverside", "Hillcrest", "Lakeside", "Old Town", "Harbour", "Westfield", "Kingsway",
+     "Meadowbank", "Stonebridge", "Elm Park", "Castlegate", "Brookfield", "Seaview", "Parkhead", "Millbrook",
+     "Ashford", "Fairview", "Greenhill", "Oakwood")))
 SIZES = {"1080p": (1080, 1920), "720p": (720, 1280)}
+SPOKEN = re.compile(r"spoke (\d+) sentences, (\d+) from the speech cache")
 FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 SAMPLE_SECONDS = 0.1
 PSS_EVERY = 10  # samples: smaps_rollup costs more to read than status
@@ -113,7 +140,10 @@ class WorkerMemory:
 @dataclass
 class Phase:
     workers: int
+    speech_cache: bool = True
     jobs: list = field(default_factory=list)
+    sentences: int = 0  # spoken by the workers
+    cached: int = 0  # of which found in the speech cache
     wall: float = 0.0
     cpu: float = 0.0
     memory: list[WorkerMemory] = field(default_factory=list)
@@ -216,10 +246,16 @@ def baseline_cpu_per_second(resolution: str, folder: Path, seconds: float = 30.0
     return cpu / seconds
 
 
-def run_phase(workers_count: int, options: argparse.Namespace, user, avatar, voice, env: dict[str, str]) -> Phase:
-    phase = Phase(workers_count)
-    workers = [CeleryWorker(env=env, log_path=VAR_DIR / f"worker-{workers_count}-{n}.log")
-               for n in range(workers_count)]
+def run_phase(workers_count: int, speech_cache: bool, options: argparse.Namespace, user, avatar, voice,
+              env: dict[str, str]) -> Phase:
+    phase = Phase(workers_count, speech_cache)
+    name = f"{workers_count}w-cache-{'on' if speech_cache else 'off'}"
+    # A fresh cache per phase, shared by its workers as on one machine.
+    env = {**env, "SPEECH_CACHE_DIR": str(VAR_DIR / f"speech-cache-{name}")}
+    if not speech_cache:
+        env["SPEECH_CACHE_MAX_MB"] = "0"
+    logs = [VAR_DIR / f"worker-{name}-{n}.log" for n in range(workers_count)]
+    workers = [CeleryWorker(env=env, log_path=log) for log in logs]
     for worker in workers:
         worker.start()
     try:
@@ -227,12 +263,15 @@ def run_phase(workers_count: int, options: argparse.Namespace, user, avatar, voi
         watch = MemoryWatch(workers)
         watch.start()
         started = time.monotonic()
-        for n in range(options.jobs):
-            script = SCRIPTS[n % len(SCRIPTS)]
-            phase.jobs.append(submit_job(owner=user, fields={
-                "avatar": avatar, "voice": voice, "script": script, "title": f"{workers_count}w reel {n}",
-                "resolution": options.resolution, "aspect_ratio": "9:16",
-            }, idempotency_key=None, fingerprint="").job.pk)
+        if options.personalised:
+            phase.jobs = submit_batch(user, avatar, voice, options, name)
+        else:
+            for n in range(options.jobs):
+                script = SCRIPTS[n % len(SCRIPTS)]
+                phase.jobs.append(submit_job(owner=user, fields={
+                    "avatar": avatar, "voice": voice, "script": script, "title": f"{workers_count}w reel {n}",
+                    "resolution": options.resolution, "aspect_ratio": "9:16",
+                }, idempotency_key=None, fingerprint="").job.pk)
         pending = VideoGenerationJob.objects.filter(pk__in=phase.jobs).exclude(status__in=FINISHED)
         while pending.exists():
             if time.monotonic() - started > options.timeout:
@@ -245,7 +284,27 @@ def run_phase(workers_count: int, options: argparse.Namespace, user, avatar, voi
     finally:
         for worker in workers:
             worker.kill()
+    for log in logs:
+        for spoken, cached in SPOKEN.findall(log.read_text(errors="replace") if log.exists() else ""):
+            phase.sentences += int(spoken)
+            phase.cached += int(cached)
     return phase
+
+
+def submit_batch(user, avatar, voice, options: argparse.Namespace, name: str) -> list:
+    """One batch of ``--jobs`` rows of PERSONALISED, each for a store, POSTed as the API's clients do."""
+    rows = [{"store": STORES[n % len(STORES)] + (f" {n // len(STORES) + 1}" if n >= len(STORES) else "")}
+            for n in range(options.jobs)]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    response = client.post("/api/ai-studio/batches", {
+        "name": name, "script": PERSONALISED, "rows": rows,
+        "settings": {"avatar_id": avatar.pk, "voice_id": voice.pk, "title": "Rocket Shoes at {{store}}",
+                     "resolution": options.resolution, "aspect_ratio": "9:16"},
+    }, format="json")
+    if response.status_code != 202:
+        raise SystemExit(f"the batch was refused: {response.status_code} {response.content[:500]!r}")
+    return list(VideoGenerationJob.objects.filter(batch_id=response.json()["id"]).values_list("pk", flat=True))
 
 
 def report(phase: Phase, baseline: float) -> None:
@@ -255,7 +314,9 @@ def report(phase: Phase, baseline: float) -> None:
     completed = videos.count()
     seconds = videos.aggregate(total=Sum("duration_seconds"))["total"] or 0.0
     cores = os.cpu_count() or 1  # a worker's ffmpeg uses every core, even with one worker
-    print(f"--- {phase.workers} worker process{'es' if phase.workers > 1 else ''} (concurrency 1 each) on "
+    cache = "on" if phase.speech_cache else "off"
+    print(f"--- {phase.workers} worker process{'es' if phase.workers > 1 else ''} (concurrency 1 each), speech cache "
+          f"{cache}, on "
           f"{cores} cores: {completed}/{len(phase.jobs)} completed "
           f"({', '.join(f'{n} {status}' for status, n in sorted(states.items()))}), {seconds:.0f} s of video "
           f"in {phase.wall:.0f} s; load average {os.getloadavg()[0]:.1f}")
@@ -268,6 +329,10 @@ def report(phase: Phase, baseline: float) -> None:
     per_second = phase.cpu / seconds
     print(f"  CPU-seconds per second of video: {per_second:.3f}; bare encode {baseline:.3f}: "
           f"{per_second / baseline:.2f}x")
+    if phase.speech_cache:
+        synthesised = phase.sentences - phase.cached
+        print(f"  sentences spoken: {phase.sentences}, {phase.cached} of them from the speech cache "
+              f"({synthesised} synthesised, {synthesised / completed:.1f} per reel)")
     for n, memory in enumerate(phase.memory, 1):
         print(f"  worker {n} peak memory: pool process {memory.pool:.0f} MB (PSS {memory.pool_pss:.0f} MB) + its "
               f"ffmpeg {memory.ffmpeg:.0f} MB = {memory.pool + memory.ffmpeg:.0f} MB; at one moment at most "
@@ -280,6 +345,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes of each phase")
     parser.add_argument("--resolution", default="1080p", choices=tuple(SIZES))
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per phase")
+    parser.add_argument("--personalised", action="store_true",
+                        help="one batch of a script with a {{store}} per row, instead of four scripts in turn")
+    parser.add_argument("--speech-cache", nargs="+", default=["on"], choices=("on", "off"),
+                        help="run each phase with the speech cache (fresh per phase), without it, or both in turn")
     options = parser.parse_args()
 
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -303,11 +372,13 @@ def main() -> None:
         beat = CeleryBeat(env=env, schedule_path=VAR_DIR / "celerybeat-schedule", log_path=VAR_DIR / "beat.log")
         beat.start()
         words = sorted({len(script.split()) for script in SCRIPTS})
+        scripts = (f"one batch of a {len(PERSONALISED.split())}-word script with a {{{{store}}}} per row"
+                   if options.personalised else f"scripts of {', '.join(map(str, words))} words in turn")
         print(f"{options.jobs} jobs per phase: lip-synced {options.resolution} 9:16 reels, local Piper voice, "
-              f"captions; scripts of {', '.join(map(str, words))} words in turn; RENDER_THREADS="
-              f"{settings.RENDER_THREADS}", flush=True)
-        for workers in options.workers:
-            report(run_phase(workers, options, user, avatar, voice, env), baseline)
+              f"captions; {scripts}; RENDER_THREADS={settings.RENDER_THREADS}; SPEECH_CACHE_MAX_MB="
+              f"{settings.SPEECH_CACHE_MAX_MB:g}", flush=True)
+        for workers, cache in itertools.product(options.workers, options.speech_cache):
+            report(run_phase(workers, cache == "on", options, user, avatar, voice, env), baseline)
     finally:
         if beat is not None:
             beat.kill()

@@ -502,6 +502,11 @@ OPENAI_TRANSCRIBE_MODEL = env("OPENAI_TRANSCRIBE_MODEL", default="whisper-1")
 OPENAI_WORD_TIMESTAMPS = env.bool("OPENAI_WORD_TIMESTAMPS", default=True)
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
 SPEECH_DEFAULT_PROVIDER = env("SPEECH_DEFAULT_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
+# Sentences the local Piper voice synthesised, kept per machine and shared by its workers, so that a
+# batch's sentences without a variable are spoken once (ai_studio/generation/speech/sentence_cache.py):
+# ~90 KB per second of speech; least recently used entries go past the bound; 0 turns it off.
+SPEECH_CACHE_DIR = Path(env("SPEECH_CACHE_DIR", default="") or VAR_DIR / "speech-cache")  # empty: the default
+SPEECH_CACHE_MAX_MB = env.float("SPEECH_CACHE_MAX_MB", default=256.0)
 RENDER_PRESET = env("RENDER_PRESET", default="veryfast")
 RENDER_CRF = env.int("RENDER_CRF", default=23)
 # x264 threads per render; 0: x264 chooses (one frame thread per core and a half). 1 costs ~5% less

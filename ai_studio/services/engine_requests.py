@@ -15,6 +15,7 @@ from django.conf import settings
 from ai_studio.generation.errors import GenerationError
 from ai_studio.generation.pipeline import GenerationRequest
 from ai_studio.generation.speech import SpeechProvider, get_provider
+from ai_studio.generation.speech.sentence_cache import SentenceCache
 from ai_studio.generation.types import CaptionStyle, EndCard, SceneMedia
 from ai_studio.models import AIVoice, VideoGenerationJob
 from ai_studio.services.artifact_storage import DjangoStorageArtifactStore
@@ -111,7 +112,17 @@ def speech_provider_for(voice: AIVoice) -> SpeechProvider:
             model=settings.OPENAI_TTS_MODEL, timeout=settings.OPENAI_TIMEOUT, max_retries=0,
             word_timestamps=settings.OPENAI_WORD_TIMESTAMPS, transcribe_model=settings.OPENAI_TRANSCRIBE_MODEL,
         )
+    if name == "local":
+        return get_provider(name, cache=speech_cache())
     return get_provider(name)
+
+
+def speech_cache() -> SentenceCache | None:
+    """The machine's cache of synthesised sentences (``SPEECH_CACHE_DIR``), or None when
+    ``SPEECH_CACHE_MAX_MB`` is 0. A new object each time: it holds no entries in memory."""
+    if settings.SPEECH_CACHE_MAX_MB <= 0:
+        return None
+    return SentenceCache(settings.SPEECH_CACHE_DIR, int(settings.SPEECH_CACHE_MAX_MB * 1024 * 1024))
 
 
 def render_options() -> dict:

@@ -14,6 +14,7 @@ from .errors import PermanentSpeechError
 from .espeak_engine import ESPEAK_VOICE_NAMES, speak_with_espeak
 from .piper_engine import PIPER_MODELS, speak_with_piper
 from .provider import VoiceInfo, check_request
+from .sentence_cache import SentenceCache
 
 DEFAULT_VOICE = "en_US-joe-medium"
 
@@ -64,14 +65,21 @@ LOCAL_VOICES: dict[str, VoiceInfo] = {
 
 
 class LocalSpeechProvider:
-    """Offline speech with exact word timings (``timing_source`` "alignment" or "engine_events")."""
+    """Offline speech with exact word timings (``timing_source`` "alignment" or "engine_events").
+
+    With a ``cache``, the Piper voices reuse the sentences they already spoke with the same settings
+    (``sentence_cache``); eSpeak NG speaks a script in a few ms and is not cached.
+    """
 
     name = "local"
+
+    def __init__(self, cache: SentenceCache | None = None) -> None:
+        self.cache = cache
 
     def synthesize(self, text: str, voice_id: str, workdir: Path, speed: float = 1.0) -> SpeechResult:
         check_request(text, speed)
         if voice_id in PIPER_MODELS:
-            spoken = speak_with_piper(text, voice_id, speed)
+            spoken = speak_with_piper(text, voice_id, speed, self.cache)
         elif voice_id in ESPEAK_VOICE_NAMES:
             spoken = speak_with_espeak(text, voice_id, speed)
         else:

@@ -10,10 +10,14 @@ one thread that sleeps rather than spins while it waits, and working memory hand
 each script (``release_working_memory``). The alignment output is patched into the model once per
 machine, in a child process, and the patched model cached on disk (``aligned_model_path``): the
 worker never holds the ``onnx`` package's copy of the model next to the session's.
+
+Given a ``SentenceCache`` (``sentence_cache``), a sentence this voice already spoke with the same
+settings is not synthesised again: its model outputs come from the cache (``CachedSession``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -40,6 +44,7 @@ from ..memory import release_freed_memory
 from ..types import PhonemeTiming, WordTiming
 from ..visemes import PAUSES, STRESS_MARKS
 from .audio import Spoken, voiced_span
+from .sentence_cache import CachedSession, SentenceCache
 from .text import script_words, split_sentences
 from .timing import TimeSpan, estimate_word_timings, fill_unmatched_timings
 
@@ -60,6 +65,8 @@ logger = logging.getLogger(__name__)
 
 _piper_voices: dict[str, PiperVoice] = {}
 _piper_voices_lock = threading.Lock()
+# What a loaded voice's outputs depend on besides its inputs (``model_identity``), by voice id.
+_voice_identities: dict[str, str] = {}
 
 
 def load_piper_voice(voice_id: str) -> PiperVoice:
@@ -74,7 +81,19 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
             )
             config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
             _piper_voices[voice_id] = PiperVoice(session=session, config=config)
+            outputs = ",".join(output.name for output in session.get_outputs())  # with the alignment or not
+            _voice_identities[voice_id] = (
+                f"{voice_id}:{model_identity(Path(model_path))}:onnxruntime {onnxruntime.__version__}:{outputs}"
+            )
         return _piper_voices[voice_id]
+
+
+def model_identity(model_path: Path) -> str:
+    """The model file as a cache knows it (path, size, modification time) and the piper-tts version
+    that patches and runs it: any change makes new keys."""
+    stat = model_path.stat()
+    version = importlib.metadata.version("piper-tts")
+    return f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{version}"
 
 
 def session_options() -> onnxruntime.SessionOptions:
@@ -124,10 +143,7 @@ def aligned_model_path(model_path: Path) -> Path | None:
     None when it cannot be done so (the folder is not writable, the child failed): the model is
     then patched in the worker's memory, as Piper does it (``_aligned_in_memory``).
     """
-    stat = model_path.stat()
-    version = importlib.metadata.version("piper-tts")
-    identity = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{version}"
-    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    key = hashlib.sha256(model_identity(model_path).encode()).hexdigest()[:16]
     target = ALIGNED_MODELS_DIR / f"{model_path.stem}-{key}.onnx"
     if target.is_file():
         return target
@@ -175,11 +191,19 @@ onnx.save(model, sys.argv[2])
 """
 
 
-def speak_with_piper(text: str, voice_id: str, speed: float) -> Spoken:
+def speak_with_piper(text: str, voice_id: str, speed: float, cache: SentenceCache | None = None) -> Spoken:
     voice = load_piper_voice(voice_id)
+    speaker = voice
+    if cache is not None:
+        # The same voice (config, phonemizer) running its sentences through the cache.
+        session = CachedSession(voice.session, cache, _voice_identities[voice_id])
+        speaker = dataclasses.replace(voice, session=session)
     try:
-        return _speak(voice, text, speed)
+        return _speak(speaker, text, speed)
     finally:
+        if cache is not None:
+            logger.info("spoke %d sentences, %d from the speech cache", session.counts.hits + session.counts.misses,
+                        session.counts.hits)
         release_working_memory(voice)
         release_freed_memory()
 

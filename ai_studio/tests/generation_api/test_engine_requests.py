@@ -85,6 +85,14 @@ def test_the_voice_chooses_the_speech_provider_and_settings_the_render(voice, se
     assert render_options() == {"render_preset": "slow", "render_crf": 30, "render_threads": 1}
 
 
+def test_the_local_voices_share_the_machines_speech_cache_unless_its_size_is_zero(voice, settings, tmp_path):
+    settings.SPEECH_CACHE_DIR, settings.SPEECH_CACHE_MAX_MB = tmp_path / "speech-cache", 2.5
+    cache = speech_provider_for(voice).cache
+    assert (cache.directory, cache.max_bytes) == (tmp_path / "speech-cache", int(2.5 * 1024 * 1024))
+    settings.SPEECH_CACHE_MAX_MB = 0
+    assert speech_provider_for(voice).cache is None
+
+
 def test_scenes_bring_their_media_downloaded_and_the_look_its_fields(avatar, voice, user, tmp_path):
     campaign = CampaignFactory(owner=user)
     photo, clip = stored_media(campaign), stored_media(campaign, clip_upload())
