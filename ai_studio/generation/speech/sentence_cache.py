@@ -1,13 +1,15 @@
 """Synthesised sentences kept on disk, so that a batch's shared sentences are spoken once per machine.
 
 In a personalised batch ("one script for 200 stores") most sentences are the same in every row;
-only those holding a variable differ. A neural voice speaks each sentence in one model run whose
-outputs depend only on its inputs (the sentence's phoneme ids, the speed and noise scales, the
-speaker) and on the model: ``SentenceCache`` keeps those outputs (the audio and each phoneme id's
-sample count, from which word timings, captions and mouth shapes are built) under a digest of
-both, and ``CachedSession`` answers a run seen before from them. What the engine then does with
-the outputs is unchanged, so a reel built from cached sentences is exactly the reel that the first
-synthesis of each made.
+only those holding a variable differ. A neural voice speaks each sentence in one model run, given
+its inputs (the sentence's phoneme ids, the speed and noise scales, the speaker) and the model;
+the run also draws random noise (Piper's RandomNormalLike), so two takes of a sentence differ
+slightly. ``SentenceCache`` keeps a take's outputs (the audio and each phoneme id's sample count,
+from which word timings, captions and mouth shapes are built) under a digest of the inputs and
+the model, and ``CachedSession`` answers a run seen before with them: the first take is replayed.
+What the engine then does with the outputs is unchanged, so a reel built from cached sentences is
+exactly the reel that the first synthesis of each made (and a batch's shared sentences sound the
+same in every reel).
 
 One folder per machine, shared by its worker processes (workers on other machines each keep
 theirs: a sentence costs a few hundred ms to speak and ~90 KB per second to keep, not worth a
