@@ -102,20 +102,27 @@ def test_request_signals_fire_in_the_thread_that_ran_the_view(app):
     assert seen == [("started", thread), ("finished", thread)]
 
 
-def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
+def bodies_of_a_stream(app, path: str, release_second_part) -> tuple[int, list[bytes]]:
+    """The status and body messages of GET `path`, calling `release_second_part` once the client
+    has the first part alone (the view's second part waits for it)."""
     async def stream():
-        asgi_pool_urls.release_second_chunk = asyncio.Event()
         bodies = []
 
         async def on_message(message):
             if message["type"] == "http.response.body":
                 bodies.append(message.get("body", b""))
-                if bodies == [b"first"]:  # the client has the first chunk before the second exists
-                    asgi_pool_urls.release_second_chunk.set()
+                if bodies == [b"first"]:  # the client has the first part before the second exists
+                    release_second_part()
 
-        return await Client(app).request("GET", "/test/stream", on_message=on_message), bodies
+        status, _, _ = await Client(app).request("GET", path, on_message=on_message)
+        return status, bodies
 
-    (status, headers, _), bodies = run(stream())
+    return run(stream())
+
+
+def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
+    asgi_pool_urls.release_second_chunk = asyncio.Event()
+    status, bodies = bodies_of_a_stream(app, "/test/stream", asgi_pool_urls.release_second_chunk.set)
     assert status == 200
     assert bodies == [b"first", b"second", b""]
 
@@ -123,19 +130,8 @@ def test_a_streaming_response_is_sent_chunk_by_chunk_as_it_is_produced(app):
 def test_a_synchronous_stream_is_sent_part_by_part_not_read_whole_first(app):
     """A batch's ZIP is a synchronous generator: Django's own ASGI handler would read all of it
     into memory before sending the first byte."""
-    async def stream():
-        asgi_pool_urls.second_part_wanted = threading.Event()
-        bodies = []
-
-        async def on_message(message):
-            if message["type"] == "http.response.body":
-                bodies.append(message.get("body", b""))
-                if bodies == [b"first"]:
-                    asgi_pool_urls.second_part_wanted.set()
-
-        return await Client(app).request("GET", "/test/sync-stream", on_message=on_message), bodies
-
-    (status, _, _), bodies = run(stream())
+    asgi_pool_urls.second_part_wanted = threading.Event()
+    status, bodies = bodies_of_a_stream(app, "/test/sync-stream", asgi_pool_urls.second_part_wanted.set)
     assert status == 200
     assert bodies == [b"first", b"second", b""]
 
