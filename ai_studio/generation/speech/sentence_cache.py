@@ -121,12 +121,6 @@ class SentenceCache:
             return
         self._after_write(size)
 
-    def clear_counts(self) -> CacheCounts:
-        """This process's counts so far, and start counting again."""
-        with self._lock:
-            counts, self.counts = self.counts, CacheCounts()
-        return counts
-
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}{SUFFIX}"
 
