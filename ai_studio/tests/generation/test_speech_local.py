@@ -23,6 +23,7 @@ from ai_studio.generation.speech.piper_engine import (
     aligned_model_path,
     load_piper_voice,
 )
+from ai_studio.generation.speech.piper_split import WindowedSession
 from ai_studio.generation.speech.text import script_words
 from ai_studio.generation.types import SpeechResult
 
@@ -140,18 +141,24 @@ def test_the_piper_voice_is_loaded_once_per_process():
 
 def test_the_voice_runs_on_one_thread_that_does_not_spin():
     # ffmpeg and the other workers share the cores: a spinning pool burnt ~1.7x the CPU of the work.
-    options = load_piper_voice(DEFAULT_VOICE).session.get_session_options()
-    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
-    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    session = load_piper_voice(DEFAULT_VOICE).session
+    assert isinstance(session, WindowedSession)
+    for half in (session.encoder, session.decoder):
+        options = half.get_session_options()
+        assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
-def test_the_model_with_alignments_is_patched_once_and_kept_on_disk(tmp_path, monkeypatch):
+def test_the_model_with_alignments_is_patched_cut_at_its_decoder_once_and_kept_on_disk(tmp_path, monkeypatch):
     monkeypatch.setattr(piper_engine, "ALIGNED_MODELS_DIR", tmp_path / "models")
     original, _ = PIPER_MODELS[DEFAULT_VOICE]()
     patched = aligned_model_path(original)
-    assert patched.parent == tmp_path / "models" and patched.stat().st_size > 0
+    assert patched.model.parent == patched.decoder.parent == tmp_path / "models"
+    assert patched.model.stat().st_size > 0 and patched.decoder.stat().st_size > 0
     assert aligned_model_path(original) == patched  # found again, not patched again
-    assert [path.name for path in (tmp_path / "models").iterdir()] == [patched.name]  # no partial files left
+    # No partial files left.
+    assert sorted(path.name for path in (tmp_path / "models").iterdir()) == sorted(
+        [patched.model.name, patched.decoder.name])
 
 
 def test_a_model_that_cannot_be_patched_in_a_child_is_left_to_the_worker(tmp_path, monkeypatch):

@@ -1,0 +1,121 @@
+"""The Piper voice cut at its decoder (``piper_split``): a long sentence is decoded in windows of
+bounded length, and what comes out is exactly what the whole model makes.
+
+Runs are on the real ONNX Runtime sessions; with the noise scales at 0 a model run depends only
+on its inputs, so the whole model and its two halves can be compared sample for sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from ai_studio.generation.speech import piper_engine
+from ai_studio.generation.speech.local import DEFAULT_VOICE, LocalSpeechProvider
+from ai_studio.generation.speech.piper_split import (
+    DECODER_CONTEXT_FRAMES,
+    DECODER_WINDOW_FRAMES,
+    WindowedSession,
+    split_model,
+)
+from ai_studio.generation.speech.text import script_words
+
+# ~6.5 s in one sentence: three decoder windows.
+LONG_SENTENCE = (
+    "ReelMate writes the captions, gives your avatar a natural voice, and renders a polished vertical "
+    "video in seconds."
+)
+
+
+class FrameCountingSession:
+    """A real session, noting the length (last axis) of the first input of each run."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.frames: list[int] = []
+
+    def run(self, output_names, input_feed, run_options=None):
+        self.frames.append(next(iter(input_feed.values())).shape[-1])
+        return self.session.run(output_names, input_feed, run_options)
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+
+def feed_for(voice, text: str) -> dict[str, np.ndarray]:
+    """The model inputs for ``text``'s first sentence, without noise (a run depends on its inputs only)."""
+    ids = voice.phonemes_to_ids(voice.phonemize(text)[0])
+    return {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([0.0, voice.config.length_scale, 0.0], dtype=np.float32)}
+
+
+@pytest.fixture(scope="module")
+def voice():
+    return piper_engine.load_piper_voice(DEFAULT_VOICE)
+
+
+def test_the_two_halves_give_exactly_what_the_whole_model_gives(voice):
+    original, _ = piper_engine.PIPER_MODELS[DEFAULT_VOICE]()
+    whole = piper_engine._new_session(piper_engine._aligned_in_memory(Path(original)))
+    feed = feed_for(voice, LONG_SENTENCE)
+    expected, got = whole.run(None, feed), voice.session.run(None, feed)
+    assert [output.name for output in voice.session.get_outputs()] == [output.name for output in whole.get_outputs()]
+    assert len(got) == len(expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.shape == theirs.shape and mine.dtype == theirs.dtype
+        assert np.array_equal(mine, theirs)
+
+
+def test_a_latent_decoded_in_windows_is_the_latent_decoded_whole(voice):
+    latent, _ = voice.session.encoder.run(None, feed_for(voice, LONG_SENTENCE))
+    assert latent.shape[-1] > 2 * DECODER_WINDOW_FRAMES
+    whole = WindowedSession(voice.session.encoder, voice.session.decoder, window=latent.shape[-1]).decode(latent)
+    assert np.array_equal(voice.session.decode(latent), whole)
+    # Much shorter windows (under ~90 frames with their context) take other convolution kernels
+    # in ONNX Runtime: the same audio up to float rounding, far below a 16-bit sample's step.
+    short = WindowedSession(voice.session.encoder, voice.session.decoder, window=40).decode(latent)
+    assert np.allclose(short, whole, rtol=0, atol=1e-5)
+
+
+def test_a_long_sentence_is_decoded_in_bounded_windows_and_timed_as_before(tmp_path, monkeypatch, voice):
+    decoder = FrameCountingSession(voice.session.decoder)
+    windowed = WindowedSession(voice.session.encoder, decoder)
+    monkeypatch.setitem(piper_engine._piper_voices, DEFAULT_VOICE, dataclasses.replace(voice, session=windowed))
+    result = LocalSpeechProvider().synthesize(LONG_SENTENCE, DEFAULT_VOICE, tmp_path)
+    decoded = decoder.frames[:-1]  # the last run is the arena shrinkage after the script
+    assert len(decoded) == 3
+    assert max(decoded) <= DECODER_WINDOW_FRAMES + 2 * DECODER_CONTEXT_FRAMES
+    assert result.timing_source == "alignment"
+    assert [word.text for word in result.words] == script_words(LONG_SENTENCE)
+    # The phonemes tile the audio in order, but for the sentence's start and end marks' silences.
+    assert 0.0 <= result.phonemes[0].start < 0.2
+    assert all(earlier.end == later.start for earlier, later in pairwise(result.phonemes))
+    assert 0.0 <= result.duration - result.phonemes[-1].end < 0.2
+
+
+def test_a_model_without_a_decoder_to_cut_is_kept_whole():
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["input"], ["output"], name="/relu")], "plain",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+    )
+    assert split_model(helper.make_model(graph)) is None
+
+
+def test_a_decoder_conditioned_on_more_than_the_latent_is_kept_whole():
+    # A multi-speaker voice's decoder also takes the speaker's embedding.
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["latent", "speaker"], ["output"], name="/dec/Add")], "speakers",
+        [helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, 4]),
+         helper.make_tensor_value_info("speaker", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+    )
+    model = helper.make_model(graph)
+    onnx.checker.check_model(model)
+    assert split_model(model) is None
