@@ -177,8 +177,12 @@ def presenter_stage(
     stage = backdrop.copy()
     visible = _clipped(box, stage.size)
     picture = portrait.crop((visible.x - box.x, visible.y - box.y, visible.right - box.x, visible.bottom - box.y))
+    # Full-frame pictures: a caller's temporaries (a padded backdrop, a scaled portrait) are freed
+    # as soon as they are copied, not held through the blend (the worker's peak memory).
+    del backdrop, portrait
     picture.putalpha(ImageChops.multiply(picture.getchannel("A"), _feather(box, visible, frame)))
     stage.alpha_composite(picture, (visible.x, visible.y))
+    del picture
     pixels = np.asarray(stage.convert("RGB")).copy()
     rows = slice(visible.y, visible.bottom)
     if box.x <= frame.x:
@@ -212,7 +216,10 @@ def _feather(box: Box, visible: Box, frame: Box) -> Image.Image:
     if box.y > frame.y:
         alpha_y = np.minimum(alpha_y, (ys - box.y + 0.5) / ramp_y)
     alpha = np.clip(alpha_y[:, None], 0, 1) * np.clip(alpha_x[None, :], 0, 1)
-    return Image.fromarray((_smoothstep(alpha) * 255).round().astype(np.uint8), "L")
+    # In place: the portrait's size in float32, not five copies of it.
+    alpha = _smoothstep(alpha, out=alpha)
+    alpha *= 255
+    return Image.fromarray(np.round(alpha, out=alpha).astype(np.uint8), "L")
 
 
 def _extension(row: np.ndarray, top: int, frame: Box, bottom: int, shade: tuple[int, int, int]) -> np.ndarray:
@@ -282,9 +289,14 @@ def _mix(pixels: np.ndarray, color, share: np.ndarray) -> np.ndarray:
     return pixels * (1 - share) + np.asarray(color, dtype=np.float32) * share
 
 
-def _smoothstep(values: np.ndarray) -> np.ndarray:
-    values = np.clip(values, 0.0, 1.0)
-    return values * values * (3 - 2 * values)
+def _smoothstep(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """3v² - 2v³ of ``values`` clipped to [0, 1], into ``out`` if given (it may be ``values``)."""
+    values = np.clip(values, 0.0, 1.0, out=out)
+    squared = values * values
+    values *= -2  # 3 - 2v, then times v², computed as the expression v * v * (3 - 2 * v) is
+    values += 3
+    values *= squared
+    return values
 
 
 def _clipped(box: Box, size: tuple[int, int]) -> Box:
