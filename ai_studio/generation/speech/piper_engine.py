@@ -14,12 +14,14 @@ cuts the model in two at its decoder (``piper_split``), so that a long sentence 
 windows: a model run's working memory stays that of a ~2 s sentence, whatever the sentence.
 
 Given a ``SentenceCache`` (``sentence_cache``), a sentence this voice already spoke with the same
-settings is not synthesised again: its model outputs come from the cache (``CachedSession``).
+settings is not synthesised again: its model outputs come from the cache (``CachedSession``), and
+the model is loaded on the first sentence the cache does not have.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -79,18 +81,43 @@ def load_piper_voice(voice_id: str) -> PiperVoice:
     """The Piper voice, loaded once per process with its alignment output (~0.4 s the first time)."""
     with _piper_voices_lock:
         if voice_id not in _piper_voices:
-            model_path, config_path = PIPER_MODELS[voice_id]()
+            model_path, _ = PIPER_MODELS[voice_id]()
             aligned = aligned_model_path(Path(model_path))
             session = _new_session(str(aligned.model) if aligned else _aligned_in_memory(Path(model_path)))
             if aligned and aligned.decoder:
                 session = WindowedSession(session, _new_session(str(aligned.decoder)))
-            config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
-            _piper_voices[voice_id] = PiperVoice(session=session, config=config)
-            outputs = ",".join(output.name for output in session.get_outputs())  # with the alignment or not
-            _voice_identities[voice_id] = (
-                f"{voice_id}:{model_identity(Path(model_path))}:onnxruntime {onnxruntime.__version__}:{outputs}"
-            )
+            _piper_voices[voice_id] = PiperVoice(session=session, config=_piper_config(voice_id))
+            _voice_identities.setdefault(voice_id, _identity(voice_id, Path(model_path), aligned, session))
         return _piper_voices[voice_id]
+
+
+def voice_identity(voice_id: str) -> str:
+    """What the voice's outputs depend on besides a run's inputs (the speech cache's keys hold it):
+    known without loading the model when its patched files are on disk (``aligned_model_path``),
+    so that a script whose sentences are all cached is spoken without the model."""
+    with _piper_voices_lock:
+        if voice_id not in _voice_identities:
+            model_path, _ = PIPER_MODELS[voice_id]()
+            aligned = aligned_model_path(Path(model_path))
+            if aligned is not None:
+                _voice_identities[voice_id] = _identity(voice_id, Path(model_path), aligned, None)
+    if voice_id not in _voice_identities:
+        load_piper_voice(voice_id)  # patched in memory: its outputs tell whether it has the alignment
+    return _voice_identities[voice_id]
+
+
+def _identity(voice_id: str, model_path: Path, aligned: AlignedModel | None, session) -> str:
+    # The patched files are named after the model's identity and how they were made; a model
+    # patched in memory may lack the alignment output (no ``onnx``): its outputs' names tell.
+    made = f"aligned as {aligned.model.name}" if aligned else (
+        "outputs " + ",".join(output.name for output in session.get_outputs()))
+    return f"{voice_id}:{model_identity(model_path)}:onnxruntime {onnxruntime.__version__}:{made}"
+
+
+@functools.cache
+def _piper_config(voice_id: str) -> PiperConfig:
+    _, config_path = PIPER_MODELS[voice_id]()
+    return PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
 
 
 def _new_session(model: str | bytes) -> onnxruntime.InferenceSession:
@@ -206,19 +233,23 @@ def _aligned_in_memory(model_path: Path) -> bytes | str:
 
 
 def speak_with_piper(text: str, voice_id: str, speed: float, cache: SentenceCache | None = None) -> Spoken:
-    voice = load_piper_voice(voice_id)
-    speaker = voice
-    if cache is not None:
-        # The same voice (config, phonemizer) running its sentences through the cache.
-        session = CachedSession(voice.session, cache, _voice_identities[voice_id])
-        speaker = dataclasses.replace(voice, session=session)
+    if cache is None:
+        speaker = load_piper_voice(voice_id)
+    else:
+        # The voice (config, phonemizer) running its sentences through the cache; its model is
+        # loaded on the first sentence the cache does not have (~90 MB a worker whose sentences
+        # are all cached never holds).
+        session = CachedSession(lambda: load_piper_voice(voice_id).session, cache, voice_identity(voice_id))
+        speaker = PiperVoice(session=session, config=_piper_config(voice_id))
     try:
         return _speak(speaker, text, speed)
     finally:
         if cache is not None:
             logger.info("spoke %d sentences, %d from the speech cache", session.counts.hits + session.counts.misses,
                         session.counts.hits)
-        release_working_memory(voice)
+        voice = _piper_voices.get(voice_id)
+        if voice is not None:
+            release_working_memory(voice)
         release_freed_memory()
 
 

@@ -37,9 +37,10 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -186,14 +187,23 @@ def run_key(model_identity: str, feed: Mapping[str, np.ndarray]) -> str:
 
 class CachedSession:
     """An ONNX Runtime session for Piper to run, answering the runs whose inputs were seen before
-    from ``cache``. Runs with options (the arena shrinkage after a script) or for named outputs
-    go to the real session. ``counts`` are this session's (one script's)."""
+    from ``cache``. The real session is asked of ``load_session`` on the first run the cache
+    cannot answer, so a script whose sentences are all cached never loads the model. Runs with
+    options (the arena shrinkage after a script) or for named outputs go to the real session.
+    ``counts`` are this session's (one script's)."""
 
-    def __init__(self, session, cache: SentenceCache, model_identity: str) -> None:
-        self.session = session
+    def __init__(self, load_session: Callable[[], Any], cache: SentenceCache, model_identity: str) -> None:
+        self._load_session = load_session
+        self._session = None
         self.cache = cache
         self.model_identity = model_identity
         self.counts = CacheCounts()
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = self._load_session()
+        return self._session
 
     def run(self, output_names, input_feed, run_options=None):
         if output_names is not None or run_options is not None:
@@ -209,4 +219,6 @@ class CachedSession:
         return outputs
 
     def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)  # not set yet (a copy being made): never load the model for it
         return getattr(self.session, name)  # inputs, outputs, providers: the real session's

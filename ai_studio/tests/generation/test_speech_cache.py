@@ -103,6 +103,23 @@ def test_a_script_spoken_again_is_its_first_synthesis_exactly_without_running_th
         first.words, first.phonemes, first.timing_source, first.duration)
 
 
+def test_a_script_whose_sentences_are_all_cached_is_spoken_without_loading_the_model(cache, tmp_path, monkeypatch):
+    provider = LocalSpeechProvider(cache=cache)
+    first = speak(provider, f"{SHARED_OPENING} {SHARED_CLOSING}", tmp_path / "first")
+    # A new worker process: no voice loaded, no identity known.
+    monkeypatch.setattr(piper_engine, "_piper_voices", {})
+    monkeypatch.setattr(piper_engine, "_voice_identities", {})
+
+    again = speak(provider, f"{SHARED_OPENING} {SHARED_CLOSING}", tmp_path / "again")
+    assert DEFAULT_VOICE not in piper_engine._piper_voices
+    assert again.audio_path.read_bytes() == first.audio_path.read_bytes()
+    assert (again.words, again.phonemes) == (first.words, first.phonemes)
+
+    speak(provider, f"{SHARED_OPENING} Come to Riverside Plaza.", tmp_path / "new")  # one sentence to synthesise
+    assert DEFAULT_VOICE in piper_engine._piper_voices
+    assert cache.counts.hits == 3 and cache.counts.misses == 3
+
+
 def test_another_speed_is_another_sentence(counted, cache, tmp_path):
     provider = LocalSpeechProvider(cache=cache)
     normal = speak(provider, SHARED_OPENING, tmp_path / "normal")
