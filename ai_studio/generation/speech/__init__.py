@@ -12,6 +12,7 @@ Modules, one concept each:
     audio.py           samples in memory (Spoken) and WAV files
     local.py           the offline provider, speaking with one of two engines:
     piper_engine.py      Piper neural voices, with each phoneme's exact timing
+    piper_split.py         the voice model cut at its decoder, decoded in windows of bounded memory
     sentence_cache.py      the sentences a Piper voice synthesised, kept on disk to be reused
     espeak_engine.py     eSpeak NG through ctypes, for more languages
     openai_tts.py      the OpenAI audio API provider

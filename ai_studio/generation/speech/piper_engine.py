@@ -11,7 +11,7 @@ each script (``release_working_memory``). The alignment output is patched into t
 machine, in a child process, and the patched model cached on disk (``aligned_model_path``): the
 worker never holds the ``onnx`` package's copy of the model next to the session's. The same child
 cuts the model in two at its decoder (``piper_split``), so that a long sentence is decoded in
-windows: a model run's working memory stays that of a ~2 s sentence, whatever the sentence.
+windows: a model run's working memory stays that of a ~3 s sentence, whatever the sentence.
 
 Given a ``SentenceCache`` (``sentence_cache``), a sentence this voice already spoke with the same
 settings is not synthesised again: its model outputs come from the cache (``CachedSession``), and

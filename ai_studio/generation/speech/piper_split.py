@@ -2,15 +2,17 @@
 
 A Piper (VITS) voice turns a sentence's phoneme ids into a latent of ~86 frames per second of
 speech (encoder, durations, flow: little working memory), then a HiFi-GAN decoder upsamples it
-256 times to audio. The decoder's intermediate tensors (up to 512 channels at each upsampling
-stage) are what a model run's working memory is: ~21 MB per second of the sentence, ~140 MB
-for a 6.5 s one, kept by ONNX Runtime's arena at its high-water mark until the script ends.
+256 times to audio. The decoder's intermediate tensors (256 to 32 channels at 8 to 256 times the
+latent's length) are what a model run's working memory is: ~21 MB per second of the sentence,
+~140 MB for a 6.5 s one, kept by ONNX Runtime's arena at its high-water mark until the script ends.
 
 The decoder is a stack of convolutions with nothing that looks at the whole sequence: an audio
-sample depends on at most ~14 latent frames either side of its own (``DECODER_CONTEXT_FRAMES``
+sample depends on at most ~13.4 latent frames either side of its own (``DECODER_CONTEXT_FRAMES``
 is more). So ``WindowedSession`` decodes a long latent in windows of at most
 ``DECODER_WINDOW_FRAMES``, each given that context either side and cropped back: the audio is
-bit-identical to one whole run (tested), and working memory no longer grows with the sentence.
+bit-identical to one whole run (tested; windows much shorter than this voice's take other
+convolution kernels and differ by float rounding), and working memory no longer grows with the
+sentence.
 The encoder's noise is drawn once per sentence, before the cut, so takes vary as before.
 
 ``split_model`` cuts a model (patched with its alignment output) in two; it needs the ``onnx``
@@ -26,12 +28,14 @@ import sys
 
 import numpy as np
 
-# Latent frames decoded per run at most (~2.2 s of speech; ~45 MB of working memory with the
-# context). Shorter windows cost CPU: each repeats its context (+25% decoder CPU at 128).
-DECODER_WINDOW_FRAMES = 192
+# Latent frames decoded per run at most (~3 s of speech; windows are cut equal, so a 6.5 s sentence
+# is decoded in three of ~185). A script's working memory peaked at ~60 MB with it (161 decoding
+# whole sentences, 89 at 320), but shorter windows cost CPU: each repeats its context either side
+# (the bench's script: +8% decoder work at 256, +12% at 192; measured +4% and +8% of its CPU).
+DECODER_WINDOW_FRAMES = 256
 # Latent frames of context either side of a window: more than the decoder's receptive field
-# (~13.4 frames for the medium voices: the dilated convolutions' reach, summed over stages).
-DECODER_CONTEXT_FRAMES = 16
+# (at most ~13.4 frames for the medium voices: the dilated convolutions' reach over all stages).
+DECODER_CONTEXT_FRAMES = 14
 # How Piper's VITS export names the decoder's nodes (torch module paths).
 DECODER_PREFIX = "/dec/"
 
