@@ -3,7 +3,7 @@
     .venv/bin/python bench/render.py [--avatar rig|portrait] [--resolution 1080p|720p]
                                      [--layouts presenter product card] [--runs 1]
                                      [--preset veryfast] [--crf 23] [--threads 0] [--store s3|dir]
-                                     [--speech-cache fresh|shared|off]
+                                     [--speech-cache fresh|shared|off] [--lazy-voice]
 
 Runs the production pipeline (ai_studio.generation.pipeline.run_pipeline) on a fixed ~80-word
 marketing script with the local voice, a headline and a 2 s end card: speech, captions, render
@@ -31,7 +31,8 @@ by default a fresh one for each measurement (``--speech-cache fresh``): every se
 synthesised, what one reel costs on its own. ``shared`` keeps one cache for the whole run, so the
 first job fills it and the next ones (another layout, another run) find every sentence in it, as a
 batch's rows find their shared sentences; ``off`` speaks without it. Each job's hits and misses are
-printed beside its speech CPU.
+printed beside its speech CPU. ``--lazy-voice`` leaves the voice model to the job, which loads it
+on the first sentence its cache does not have (never, with every sentence cached).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def main() -> None:
                     "layout": layout, "portrait": str(portrait), "product": str(product),
                     "rig": str(rig_path) if rig_path else None, "resolution": args.resolution,
                     "preset": args.preset, "crf": args.crf, "threads": args.threads, "store": args.store,
-                    "speech_cache": str(speech_cache) if speech_cache else None,
+                    "speech_cache": str(speech_cache) if speech_cache else None, "lazy_voice": args.lazy_voice,
                 })
                 bare = _measure("bare", folder / "baseline", env, {
                     "audio": job["audio"], "audio_duration": job["audio_duration"], "duration": job["duration"],
@@ -165,7 +166,8 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         imported_mb = memory.own_mb()
         folder = Path(plan["folder"])
         load_started, load_cpu = time.perf_counter(), _cpu_now()
-        load_piper_voice(DEFAULT_VOICE)
+        if not plan["lazy_voice"]:
+            load_piper_voice(DEFAULT_VOICE)
         voice_load, voice_load_cpu = time.perf_counter() - load_started, _cpu_now() - load_cpu
         voice_mb = memory.own_mb()
         client_started, client_cpu = time.perf_counter(), _cpu_now()
@@ -301,6 +303,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--speech-cache", default="fresh", choices=("fresh", "shared", "off"),
                         help="an empty speech cache per job (default: every sentence synthesised), one for the "
                              "whole run (the first job fills it), or none")
+    parser.add_argument("--lazy-voice", action="store_true",
+                        help="do not load the voice model before the job: it loads on the first sentence the speech "
+                             "cache does not have (its load then counts in the speech stage; with every sentence "
+                             "cached it never loads, as in a worker that has only met cached sentences)")
     parser.add_argument("--child", choices=("job", "bare"), help=argparse.SUPPRESS)  # one measurement
     parser.add_argument("--plan", help=argparse.SUPPRESS)  # its JSON plan; figures go next to it
     return parser.parse_args()
