@@ -111,3 +111,23 @@ def test_one_object_answers_as_the_orms_path_does_and_only_to_its_owner(auth_cli
                      auth_client.get(path.format(job="not-an-id", video="not-an-id"))):
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])
+def test_jobs_and_videos_render_as_drfs_own_code_renders_them(user, avatar, voice, rf, status):
+    """FastReadModelSerializer (fields read once per class, values of the right type passed through)
+    against DRF's generic ModelSerializer.to_representation on the same instances."""
+    from rest_framework import serializers
+    from rest_framework.request import Request
+
+    from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerationJobSerializer
+
+    job = completed_jobs(user, avatar, voice, 1)[0]
+    VideoGenerationJob.objects.filter(pk=job.pk).update(
+        status=status, caption_style={"font_size": 64}, metadata={"a": [1, 2.5, None]}, end_card={"text": "Hi"},
+        total_seconds=21.5, progress=100)
+    job = jobs_with_relations().get(pk=job.pk)
+    context = {"request": Request(rf.get("/"))}
+    for serializer, instance in ((GenerationJobSerializer(job, context=context), job),
+                                 (GeneratedVideoSerializer(job.video, context=context), job.video)):
+        assert serializer.data == serializers.ModelSerializer.to_representation(serializer, instance)
