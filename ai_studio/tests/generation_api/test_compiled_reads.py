@@ -131,3 +131,26 @@ def test_jobs_and_videos_render_as_drfs_own_code_renders_them(user, avatar, voic
     for serializer, instance in ((GenerationJobSerializer(job, context=context), job),
                                  (GeneratedVideoSerializer(job.video, context=context), job.video)):
         assert serializer.data == serializers.ModelSerializer.to_representation(serializer, instance)
+
+
+def test_a_model_with_init_receivers_is_built_by_its_own_from_db(user, avatar, voice):
+    """Instances are made by setting their attributes directly only when Model.__init__ would do no
+    more than that; a post_init receiver (as ImageField's) keeps Django's path, and is called."""
+    from django.db.models.signals import post_init
+
+    completed_jobs(user, avatar, voice, 1)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    query = lambda: CompiledQuery(lambda: jobs_with_relations().filter(owner_id=OWNER))  # noqa: E731
+    plain = query()
+    plain.rows(owner=user.pk)
+    post_init.connect(receiver, sender=VideoGenerationJob)
+    try:
+        rows = query().rows(owner=user.pk)
+    finally:
+        post_init.disconnect(receiver, sender=VideoGenerationJob)
+    assert seen == rows and len(rows) == 1
+    assert [fields_of(row) for row in rows] == [fields_of(row) for row in plain.rows(owner=user.pk)]
