@@ -121,7 +121,13 @@ _presigned_lock = threading.Lock()
 
 
 def presigned_url_reuse_seconds(expire: int) -> float:
-    return max(0.0, min(float(settings.PRESIGNED_URL_REUSE_SECONDS), expire / 12))
+    reuse = _reuse_seconds.get(expire)
+    if reuse is None:  # settings are read once per expiry (a page of videos asks ~120 times)
+        reuse = _reuse_seconds[expire] = max(0.0, min(float(settings.PRESIGNED_URL_REUSE_SECONDS), expire / 12))
+    return reuse
+
+
+_reuse_seconds: dict[int, float] = {}
 
 
 def presigned_url(name: str, *, expire: int | None = None, download_as: str | None = None) -> str:
@@ -133,8 +139,7 @@ def presigned_url(name: str, *, expire: int | None = None, download_as: str | No
     key = (name, expire, download_as)
     now = time.monotonic()
     if reuse:
-        with _presigned_lock:
-            cached = _presigned.get(key)
+        cached = _presigned.get(key)  # one atomic read (the GIL): writers hold the lock among themselves
         if cached is not None and now - cached[1] < reuse:
             return cached[0]
     parameters = {}
@@ -160,6 +165,7 @@ def forget_presigned_urls(**kwargs) -> None:
     global _signer
     with _presigned_lock:
         _presigned.clear()
+        _reuse_seconds.clear()
         _signer = _UNKNOWN
 
 

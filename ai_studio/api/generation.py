@@ -24,7 +24,7 @@ from ai_studio.services import jobs as job_service
 from reelmate.api.filters import IdFilter, SafeIsoDateTimeFilter
 from reelmate.api.renderers import JSONRenderer
 from reelmate.api.schema import ERROR_COMPONENT
-from reelmate.api.viewsets import OwnerScopedViewSet
+from reelmate.api.viewsets import ListModelMixin, OwnerScopedViewSet
 from reelmate.errors import Invalid, NotFound
 from reelmate.live import sse, subscriptions
 
@@ -173,6 +173,7 @@ class GenerationStatusViewSet(mixins.RetrieveModelMixin, OwnerScopedViewSet):
     """`GET /api/ai-studio/generation-status/:jobId` — the job now; `.../events` — every change, live."""
 
     serializer_class = GenerationJobSerializer
+    compiled_reads = True  # polled: its query is compiled once (reelmate.compiled_queries)
 
     def get_base_queryset(self):
         return jobs_with_relations()
@@ -214,10 +215,11 @@ def parse_last_event_id(value: str | None) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-class GenerationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):
+class GenerationJobViewSet(ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):
     """The user's generation jobs, newest first; filter by status and campaign."""
 
     serializer_class = GenerationJobSerializer
+    compiled_reads = True  # polled: the default page and a job are compiled once (reelmate.compiled_queries)
     filterset_class = GenerationJobFilter
     ordering_fields = ["created_at", "completed_at", "status", "progress"]
     ordering = ["-created_at"]
@@ -253,11 +255,12 @@ class GeneratedVideoFilter(CampaignAndCreatedFilter):
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, 503: OpenApiResponse(
     description="`storage_unavailable`: the files could not be deleted, so the video was kept.")}))
-class GeneratedVideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class GeneratedVideoViewSet(ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                             OwnerScopedViewSet):
     """Finished reels with fresh presigned URLs on every read; DELETE removes the stored files too."""
 
     serializer_class = GeneratedVideoSerializer
+    compiled_reads = True  # the default page and a video are compiled once (reelmate.compiled_queries)
     filterset_class = GeneratedVideoFilter
     ordering_fields = ["created_at", "duration_seconds", "title"]
     ordering = ["-created_at"]

@@ -1,10 +1,12 @@
 """Shapes of generation requests, jobs and videos."""
 from __future__ import annotations
 
+import functools
 import json
 from functools import cached_property
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -360,6 +362,13 @@ class GeneratedVideoSerializer(FastReadModelSerializer):
 _PK_PLACEHOLDER = "job-id-placeholder"
 
 
+@functools.lru_cache(maxsize=16)
+def _status_path_template(urlconf: str, script_prefix: str) -> str:
+    # Reversed once per process (per URLconf and prefix), not per polled job or page: a URL reversal
+    # costs more than the rest of a job's fields.
+    return reverse("generation-status-detail", kwargs={"pk": _PK_PLACEHOLDER}, urlconf=urlconf)
+
+
 class GenerationJobSerializer(FastReadModelSerializer):
     error = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
@@ -404,8 +413,7 @@ class GenerationJobSerializer(FastReadModelSerializer):
 
     @cached_property
     def _status_url_template(self) -> str:
-        # Reversed once for a whole page (a URL reversal costs more than the rest of a job's fields).
-        path = reverse("generation-status-detail", kwargs={"pk": _PK_PLACEHOLDER})
+        path = _status_path_template(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

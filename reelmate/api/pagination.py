@@ -71,6 +71,11 @@ class CappedCountPaginator(DjangoPaginator):
     def _count(self) -> tuple[int, bool]:
         if isinstance(self.object_list, QuerySet):
             return capped_count(self.object_list, self.exact_count_limit)
+        if hasattr(self.object_list, "capped_count"):  # reelmate.api.viewsets.CompiledList
+            counted = self.object_list.capped_count(self.exact_count_limit)
+            if counted <= self.exact_count_limit:
+                return counted, True
+            return capped_count(self.object_list.queryset(), self.exact_count_limit)
         return len(self.object_list), True
 
     @cached_property
@@ -103,6 +108,9 @@ class CappedCountPaginator(DjangoPaginator):
         rows = rows[: self.per_page]
         if not rows and (number > 1 or not self.allow_empty_first_page):
             raise EmptyPage(self.error_messages["no_results"])
+        if not has_next and (rows or number == 1) and bottom + len(rows) <= self.exact_count_limit:
+            # The last page: the count is known without counting.
+            self.__dict__.setdefault("_count", (bottom + len(rows), True))
         return LookaheadPage(rows, number, self, has_next)
 
 

@@ -48,6 +48,11 @@ def stream_after_a_query(request):
     return StreamingHttpResponse(iter([b"done"]), content_type="text/plain")
 
 
+def resolved(request, number):
+    match = request.resolver_match
+    return JsonResponse({"number": number, "route": match.route, "kwargs": match.kwargs})
+
+
 async def async_where(request):
     return HttpResponse(threading.current_thread().name)
 
@@ -58,5 +63,6 @@ urlpatterns = [
     path("test/stream-after-a-query", stream_after_a_query),
     path("test/sync-stream", sync_stream),
     path("test/async-where", async_where),
+    path("test/resolved/<int:number>", resolved),
     path("", include("reelmate.urls")),
 ]

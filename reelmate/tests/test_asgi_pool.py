@@ -193,3 +193,31 @@ def test_a_body_over_the_limit_is_refused_with_413(app, settings):
                                                               (b"content-type", b"application/json")]))
     assert status == 413
     assert json.loads(b"".join(body))["error"]["code"] == "payload_too_large"
+
+
+def test_the_url_is_resolved_once_a_request_and_the_view_sees_that_match(app, monkeypatch):
+    from django.urls.resolvers import URLResolver
+
+    resolved = []
+    resolve = URLResolver.resolve
+
+    def counting(self, path):
+        if path.startswith("/"):  # the root resolver (the nested ones see the rest of the path)
+            resolved.append(path)
+        return resolve(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", counting)
+    status, _, body = run(Client(app).request("GET", "/test/resolved/42"))
+    assert status == 200
+    assert json.loads(b"".join(body)) == {"number": 42, "route": "test/resolved/<int:number>",
+                                          "kwargs": {"number": 42}}
+    assert resolved == ["/test/resolved/42"]
+
+
+def test_a_request_with_a_urlconf_of_its_own_is_resolved_by_it(rf):
+    from reelmate.asgi_pool import _SyncChain
+
+    request = rf.get("/test/resolved/7")
+    request._resolved_on_loop = ("/test/resolved/7", "a match for another URLconf")
+    request.urlconf = "reelmate.tests.asgi_pool_urls"  # as a middleware may set
+    assert _SyncChain().resolve_request(request).kwargs == {"number": 7}

@@ -60,3 +60,31 @@ def test_datetimes_render_as_drf_renders_them(moment, current_zone, fast, plain)
     user = User(id=7, email="someone@example.com", is_active=True, date_joined=moment, last_login=None)
     with timezone.override(zoneinfo.ZoneInfo(current_zone)):
         assert fast(user).data == plain(user).data
+
+
+class NumberedChoiceSerializer(FastReadModelSerializer):
+    """Values a field returns unchanged are not passed through its code, the others are."""
+
+    email = serializers.ChoiceField(choices=[(1, "one"), (2, "two")])  # str(value) may turn into an int
+    name = serializers.ChoiceField(choices=["Ann", "Bob"])
+    password = serializers.CharField()
+    is_active = serializers.IntegerField()  # a bool is not an int here: int(True) is 1
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "name", "password", "is_active", "date_joined")
+
+
+class StrValue(str):
+    pass
+
+
+@pytest.mark.parametrize("values", [
+    {"email": "1", "name": "Ann", "password": "Smith", "is_active": True},
+    {"email": "3", "name": "Zed", "password": StrValue("Subclass"), "is_active": False},
+])
+def test_every_field_renders_as_drf_renders_it(values):
+    user = User(id=7, date_joined=MOMENTS[0], **values)
+    fast = NumberedChoiceSerializer(user)
+    assert fast.data == serializers.ModelSerializer.to_representation(fast, user)
+    assert type(fast.data["password"]) is str and type(fast.data["is_active"]) is int
