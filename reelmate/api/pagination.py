@@ -32,10 +32,12 @@ EXACT_COUNT_LIMIT = 1000
 MAX_PAGE_NUMBER = 1_000_000
 
 
-def capped_count(queryset: QuerySet, limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool]:
-    """(count, exact): exact when there are at most `limit` rows, else PostgreSQL's estimate."""
+def capped_count(queryset: QuerySet, limit: int = EXACT_COUNT_LIMIT, counted: int | None = None) -> tuple[int, bool]:
+    """(count, exact): exact when there are at most `limit` rows, else PostgreSQL's estimate.
+    `counted`: the rows already counted up to `limit` + 1 another way (a compiled count), if known."""
     queryset = queryset.order_by()
-    counted = queryset[: limit + 1].count()
+    if counted is None:
+        counted = queryset[: limit + 1].count()
     if counted <= limit:
         return counted, True
     if connections[queryset.db].vendor != "postgresql":
@@ -75,7 +77,8 @@ class CappedCountPaginator(DjangoPaginator):
             counted = self.object_list.capped_count(self.exact_count_limit)
             if counted <= self.exact_count_limit:
                 return counted, True
-            return capped_count(self.object_list.queryset(), self.exact_count_limit)
+            # Past the limit: the estimate needs the same rows as a queryset (not counted again).
+            return capped_count(self.object_list.queryset(), self.exact_count_limit, counted=counted)
         return len(self.object_list), True
 
     @cached_property

@@ -95,7 +95,6 @@ class OwnerScopedViewSet(viewsets.GenericViewSet):
                             owner=self.request.user.pk)
 
 
-
 class ListModelMixin(mixins.ListModelMixin):
     """DRF's list, paging through `get_list_object_list()` (compiled with `compiled_reads`)."""
 

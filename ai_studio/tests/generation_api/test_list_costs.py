@@ -105,6 +105,18 @@ def test_past_the_limit_the_count_is_an_estimate_and_every_item_is_still_reached
     assert sorted(seen) == sorted(mine)
 
 
+@pytest.mark.parametrize("path", ["/api/ai-studio/generation-jobs", "/api/ai-studio/generated-videos"])
+def test_past_the_limit_a_default_page_counts_its_rows_once_then_estimates(
+        auth_client, user, avatar, voice, small_exact_count_limit, path):
+    completed_jobs(user, avatar, voice, 7)
+    with CaptureQueriesContext(connection) as captured:
+        body = auth_client.get(path, {"page_size": 3}).json()
+    assert (body["count"] >= 5, body["count_is_exact"]) == (True, False)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len([sql for sql in statements if "COUNT(" in sql.upper()]) == 1
+    assert len([sql for sql in statements if sql.upper().startswith("EXPLAIN")]) == 1
+
+
 def test_a_page_past_the_last_is_not_found(auth_client, user, avatar, voice, small_exact_count_limit):
     completed_jobs(user, avatar, voice, 6)
     last = auth_client.get("/api/ai-studio/generation-jobs", {"page_size": 3, "page": 2})
