@@ -4,7 +4,8 @@
 Run by hand (it prints its figures):
 
     source /work/wt/<you>.env   # or set DATABASE_URL (PostgreSQL) and REDIS_URL yourself
-    .venv/bin/python bench/api.py [--duration 5] [--jobs 60] [--connections 8] [--server asgi|wsgi|"<command>"]...
+    .venv/bin/python bench/api.py [--duration 5] [--jobs 60] [--connections 8] [--rounds 1]
+                                  [--server asgi|wsgi|"<command>"]...
 
 It works in a throwaway database (`<your database>_bench_api`, created, migrated and dropped here)
 on that PostgreSQL server and the given Redis database, with DEBUG off, a random SECRET_KEY,
@@ -26,6 +27,9 @@ deployed. Measured with wrk (`apt-get install -y wrk`):
 - for GET /api/health/live (the baseline: the server, no database, no authentication; measured
   first and last, the figures are their mean), /api/ai-studio/generation-status/:id, the job list
   (/api/ai-studio/generation-jobs) and the video list (/api/ai-studio/generated-videos),
+- with `--rounds N`, every server started at once and measured in turn N times (an A/B by alternation
+  on a shared machine: e.g. the old code with `--chdir <an export of it>` against this tree), then
+  each one's medians,
 - each beside the baseline and the ratio (endpoint / baseline for latency and CPU, baseline /
   endpoint for requests/s: 1.0 would be as cheap as health/live), with the load average around it.
 
@@ -40,6 +44,7 @@ import secrets
 import shlex
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,25 +211,35 @@ def measure(url: str, token: str | None, server_pid: int, args: argparse.Namespa
     return Figures(p50, p99, rps, cpu_ms, failed_alone + failed)
 
 
-def bench_server(command: str, env: dict, token: str, job_id: str, log_path: Path,
-                 args: argparse.Namespace) -> None:
-    """Start one server command, measure every endpoint and health/live against it, print the table."""
+def start(command: str, env: dict, token: str, job_id: str, log_path: Path) -> tuple[subprocess.Popen, dict]:
+    """Start one server command → (the server, {endpoint name: URL}), each endpoint checked once."""
     server, base = start_server(command, env, log_path)
+    endpoints = {
+        "generation-status/:id": f"{base}/api/ai-studio/generation-status/{job_id}",
+        "job list (20 a page)": f"{base}/api/ai-studio/generation-jobs",
+        "video list (20 a page)": f"{base}/api/ai-studio/generated-videos",
+    }
     try:
-        endpoints = {
-            "generation-status/:id": f"{base}/api/ai-studio/generation-status/{job_id}",
-            "job list (20 a page)": f"{base}/api/ai-studio/generation-jobs",
-            "video list (20 a page)": f"{base}/api/ai-studio/generated-videos",
-        }
         for url in endpoints.values():
             check(url, token)
-        print(f"\nserver: {command}\nload average before: {os.getloadavg()[0]:.2f}")
-        first = measure(f"{base}/api/health/live", None, server.pid, args)
-        results = {name: measure(url, token, server.pid, args) for name, url in endpoints.items()}
-        last = measure(f"{base}/api/health/live", None, server.pid, args)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+    except BaseException:
+        stop(server)
+        raise
+    return server, {"health/live": f"{base}/api/health/live", **endpoints}
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, 15)
+    server.wait(timeout=30)
+
+
+def bench_server(command: str, server: subprocess.Popen, urls: dict, token: str,
+                 args: argparse.Namespace) -> tuple[Figures, dict[str, Figures]]:
+    """Measure every endpoint and health/live (first and last) against a running server, print the table."""
+    print(f"\nserver: {command}\nload average before: {os.getloadavg()[0]:.2f}")
+    first = measure(urls["health/live"], None, server.pid, args)
+    results = {name: measure(url, token, server.pid, args) for name, url in urls.items() if name != "health/live"}
+    last = measure(urls["health/live"], None, server.pid, args)
     base_fig = Figures(*((getattr(first, name) + getattr(last, name)) / 2
                          for name in ("p50_ms", "p99_ms", "rps", "cpu_ms")), failed=first.failed + last.failed)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
@@ -240,6 +255,24 @@ def bench_server(command: str, env: dict, token: str, job_id: str, log_path: Pat
         print(f"{name:24} {fig.p50_ms:7.2f} {fig.p50_ms / base_fig.p50_ms:6.2f} {fig.p99_ms:7.2f} "
               f"{fig.p99_ms / base_fig.p99_ms:6.2f} {fig.rps:6.0f} {base_fig.rps / fig.rps:6.2f} "
               f"{fig.cpu_ms:6.2f} {fig.cpu_ms / base_fig.cpu_ms:6.2f}  {met}")
+    return base_fig, results
+
+
+def summary(commands: list[str], rounds: list[list[tuple[Figures, dict[str, Figures]]]]) -> None:
+    """With --rounds > 1: each server's median per endpoint over the rounds (servers alternated in each)."""
+    print(f"\nmedian of {len(rounds)} rounds (servers alternated within each round): "
+          "server CPU ms/request, p50 ms at c=1, req/s at c=N")
+    for index, command in enumerate(commands):
+        print(f"[{index + 1}] {command}")
+    names = ["health/live", *rounds[0][0][1]]
+    for name in names:
+        cells = []
+        for index in range(len(commands)):
+            figs = [run[index][0] if name == "health/live" else run[index][1][name] for run in rounds]
+            cells.append(f"[{index + 1}] {statistics.median(f.cpu_ms for f in figs):5.2f} CPU"
+                         f" {statistics.median(f.p50_ms for f in figs):6.2f} p50"
+                         f" {statistics.median(f.rps for f in figs):5.0f}/s")
+        print(f"{name:24} " + "   ".join(cells))
 
 
 def main() -> None:
@@ -249,6 +282,9 @@ def main() -> None:
                              " name the built-in ones (default: both: " + "; ".join(SERVERS.values()) + ")")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="connections for requests/s (default 8)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every server this many times, in turn (A/B by alternation), then print"
+                             " each one's medians (default 1)")
     parser.add_argument("--jobs", type=int, default=60, help="completed jobs (with videos) of the user")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -265,8 +301,18 @@ def main() -> None:
         env = {**os.environ, **SERVER_ENV, "DATABASE_URL": database_url}
         print(f"jobs/videos of the user: {args.jobs}   wrk {args.duration:g} s a run, c=1 for latency,"
               f" c={args.connections} for requests/s and the server's CPU per request")
-        for command in commands:
-            bench_server(command, env, token, job_id, log_path, args)
+        servers = []
+        try:
+            for command in commands:  # all up at once: with --rounds, each round measures them in turn
+                servers.append(start(command, env, token, job_id, log_path))
+            rounds = [[bench_server(command, server, urls, token, args)
+                       for command, (server, urls) in zip(commands, servers, strict=True)]
+                      for _ in range(args.rounds)]
+        finally:
+            for server, _ in servers:
+                stop(server)
+        if args.rounds > 1:
+            summary(commands, rounds)
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
         print(f"(server log: {log_path})")
