@@ -9,6 +9,13 @@ values, executes, and builds the instances exactly as the queryset would have.
 
 Only for plain querysets: no prefetch_related (its extra queries would not run), no annotations
 that add columns beyond the select, no slicing (`rows` pages with LIMIT/OFFSET bound as parameters).
+
+On PostgreSQL the query also reads each table's system columns `xmin` and `ctid` (the transaction
+that wrote this version of the row, and where the version lies): `rows(versions=True)` leaves them on
+every instance it builds as `ROW_VERSION` (with the database and the pk). Any write to a row (save,
+update, raw SQL, a delete and a new insert) makes a new version with another (xmin, ctid), so a value
+kept under that key cannot outlive the row it was made from (reelmate.api.serializers caches
+representations so). Other databases have no such columns: no ROW_VERSION there.
 """
 from __future__ import annotations
 
@@ -50,6 +57,11 @@ class _Plan:
     related_populators: tuple  # (Django's RelatedPopulator, its build)
     converters: tuple  # (position, converters, expression)
     width: int  # the columns the ORM would read (extra ones only order the rows)
+    versions: int  # leading (xmin, ctid) columns: 2 per table (the model's, then each related one's), or 0
+
+
+# An instance's row version, when `rows(versions=True)` read it: (database alias, pk, xmin, ctid).
+ROW_VERSION = "_compiled_row_version"
 
 
 class CompiledQuery:
@@ -64,8 +76,11 @@ class CompiledQuery:
         self._plans: dict[str, _Plan] = {}
         self._lock = threading.Lock()
 
-    def rows(self, *, limit: int | None = None, offset: int = 0, using: str = "default", **values) -> list[Model]:
-        """The queryset's instances for these values (`limit`/`offset`: a page of them)."""
+    def rows(self, *, limit: int | None = None, offset: int = 0, using: str = "default", versions: bool = False,
+             **values) -> list[Model]:
+        """The queryset's instances for these values (`limit`/`offset`: a page of them); `versions`:
+        each instance (and select_related one) carries its row's version as ROW_VERSION, where the
+        database has one (PostgreSQL)."""
         plan = self._plan(using)
         connection = connections[using]
         params = _bind(plan.params, values, connection)
@@ -77,16 +92,23 @@ class CompiledQuery:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         instances = []
+        skip = plan.versions
+        versions = versions and skip
         for row in rows:
-            row = list(row[:plan.width])
+            stamps = row[:skip]
+            row = list(row[skip:skip + plan.width])
             for position, converters, expression in plan.converters:
                 value = row[position]
                 for convert in converters:
                     value = convert(value, expression, connection)
                 row[position] = value
             instance = plan.build(plan.model, using, plan.init_list, row[plan.model_columns])
-            for populator, build in plan.related_populators:
-                _populate(populator, build, row, instance)
+            if versions:
+                instance.__dict__[ROW_VERSION] = (using, instance.pk, stamps[0], stamps[1])
+            for index, (populator, build) in enumerate(plan.related_populators, start=1):
+                related = _populate(populator, build, row, instance)
+                if versions and related is not None:
+                    related.__dict__[ROW_VERSION] = (using, related.pk, stamps[2 * index], stamps[2 * index + 1])
             instances.append(instance)
         return instances
 
@@ -130,6 +152,16 @@ class CompiledQuery:
         populators = get_related_populators(klass_info, select, using)
         if any(populator.related_populators for populator in populators):
             raise ValueError("CompiledQuery follows one level of select_related")
+        versions = 0
+        connection = connections[using]
+        if connection.vendor == "postgresql" and sql.startswith("SELECT ") and not sql.startswith("SELECT DISTINCT"):
+            # Each table's alias in this query, as its columns name it: the model's, then each related one's.
+            aliases = [select[model_columns.start][0].alias,
+                       *(select[populator.cols_start][0].alias for populator in populators)]
+            stamps = ", ".join(f"{connection.ops.quote_name(alias)}.{column}"
+                               for alias in aliases for column in ("xmin", "ctid"))
+            sql = f"SELECT {stamps}, {sql[len('SELECT '):]}"
+            versions = 2 * len(aliases)
         return _Plan(
             sql=sql, params=tuple(params),
             count_sql=f"SELECT COUNT(*) FROM ({inner_sql} LIMIT %s) counted", count_params=tuple(count_params),
@@ -137,7 +169,7 @@ class CompiledQuery:
             init_list=init_list, model_columns=model_columns,
             related_populators=tuple((populator, _builder(populator.model_cls, populator.init_list))
                                      for populator in populators),
-            converters=converters, width=width,
+            converters=converters, width=width, versions=versions,
         )
 
 
@@ -148,8 +180,9 @@ def _bind(params: tuple, values: dict, connection) -> tuple:
         for param in params)
 
 
-def _populate(populator, build, row, instance) -> None:
-    """Django's RelatedPopulator.populate (one level), building the related instance with `build`."""
+def _populate(populator, build, row, instance):
+    """Django's RelatedPopulator.populate (one level), building the related instance with `build`;
+    → the related instance or None."""
     if populator.reorder_for_init:
         values = populator.reorder_for_init(row)
     else:
@@ -160,6 +193,7 @@ def _populate(populator, build, row, instance) -> None:
     populator.local_setter(instance, related)
     if related is not None:
         populator.remote_setter(related, instance)
+    return related
 
 
 def _builder(model: type[Model], names) -> Callable:

@@ -370,6 +370,10 @@ def _status_path_template(urlconf: str, script_prefix: str) -> str:
 
 
 class GenerationJobSerializer(FastReadModelSerializer):
+    # Read from the job's own columns: cached with the rest of a job's row (status_url reads the
+    # request, video another row: computed on every call).
+    row_method_fields = ("error", "callback_url")
+
     error = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     video = serializers.SerializerMethodField()

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from functools import cached_property
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
+
+from reelmate.compiled_queries import ROW_VERSION
 
 
 class FastReadModelSerializer(serializers.ModelSerializer):
@@ -23,12 +27,63 @@ class FastReadModelSerializer(serializers.ModelSerializer):
 
     For output-only serializers whose fields read nothing but the instance (the request, if needed,
     only in method fields). Input validation and the OpenAPI schema use the ordinary fields.
+
+    **Cached representations.** An instance read with its row's version (reelmate.compiled_queries'
+    ROW_VERSION: PostgreSQL's xmin and ctid of the row, which any write changes) is rendered once per
+    process for that version: later reads of the same row version copy it, and compute again only the
+    method fields, which may read more than the row (the request, the clock, other rows), unless
+    `row_method_fields` names them as reading the row alone. A class is cached only when every other
+    field shows one of the model's own columns with a field whose output depends on the value alone
+    (`_PURE_FIELDS`, or a plain nested Serializer of such fields); the key is the class, the row's
+    version and the current time zone. No row version (another database, an instance built or changed
+    in memory by the code, any path but the compiled reads of list/retrieve): rendered as ever.
     """
 
+    # Method fields whose value depends on the instance's own columns only (cached with the rest).
+    row_method_fields: tuple[str, ...] = ()
+
     def to_representation(self, instance):
+        version = instance.__dict__.get(ROW_VERSION)
+        if version is None:
+            return self._represent(instance)
+        cls = type(self)
+        fresh = cls.__dict__.get("_fresh_methods")
+        if fresh is None:
+            fresh = cls._fresh_methods = self._make_fresh_methods()
+        if fresh is _UNCACHEABLE:
+            return self._represent(instance)
+        key = (cls, version, self._current_timezone)
+        cached = _representations.get(key)  # one atomic read (the GIL): writers hold the lock
+        if cached is None:
+            cached = self._represent(instance)
+            with _representations_lock:
+                _representations[key] = cached
+                while len(_representations) > REPRESENTATION_CACHE_ENTRIES:
+                    _representations.pop(next(iter(_representations)), None)
+        representation = cached.copy()  # the cached dict itself is never handed out
+        for name, method_name in fresh:
+            representation[name] = getattr(self, method_name)(instance)
+        return representation
+
+    def _make_fresh_methods(self):
+        """(name, method name) of the method fields computed on every call, or _UNCACHEABLE."""
+        fresh = []
+        for name, field, method_name, column, _represent, _same_type in self._plan():
+            if method_name is not None:
+                if name not in self.row_method_fields:
+                    fresh.append((name, method_name))
+            elif column is None or not _pure(field):
+                return _UNCACHEABLE
+        return tuple(fresh)
+
+    def _plan(self) -> tuple:
         plan = type(self).__dict__.get("_read_plan")
         if plan is None:
             plan = type(self)._read_plan = self._make_read_plan()
+        return plan
+
+    def _represent(self, instance) -> dict:
+        plan = self._plan()
         representation = {}
         zone = None
         for name, field, method_name, column, represent, same_type in plan:
@@ -75,6 +130,41 @@ class FastReadModelSerializer(serializers.ModelSerializer):
                 else None
             plan.append((field.field_name, field, method_name, column, _representer(field), _unchanged_type(field)))
         return tuple(plan)
+
+
+# Cached representations (see FastReadModelSerializer), by (class, row version, time zone): at most
+# this many per process, the oldest dropped first (a job's is ~2-5 KB).
+REPRESENTATION_CACHE_ENTRIES = 4096
+_representations: dict[tuple, dict] = {}
+_representations_lock = threading.Lock()
+_UNCACHEABLE = object()
+
+# Fields whose output is a function of the value alone (no context, request or settings read per call).
+_PURE_FIELDS = (serializers.CharField, serializers.IntegerField, serializers.FloatField, serializers.BooleanField,
+                serializers.ChoiceField, serializers.DateTimeField, serializers.DateField, serializers.UUIDField,
+                serializers.DecimalField, serializers.JSONField, serializers.ReadOnlyField,
+                *((serializers.BigIntegerField,) if hasattr(serializers, "BigIntegerField") else ()))
+
+
+def _pure(field) -> bool:
+    if isinstance(field, serializers.ListSerializer):
+        return _pure(field.child)
+    if isinstance(field, serializers.Serializer):
+        return (type(field).to_representation is serializers.Serializer.to_representation
+                and not isinstance(field, serializers.ModelSerializer)
+                and all(not isinstance(child, serializers.SerializerMethodField) and _pure(child)
+                        for child in field.fields.values()))
+    return (isinstance(field, _PURE_FIELDS) and not isinstance(field, (serializers.FileField, serializers.HiddenField))
+            and type(field).to_representation in {kind.to_representation for kind in _PURE_FIELDS})
+
+
+def forget_representations(**kwargs) -> None:
+    """Drop the cached representations (settings changed: the time zone, DRF's formats...)."""
+    with _representations_lock:
+        _representations.clear()
+
+
+setting_changed.connect(forget_representations, dispatch_uid="reelmate.api.serializers.forget_representations")
 
 
 _ANY = object()  # the field returns every value unchanged

@@ -61,6 +61,12 @@ class OwnerScopedViewSet(viewsets.GenericViewSet):
         return (self.compiled_reads and self.request.user.is_authenticated
                 and set(self.request.query_params) <= allowed_parameters)
 
+    def _reads_versions(self) -> bool:
+        """Whether the compiled rows carry their row versions, so that their representations may be
+        cached (reelmate.api.serializers): only where DRF serializes them as read, unchanged (the
+        list and retrieve actions); an action that changes an object before showing it has none."""
+        return self.action in ("list", "retrieve") and self.request.method in ("GET", "HEAD")
+
     def get_object(self):
         if not (self._reads_compiled() and self.lookup_field == "pk" and (self.lookup_url_kwarg or "pk") == "pk"):
             return super().get_object()
@@ -71,7 +77,8 @@ class OwnerScopedViewSet(viewsets.GenericViewSet):
             return queryset.filter(**{owner: param, "pk": Param("pk", queryset.model._meta.pk)})
 
         try:
-            rows = self._compiled_query("object", build).rows(owner=self.request.user.pk, pk=self.kwargs["pk"])
+            rows = self._compiled_query("object", build).rows(owner=self.request.user.pk, pk=self.kwargs["pk"],
+                                                              versions=self._reads_versions())
         except (TypeError, ValueError, ValidationError):  # not an id at all: as DRF's get_object_or_404
             rows = []
         if not rows:
@@ -92,7 +99,7 @@ class OwnerScopedViewSet(viewsets.GenericViewSet):
             return self.filter_queryset(self.get_base_queryset()).filter(**{owner: param})
 
         return CompiledList(self._compiled_query("list", build), lambda: self.filter_queryset(self.get_queryset()),
-                            owner=self.request.user.pk)
+                            owner=self.request.user.pk, versions=self._reads_versions())
 
 
 class ListModelMixin(mixins.ListModelMixin):
@@ -108,14 +115,14 @@ class ListModelMixin(mixins.ListModelMixin):
 class CompiledList:
     """A compiled query's rows for given values, sliced and counted as the paginator does a queryset."""
 
-    def __init__(self, query: CompiledQuery, queryset: Callable[[], QuerySet], **values):
-        self.query, self.queryset, self.values = query, queryset, values
+    def __init__(self, query: CompiledQuery, queryset: Callable[[], QuerySet], *, versions: bool = False, **values):
+        self.query, self.queryset, self.versions, self.values = query, queryset, versions, values
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
         if window.step or stop is None:
             raise TypeError("CompiledList takes a bounded slice")
-        return self.query.rows(limit=max(stop - start, 0), offset=start, **self.values)
+        return self.query.rows(limit=max(stop - start, 0), offset=start, versions=self.versions, **self.values)
 
     def capped_count(self, limit: int) -> int:
         """The number of rows, counting no further than limit + 1 (past it, `queryset()` is the
