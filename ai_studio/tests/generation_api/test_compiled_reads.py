@@ -154,3 +154,20 @@ def test_a_model_with_init_receivers_is_built_by_its_own_from_db(user, avatar, v
         post_init.disconnect(receiver, sender=VideoGenerationJob)
     assert seen == rows and len(rows) == 1
     assert [fields_of(row) for row in rows] == [fields_of(row) for row in plain.rows(owner=user.pk)]
+
+
+@pytest.mark.parametrize("value", [
+    {"big": 2**70, "negative": -(2**65), "float": 2.5, "small": 1e-7, "nested": [None, True, {"é": "ü\n\"x\""}]},
+    [], {}, "a string", 12345678901234567890123, [None], [[[]]], {"a": {"b": {"c": [1, 2, 3]}}},
+])
+def test_json_columns_read_as_the_orm_reads_them(user, avatar, voice, value):
+    """The compiled reads decode JSON columns with the json module's scanner directly: the same values
+    as JSONField.from_db_value, integers of any size exact (orjson would make floats of them)."""
+    job = completed_jobs(user, avatar, voice, 1)[0]
+    VideoGenerationJob.objects.filter(pk=job.pk).update(metadata=value, scenes=[value], stage_timings={"v": value})
+    query = CompiledQuery(lambda: jobs_with_relations().filter(owner_id=OWNER))
+    (row,) = query.rows(owner=user.pk)
+    orm = jobs_with_relations().get(pk=job.pk)
+    assert (row.metadata, row.scenes, row.stage_timings) == (orm.metadata, orm.scenes, orm.stage_timings)
+    assert (row.metadata, row.scenes, row.stage_timings) == (value, [value], {"v": value})
+    assert repr(row.metadata) == repr(orm.metadata)  # ints stay ints, floats floats
