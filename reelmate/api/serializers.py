@@ -148,7 +148,7 @@ _PURE_FIELDS = (serializers.CharField, serializers.IntegerField, serializers.Flo
 
 def _pure(field) -> bool:
     if isinstance(field, serializers.ListSerializer):
-        return _pure(field.child)
+        return type(field).to_representation is serializers.ListSerializer.to_representation and _pure(field.child)
     if isinstance(field, serializers.Serializer):
         return (type(field).to_representation is serializers.Serializer.to_representation
                 and not isinstance(field, serializers.ModelSerializer)

@@ -204,3 +204,38 @@ def test_without_row_versions_nothing_is_cached(auth_client, user, avatar, voice
 
     assert GenerationJobSerializer(row).data == GenerationJobSerializer(jobs_with_relations().get(pk=job.pk)).data
     assert not api_serializers._representations
+
+
+def test_only_classes_whose_fields_show_their_own_columns_as_they_are_cached():
+    """A field that reads the request, another row or a custom representation makes the class
+    uncacheable (rendered afresh every time); the job's and the video's serializers are cacheable."""
+    from rest_framework import serializers
+
+    from ai_studio.serializers.generation import GeneratedVideoSerializer, GenerationJobSerializer
+    from reelmate.api.serializers import FastReadModelSerializer
+
+    class Shouting(serializers.CharField):
+        def to_representation(self, value):
+            return self.context["request"].method + value
+
+    class WithRelation(FastReadModelSerializer):
+        avatar_name = serializers.CharField(source="avatar.name")
+
+        class Meta:
+            model = VideoGenerationJob
+            fields = ("id", "avatar_name")
+
+    class WithCustomField(FastReadModelSerializer):
+        title = Shouting()
+
+        class Meta:
+            model = VideoGenerationJob
+            fields = ("id", "title")
+
+    def fresh(cls):
+        return cls()._make_fresh_methods()
+
+    assert fresh(WithRelation) is api_serializers._UNCACHEABLE
+    assert fresh(WithCustomField) is api_serializers._UNCACHEABLE
+    assert dict(fresh(GenerationJobSerializer)).keys() == {"status_url", "video"}
+    assert dict(fresh(GeneratedVideoSerializer)).keys() == {"urls"}
