@@ -225,7 +225,7 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
                 "ffmpeg": job_children - speech_children, "render_stage": render_own + render_children},
         "memory_mb": {"start": started_mb, "imported": imported_mb, "voice_loaded": voice_mb,
                       "worker_peak": memory.own_peak_mb, "ffmpeg_peak": memory.children_peak_mb,
-                      "together_peak": memory.together_peak_mb},
+                      "together_peak": memory.together_peak_mb, "others_peak": memory.others_peak},
         "load_average": os.getloadavg()[0],
     }
 
@@ -362,7 +362,8 @@ class MemorySampler:
     INTERVAL = 0.05  # seconds
 
     def __init__(self) -> None:
-        self.children_peak_mb = 0.0
+        self.children_peak_mb = 0.0  # ffmpeg's
+        self.others_peak: tuple[float, str] = (0.0, "")  # any other child's (MB, its command's name)
         self.together_peak_mb = 0.0
         self.cpu_seconds = 0.0  # the sampling's own, to leave out of the measured process's
         self._stop = threading.Event()
@@ -394,7 +395,13 @@ class MemorySampler:
                 try:
                     for pid in children.read_text().split():
                         status = Path(f"/proc/{pid}/status")
-                        self.children_peak_mb = max(self.children_peak_mb, _status_kb(status, "VmHWM") / 1024)
+                        peak = _status_kb(status, "VmHWM") / 1024
+                        name = Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()).name
+                        if name.startswith("ffmpeg"):
+                            self.children_peak_mb = max(self.children_peak_mb, peak)
+                        elif peak > self.others_peak[0]:
+                            # e.g. the voice's one-off model-splitting child, when its files are missing
+                            self.others_peak = (peak, name)
                         together += _status_kb(status, "VmRSS") / 1024
                 except OSError:
                     continue  # the thread or the child ended between listing and reading
@@ -458,6 +465,9 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
           f"loaded {memory['voice_loaded']:.0f}) + ffmpeg {memory['ffmpeg_peak']:.0f} MB = {together:.0f} MB "
           f"({_met(together, MEMORY_TARGET_MB)} the {MEMORY_TARGET_MB} MB target); at one moment at most "
           f"{memory['together_peak']:.0f} MB; bare encode's ffmpeg {bare['ffmpeg_peak_mb']:.0f} MB")
+    other_mb, other = memory["others_peak"]
+    if other_mb:
+        print(f"  another child of the job, not counted as ffmpeg: {other} {other_mb:.0f} MB")
 
 
 def _summary(figures: dict[str, list[dict[str, Any]]]) -> None:
