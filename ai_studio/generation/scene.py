@@ -510,7 +510,7 @@ def _placed_overlays(scene: Scene) -> list[Placed]:
     if not scene.overlays or background.fixed or background.mask is not None or background.segments:
         return []
     size = picture_size(background)
-    windows = background.windows or [(0, 0)]
+    windows = (background.size is not None and background.windows) or [(0, 0)]  # no window: the picture is the frame
     left, top = min(x for x, _ in windows), min(y for _, y in windows)
     travel = (max(x for x, _ in windows) - left, max(y for _, y in windows) - top)
     placed = []
