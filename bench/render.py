@@ -88,8 +88,14 @@ MEMORY_TARGET_MB = 400
 HEADLINE = "Turn text into reels in seconds"
 CALL_TO_ACTION = "Try ReelMate free today"
 BASELINE_GREY = (128, 128, 128)
-STYLE = PortraitStyle(skin="#F1C7A5", hair="#2B1B12", hair_style="long", clothing="#E4572E",
-                      clothing_style="crew", background=("#1D3557", "#457B9D"))
+STYLE = PortraitStyle(
+    skin="#F1C7A5",
+    hair="#2B1B12",
+    hair_style="long",
+    clothing="#E4572E",
+    clothing_style="crew",
+    background=("#1D3557", "#457B9D"),
+)
 
 
 def main() -> None:
@@ -111,17 +117,40 @@ def main() -> None:
                 folder = workdir / f"job-{run}-{layout}"
                 caches = {"fresh": folder / "speech-cache", "shared": workdir / "speech-cache"}
                 speech_cache = caches.get(args.speech_cache)
-                job = _measure("job", folder, env, {
-                    "layout": layout, "portrait": str(portrait), "product": str(product),
-                    "rig": str(rig_path) if rig_path else None, "resolution": args.resolution,
-                    "preset": args.preset, "crf": args.crf, "threads": args.threads, "store": args.store,
-                    "speech_cache": str(speech_cache) if speech_cache else None, "lazy_voice": args.lazy_voice,
-                })
-                bare = _measure("bare", folder / "baseline", env, {
-                    "audio": job["audio"], "audio_duration": job["audio_duration"], "duration": job["duration"],
-                    "width": job["width"], "height": job["height"], "fps": job["fps"],
-                    "preset": args.preset, "crf": args.crf, "threads": args.threads,
-                })
+                job = _measure(
+                    "job",
+                    folder,
+                    env,
+                    {
+                        "layout": layout,
+                        "portrait": str(portrait),
+                        "product": str(product),
+                        "rig": str(rig_path) if rig_path else None,
+                        "resolution": args.resolution,
+                        "preset": args.preset,
+                        "crf": args.crf,
+                        "threads": args.threads,
+                        "store": args.store,
+                        "speech_cache": str(speech_cache) if speech_cache else None,
+                        "lazy_voice": args.lazy_voice,
+                    },
+                )
+                bare = _measure(
+                    "bare",
+                    folder / "baseline",
+                    env,
+                    {
+                        "audio": job["audio"],
+                        "audio_duration": job["audio_duration"],
+                        "duration": job["duration"],
+                        "width": job["width"],
+                        "height": job["height"],
+                        "fps": job["fps"],
+                        "preset": args.preset,
+                        "crf": args.crf,
+                        "threads": args.threads,
+                    },
+                )
                 figures[layout].append({"job": job, "bare": bare})
                 print(f"--- run {run + 1}/{args.runs}, layout {layout}")
                 _report(job, bare, args)
@@ -133,8 +162,9 @@ def _measure(kind: str, folder: Path, env: dict[str, str], plan: dict[str, Any])
     folder.mkdir(parents=True)
     plan_path = folder / "plan.json"
     plan_path.write_text(json.dumps({**plan, "folder": str(folder)}))
-    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind, "--plan", str(plan_path)],
-                   env=env, check=True)
+    subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--plan", str(plan_path)], env=env, check=True
+    )
     return json.loads((folder / "figures.json").read_text())
 
 
@@ -183,10 +213,16 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         client, client_cpu = time.perf_counter() - client_started, _cpu_now() - client_cpu
         layout = plan["layout"]
         request = GenerationRequest(
-            script=SCRIPT, voice_id=DEFAULT_VOICE, portrait_path=Path(plan["portrait"]), aspect_ratio="9:16",
-            resolution=plan["resolution"], accent_color="#FF5A36",
-            rig_path=Path(plan["rig"]) if plan["rig"] else None, layout=layout,
-            headline=HEADLINE, end_card=EndCard(CALL_TO_ACTION),
+            script=SCRIPT,
+            voice_id=DEFAULT_VOICE,
+            portrait_path=Path(plan["portrait"]),
+            aspect_ratio="9:16",
+            resolution=plan["resolution"],
+            accent_color="#FF5A36",
+            rig_path=Path(plan["rig"]) if plan["rig"] else None,
+            layout=layout,
+            headline=HEADLINE,
+            end_card=EndCard(CALL_TO_ACTION),
             scenes=[SceneMedia(SCRIPT, Path(plan["product"]), "image")] if layout == "product" else [],
         )
         # The worker's cache (its settings), in the folder this measurement was given.
@@ -198,9 +234,15 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
         stages = StageCpu()
         sampling_cpu = memory.cpu_seconds
         result = run_pipeline(
-            request, workdir=folder / "work", speech_provider=get_provider("local", cache=cache), store=store,
-            key_prefix="bench/reel", render_preset=plan["preset"], render_crf=plan["crf"],
-            render_threads=plan["threads"], reporter=stages,
+            request,
+            workdir=folder / "work",
+            speech_provider=get_provider("local", cache=cache),
+            store=store,
+            key_prefix="bench/reel",
+            render_preset=plan["preset"],
+            render_crf=plan["crf"],
+            render_threads=plan["threads"],
+            reporter=stages,
         )
         stages.stage("done", 100)
         sampling_cpu = memory.cpu_seconds - sampling_cpu
@@ -213,19 +255,39 @@ def _job(plan: dict[str, Any]) -> dict[str, Any]:
     job_own, job_children = stages.cpu("preparing_script", "done")
     render_own, render_children = stages.cpu("rendering_video", "uploading")
     return {
-        "layout": layout, "words": len(SCRIPT.split()), "lip_sync": result.lip_sync,
-        "stage_timings": result.stage_timings, "total_seconds": result.total_seconds, "duration": video.duration,
+        "layout": layout,
+        "words": len(SCRIPT.split()),
+        "lip_sync": result.lip_sync,
+        "stage_timings": result.stage_timings,
+        "total_seconds": result.total_seconds,
+        "duration": video.duration,
         "width": video.width,
-        "height": video.height, "fps": video.fps, "codecs": f"{video.video_codec}/{video.audio_codec}",
-        "size_bytes": video.size_bytes, "audio": str(result.soundtrack.path), "audio_duration": result.speech.duration,
-        "voice_load_seconds": voice_load, "voice_load_cpu": voice_load_cpu,
+        "height": video.height,
+        "fps": video.fps,
+        "codecs": f"{video.video_codec}/{video.audio_codec}",
+        "size_bytes": video.size_bytes,
+        "audio": str(result.soundtrack.path),
+        "audio_duration": result.speech.duration,
+        "voice_load_seconds": voice_load,
+        "voice_load_cpu": voice_load_cpu,
         "speech_cache": str(cache.counts) if cache is not None else "off",
-        "client_seconds": client, "client_cpu": client_cpu,
-        "cpu": {"speech": speech_own + speech_children, "python": job_own - speech_own - sampling_cpu,
-                "ffmpeg": job_children - speech_children, "render_stage": render_own + render_children},
-        "memory_mb": {"start": started_mb, "imported": imported_mb, "voice_loaded": voice_mb,
-                      "worker_peak": memory.own_peak_mb, "ffmpeg_peak": memory.children_peak_mb,
-                      "together_peak": memory.together_peak_mb},
+        "client_seconds": client,
+        "client_cpu": client_cpu,
+        "cpu": {
+            "speech": speech_own + speech_children,
+            "python": job_own - speech_own - sampling_cpu,
+            "ffmpeg": job_children - speech_children,
+            "render_stage": render_own + render_children,
+        },
+        "memory_mb": {
+            "start": started_mb,
+            "imported": imported_mb,
+            "voice_loaded": voice_mb,
+            "worker_peak": memory.own_peak_mb,
+            "ffmpeg_peak": memory.children_peak_mb,
+            "together_peak": memory.together_peak_mb,
+            "others_peak": memory.others_peak,
+        },
         "load_average": os.getloadavg()[0],
     }
 
@@ -266,13 +328,20 @@ def bare_encode(folder: Path, plan: dict[str, Any]) -> tuple[float, float]:
     frames = round(plan["duration"] * fps)
     still = _grainy(Image.new("RGB", (width, height), BASELINE_GREY))
     scene = Scene(Layer(name="still", image=still, position=(0, 0)), frames)
-    spec = RenderSpec(portrait_path=Path("unused"), audio_path=Path(plan["audio"]),
-                      audio_duration=plan["audio_duration"], width=width, height=height, fps=fps)
+    spec = RenderSpec(
+        portrait_path=Path("unused"),
+        audio_path=Path(plan["audio"]),
+        audio_duration=plan["audio_duration"],
+        width=width,
+        height=height,
+        fps=fps,
+    )
     write_inputs(scene, folder, fps)
     inputs, graph = filter_graph(scene, fps)
     (folder / FILTER_GRAPH).write_text(graph)
-    args = encode_args(spec, inputs, frames, folder / "baseline.mp4", plan["preset"], plan["crf"],
-                       plan.get("threads", 0))
+    args = encode_args(
+        spec, inputs, frames, folder / "baseline.mp4", plan["preset"], plan["crf"], plan.get("threads", 0)
+    )
     started, cpu = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     run_ffmpeg(args, cwd=folder, timeout=600)
     return time.perf_counter() - started, _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
@@ -280,8 +349,12 @@ def bare_encode(folder: Path, plan: dict[str, Any]) -> tuple[float, float]:
 
 def _environment(store: str, workdir: Path, stack: ExitStack) -> dict[str, str]:
     """The measuring processes' environment: Django's settings, and a loopback S3 server for `s3`."""
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="reelmate.settings", REELMATE_VAR_DIR=str(workdir / "var"),
-               LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="reelmate.settings",
+        REELMATE_VAR_DIR=str(workdir / "var"),
+        LOG_LEVEL="WARNING",
+    )
     env.setdefault("DEBUG", "true")  # a benchmark on a development machine: the development key will do
     if store == "s3":
         env.update(stack.enter_context(S3Server()).env())
@@ -290,23 +363,35 @@ def _environment(store: str, workdir: Path, stack: ExitStack) -> dict[str, str]:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--avatar", default="rig", choices=("rig", "portrait"),
-                        help="lip-synced rig (default) or plain portrait with a loudness-driven mouth")
+    parser.add_argument(
+        "--avatar",
+        default="rig",
+        choices=("rig", "portrait"),
+        help="lip-synced rig (default) or plain portrait with a loudness-driven mouth",
+    )
     parser.add_argument("--preset", default="veryfast", help="x264 preset")
     parser.add_argument("--crf", type=int, default=23)
     parser.add_argument("--threads", type=int, default=0, help="x264 threads (0: x264 chooses; RENDER_THREADS)")
     parser.add_argument("--resolution", default="1080p", choices=("720p", "1080p"))
-    parser.add_argument("--store", default="s3", choices=("s3", "dir"),
-                        help="upload to a local S3 server (default) or copy to a folder")
+    parser.add_argument(
+        "--store", default="s3", choices=("s3", "dir"), help="upload to a local S3 server (default) or copy to a folder"
+    )
     parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
     parser.add_argument("--runs", type=int, default=1, help="measure the layouts in turn this many times")
-    parser.add_argument("--speech-cache", default="fresh", choices=("fresh", "shared", "off"),
-                        help="an empty speech cache per job (default: every sentence synthesised), one for the "
-                             "whole run (the first job fills it), or none")
-    parser.add_argument("--lazy-voice", action="store_true",
-                        help="do not load the voice model before the job: it loads on the first sentence the speech "
-                             "cache does not have (its load then counts in the speech stage; with every sentence "
-                             "cached it never loads, as in a worker that has only met cached sentences)")
+    parser.add_argument(
+        "--speech-cache",
+        default="fresh",
+        choices=("fresh", "shared", "off"),
+        help="an empty speech cache per job (default: every sentence synthesised), one for the "
+        "whole run (the first job fills it), or none",
+    )
+    parser.add_argument(
+        "--lazy-voice",
+        action="store_true",
+        help="do not load the voice model before the job: it loads on the first sentence the speech "
+        "cache does not have (its load then counts in the speech stage; with every sentence "
+        "cached it never loads, as in a worker that has only met cached sentences)",
+    )
     parser.add_argument("--child", choices=("job", "bare"), help=argparse.SUPPRESS)  # one measurement
     parser.add_argument("--plan", help=argparse.SUPPRESS)  # its JSON plan; figures go next to it
     return parser.parse_args()
@@ -362,7 +447,8 @@ class MemorySampler:
     INTERVAL = 0.05  # seconds
 
     def __init__(self) -> None:
-        self.children_peak_mb = 0.0
+        self.children_peak_mb = 0.0  # ffmpeg's
+        self.others_peak: tuple[float, str] = (0.0, "")  # any other child's (MB, its command's name)
         self.together_peak_mb = 0.0
         self.cpu_seconds = 0.0  # the sampling's own, to leave out of the measured process's
         self._stop = threading.Event()
@@ -394,7 +480,13 @@ class MemorySampler:
                 try:
                     for pid in children.read_text().split():
                         status = Path(f"/proc/{pid}/status")
-                        self.children_peak_mb = max(self.children_peak_mb, _status_kb(status, "VmHWM") / 1024)
+                        peak = _status_kb(status, "VmHWM") / 1024
+                        name = Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()).name
+                        if name.startswith("ffmpeg"):
+                            self.children_peak_mb = max(self.children_peak_mb, peak)
+                        elif peak > self.others_peak[0]:
+                            # e.g. the voice's one-off model-splitting child, when its files are missing
+                            self.others_peak = (peak, name)
                         together += _status_kb(status, "VmRSS") / 1024
                 except OSError:
                     continue  # the thread or the child ended between listing and reading
@@ -430,8 +522,10 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
         f"threads {args.threads or 'auto'}, "
         f"upload to {args.store}; avatar {args.avatar} (lip_sync: {job['lip_sync']})"
     )
-    print(f"  {'(voice model load, once per worker)':<36} {job['voice_load_seconds']:6.2f} s "
-          f"({job['voice_load_cpu']:.2f} CPU-s)")
+    print(
+        f"  {'(voice model load, once per worker)':<36} {job['voice_load_seconds']:6.2f} s "
+        f"({job['voice_load_cpu']:.2f} CPU-s)"
+    )
     if args.store == "s3":
         print(f"  {'(S3 client, once per worker)':<36} {job['client_seconds']:6.2f} s ({job['client_cpu']:.2f} CPU-s)")
     for name, seconds in timings.items():
@@ -439,45 +533,62 @@ def _report(job: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
     print(f"  {'total':<36} {job['total_seconds']:6.2f} s")
     render_factor = job["duration"] / timings["rendering_video"]
     render_target, job_factor = RENDER_TARGETS[args.resolution], job["duration"] / job["total_seconds"]
-    print(f"real time: render stage {render_factor:.1f}x ({_met(render_factor, render_target, at_most=False)} "
-          f"{render_target:.0f}x), whole job {job_factor:.1f}x ({_met(job_factor, JOB_TARGET, at_most=False)} "
-          f"{JOB_TARGET:.0f}x); load average {job['load_average']:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"real time: render stage {render_factor:.1f}x ({_met(render_factor, render_target, at_most=False)} "
+        f"{render_target:.0f}x), whole job {job_factor:.1f}x ({_met(job_factor, JOB_TARGET, at_most=False)} "
+        f"{JOB_TARGET:.0f}x); load average {job['load_average']:.2f} on {os.cpu_count()} CPUs"
+    )
     total = cpu["speech"] + cpu["python"] + cpu["ffmpeg"]
-    print(f"CPU-seconds of the job: speech {cpu['speech']:.2f} (speech cache: {job['speech_cache']}) + Python worker "
-          f"{cpu['python']:.2f} + ffmpeg "
-          f"{cpu['ffmpeg']:.2f} = {total:.2f}; bare x264 encode {bare['cpu']:.2f}: "
-          f"{total / bare['cpu']:.2f}x ({_met(total / bare['cpu'], JOB_CPU_TARGET)} the {JOB_CPU_TARGET}x target)")
+    print(
+        f"CPU-seconds of the job: speech {cpu['speech']:.2f} (speech cache: {job['speech_cache']}) + Python worker "
+        f"{cpu['python']:.2f} + ffmpeg "
+        f"{cpu['ffmpeg']:.2f} = {total:.2f}; bare x264 encode {bare['cpu']:.2f}: "
+        f"{total / bare['cpu']:.2f}x ({_met(total / bare['cpu'], JOB_CPU_TARGET)} the {JOB_CPU_TARGET}x target)"
+    )
     per_second = total / job["duration"]
     print(f"  per second of video: job {per_second:.3f}, bare encode {bare['cpu'] / job['duration']:.3f} CPU-s")
     ratio, target = timings["rendering_video"] / bare["seconds"], RATIO_TARGETS.get(job["layout"])
     verdict = f" ({_met(ratio, target)} the {target}x target)" if target else ""
-    print(f"  render stage alone: {timings['rendering_video']:.2f} s / bare {bare['seconds']:.2f} s = {ratio:.2f}x"
-          f"{verdict}; CPU {cpu['render_stage']:.2f} / {bare['cpu']:.2f} = {cpu['render_stage'] / bare['cpu']:.2f}x")
+    print(
+        f"  render stage alone: {timings['rendering_video']:.2f} s / bare {bare['seconds']:.2f} s = {ratio:.2f}x"
+        f"{verdict}; CPU {cpu['render_stage']:.2f} / {bare['cpu']:.2f} = {cpu['render_stage'] / bare['cpu']:.2f}x"
+    )
     together = memory["worker_peak"] + memory["ffmpeg_peak"]
-    print(f"peak memory: worker {memory['worker_peak']:.0f} MB (after imports {memory['imported']:.0f}, voice "
-          f"loaded {memory['voice_loaded']:.0f}) + ffmpeg {memory['ffmpeg_peak']:.0f} MB = {together:.0f} MB "
-          f"({_met(together, MEMORY_TARGET_MB)} the {MEMORY_TARGET_MB} MB target); at one moment at most "
-          f"{memory['together_peak']:.0f} MB; bare encode's ffmpeg {bare['ffmpeg_peak_mb']:.0f} MB")
+    print(
+        f"peak memory: worker {memory['worker_peak']:.0f} MB (after imports {memory['imported']:.0f}, voice "
+        f"loaded {memory['voice_loaded']:.0f}) + ffmpeg {memory['ffmpeg_peak']:.0f} MB = {together:.0f} MB "
+        f"({_met(together, MEMORY_TARGET_MB)} the {MEMORY_TARGET_MB} MB target); at one moment at most "
+        f"{memory['together_peak']:.0f} MB; bare encode's ffmpeg {bare['ffmpeg_peak_mb']:.0f} MB"
+    )
+    other_mb, other = memory["others_peak"]
+    if other_mb:
+        print(f"  another child of the job, not counted as ffmpeg: {other} {other_mb:.0f} MB")
 
 
 def _summary(figures: dict[str, list[dict[str, Any]]]) -> None:
-    print("--- every run: job CPU / bare encode CPU (target "
-          f"{JOB_CPU_TARGET}x); render stage / bare (CPU); worker + ffmpeg peak MB (target {MEMORY_TARGET_MB}); "
-          "speech CPU-s")
+    print(
+        "--- every run: job CPU / bare encode CPU (target "
+        f"{JOB_CPU_TARGET}x); render stage / bare (CPU); worker + ffmpeg peak MB (target {MEMORY_TARGET_MB}); "
+        "speech CPU-s"
+    )
     for layout, runs in figures.items():
-        job_ratios = [sum(run["job"]["cpu"][part] for part in ("speech", "python", "ffmpeg")) / run["bare"]["cpu"]
-                      for run in runs]
+        job_ratios = [
+            sum(run["job"]["cpu"][part] for part in ("speech", "python", "ffmpeg")) / run["bare"]["cpu"] for run in runs
+        ]
         render_ratios = [run["job"]["cpu"]["render_stage"] / run["bare"]["cpu"] for run in runs]
         memory = [run["job"]["memory_mb"]["worker_peak"] + run["job"]["memory_mb"]["ffmpeg_peak"] for run in runs]
         speech = [run["job"]["cpu"]["speech"] for run in runs]
-        print(f"  {layout:<10} job {_spread(job_ratios, 'x')}; render {_spread(render_ratios, 'x')}; "
-              f"memory {_spread(memory, ' MB', 0)}; speech {_spread(speech, ' CPU-s')} "
-              f"(cache: {', '.join(run['job']['speech_cache'] for run in runs)})")
+        print(
+            f"  {layout:<10} job {_spread(job_ratios, 'x')}; render {_spread(render_ratios, 'x')}; "
+            f"memory {_spread(memory, ' MB', 0)}; speech {_spread(speech, ' CPU-s')} "
+            f"(cache: {', '.join(run['job']['speech_cache'] for run in runs)})"
+        )
 
 
 def _spread(values: list[float], unit: str, digits: int = 2) -> str:
-    return (f"{' '.join(f'{value:.{digits}f}' for value in values)} (median "
-            f"{statistics.median(values):.{digits}f}{unit})")
+    return (
+        f"{' '.join(f'{value:.{digits}f}' for value in values)} (median {statistics.median(values):.{digits}f}{unit})"
+    )
 
 
 if __name__ == "__main__":

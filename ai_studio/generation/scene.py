@@ -251,8 +251,9 @@ def filter_graph(scene: Scene, fps: int) -> tuple[list[Input], str]:
     """The inputs in order and the filter graph producing ``[video]``: ``scene.total_frames``
     frames, or endless without a tail (the caller bounds it)."""
     graph = _GraphBuilder(fps)
-    label = graph.whole(scene.background)
-    for overlay in scene.overlays:
+    placed = _placed_overlays(scene)
+    label = graph.whole(scene.background, placed)
+    for overlay in [] if placed else scene.overlays:
         label = graph.overlay(label, overlay, overlay.position, f"{label}_{overlay.name}")
     if scene.tail is not None:
         main = graph.trimmed(label, scene.frame_count)
@@ -274,9 +275,10 @@ class _GraphBuilder:
         self.inputs.append(Input(name, options))
         return len(self.inputs) - 1
 
-    def whole(self, layer: Layer) -> str:
-        """A stream of ``layer``'s output in one piece (with its mask's alpha, if it has one)."""
-        pieces = self.pieces(layer)
+    def whole(self, layer: Layer, placed: list[Placed] | None = None) -> str:
+        """A stream of ``layer``'s output in one piece (with its mask's alpha, if it has one), with
+        ``placed`` overlays laid on it (see ``_placed_overlays``)."""
+        pieces = self.pieces(layer, placed or [])
         label = pieces[0].label if len(pieces) == 1 else self.stack(pieces, f"{layer.name}_whole")
         if layer.mask is None:
             return label
@@ -324,17 +326,21 @@ class _GraphBuilder:
 
     def overlay(self, below: str, layer: Layer, position: tuple[int, int], output: str) -> str:
         """``layer`` blended onto the ``below`` stream at ``position``, on the frames it is shown."""
-        enable = ""
-        if layer.shown is not None:
-            # Switched half a frame early, as sendcmd's moves are: rounding never shifts a frame.
-            first, end = ((frame - SWITCH_OFFSET) / self.fps for frame in layer.shown)
-            enable = f":enable='between(t,{first:.4f},{end:.4f})'"
         x, y = position
-        self.chains.append(f"[{below}][{self.whole(layer)}]overlay=x={x}:y={y}{enable}[{output}]")
+        self.chains.append(f"[{below}][{self.whole(layer)}]overlay=x={x}:y={y}{self.enable(layer)}[{output}]")
         return output
 
-    def pieces(self, layer: Layer) -> list[Piece]:
-        """Streams that tile ``layer``'s output (several when fixed patches sit on it)."""
+    def enable(self, layer: Layer) -> str:
+        """The ``enable`` option of the overlay of ``layer`` on the frames it is shown."""
+        if layer.shown is None:
+            return ""
+        # Switched half a frame early, as sendcmd's moves are: rounding never shifts a frame.
+        first, end = ((frame - SWITCH_OFFSET) / self.fps for frame in layer.shown)
+        return f":enable='between(t,{first:.4f},{end:.4f})'"
+
+    def pieces(self, layer: Layer, placed: list[Placed] | None = None) -> list[Piece]:
+        """Streams that tile ``layer``'s output (several when fixed patches sit on it), with
+        ``placed`` overlays laid on it in its last stack."""
         label = self.source(layer)
         run: list[Layer] = []  # opaque layers, not overlapping, to stack in together
         for inner in layer.layers:
@@ -347,7 +353,7 @@ class _GraphBuilder:
                 run = [inner]
             else:
                 label = self.overlay(label, inner, inner.position, f"{label}_{inner.name}")
-        label = self.stack_in(label, picture_size(layer), run)
+        label = self.stack_in(label, picture_size(layer), run, placed or [])
         if layer.size is not None:
             width, height = layer.size
             x, y = layer.window_at(0)
@@ -365,12 +371,18 @@ class _GraphBuilder:
         covers = layer.position == (0, 0) and (width, height) == tuple(below_size)
         return not layer.blended and not covers
 
-    def stack_in(self, below: str, below_size: tuple[int, int], layers: list[Layer]) -> str:
+    def stack_in(
+        self, below: str, below_size: tuple[int, int], layers: list[Layer], placed: list[Placed] | None = None
+    ) -> str:
         """``layers`` (opaque, not overlapping) put into the ``below`` stream by one ``xstack``
-        of them and the pieces of ``below`` around them."""
-        if not layers:
+        of them and the pieces of ``below`` around them; each of ``placed`` overlaid on its own
+        piece of ``below`` (its tile), which goes into the same ``xstack``."""
+        placed = placed or []
+        if not layers and not placed:
             return below
-        output = "_".join([below, *(layer.name for layer in layers)])
+        output = "_".join([below, *(layer.name for layer in layers), *(item.layer.name for item in placed)])
+        if placed:
+            return self.stack_placed(below, below_size, layers, placed, output)
         if len(layers) == 1:  # a layer may itself be several pieces (its fixed patches)
             layer = layers[0]
             x, y = layer.position
@@ -388,6 +400,47 @@ class _GraphBuilder:
             for piece in self.cut(self.whole(layer), layer.output_size, relative, f"{output}_{layer.name}"):
                 pieces.append(Piece(piece.label, piece.x + x, piece.y + y, piece.width, piece.height))
         return self.stack(pieces, output)
+
+    def stack_placed(
+        self, below: str, below_size: tuple[int, int], layers: list[Layer], placed: list[Placed], output: str
+    ) -> str:
+        """``stack_in`` with ``placed`` overlays: every rectangle (the layers' and the placed
+        tiles') is one tile of ``below`` (``_placed_overlays`` checked it)."""
+        rects = [(*layer.position, *layer.output_size) for layer in layers]
+        tiles = _tiles(below_size, [*rects, *(item.tile for item in placed)])
+        pieces = self.cut(below, below_size, [tile for tile in tiles if tile not in rects], f"{output}_around")
+        by_tile = {item.tile: item for item in placed}
+        for index, piece in enumerate(pieces):
+            item = by_tile.get(piece[1:])
+            if item is not None:
+                pieces[index] = Piece(self.placed_overlay(piece.label, item), *piece[1:])
+        for layer in layers:
+            x, y = layer.position
+            pieces += [Piece(p.label, p.x + x, p.y + y, p.width, p.height) for p in self.pieces(layer)]
+        return self.stack(pieces, output)
+
+    def placed_overlay(self, tile: str, item: Placed) -> str:
+        """``item``'s overlay blended onto its ``tile`` where the window puts it on each frame:
+        at its place on the finished frame plus the window's corner, moved by ``sendcmd`` on
+        the frames where the window moves (as the window's own crop is)."""
+        layer, (tile_x, tile_y) = item.layer, item.tile[:2]
+        name = f"{layer.name}_placed"
+        (x, y), (wx, wy) = layer.position, item.windows[0]
+        commands = []
+        for frame in range(1, len(item.windows)):
+            (nx, ny), (px, py) = item.windows[frame], item.windows[frame - 1]
+            at = (frame - SWITCH_OFFSET) / self.fps
+            if nx != px:
+                commands.append(f"{at:.4f} overlay@{name} x {x + nx - tile_x};")
+            if ny != py:
+                commands.append(f"{at:.4f} overlay@{name} y {y + ny - tile_y};")
+        below = tile
+        if commands:
+            below = f"{tile}_moving"
+            self.chains.append(f"[{tile}]sendcmd=commands='{' '.join(commands)}'[{below}]")
+        output, place = f"{tile}_{layer.name}", f"x={x + wx - tile_x}:y={y + wy - tile_y}"
+        self.chains.append(f"[{below}][{self.whole(layer)}]overlay@{name}={place}{self.enable(layer)}[{output}]")
+        return output
 
     def patched(self, label: str, size: tuple[int, int], patches: list[Layer]) -> list[Piece]:
         """The ``label`` stream with transparent ``patches`` overlaid, as pieces: the patches'
@@ -429,6 +482,71 @@ class _GraphBuilder:
         layout = "|".join(f"{piece.x}_{piece.y}" for piece in pieces)
         self.chains.append(f"{inputs}xstack=inputs={len(pieces)}:layout={layout}[{output}]")
         return output
+
+
+class Placed(NamedTuple):
+    """An overlay of the finished frame laid instead on the background's picture, in the stack
+    that puts its layers in: on ``tile``, the part of the picture (x, y, width, height) under the
+    overlay wherever the background's window (its corner on each frame: ``windows``) puts it."""
+
+    layer: Layer
+    tile: tuple[int, int, int, int]
+    windows: list[tuple[int, int]]
+
+
+def _placed_overlays(scene: Scene) -> list[Placed]:
+    """The scene's overlays as ``Placed`` tiles of its background's picture, or none.
+
+    ``overlay`` copies the whole frame below it on every frame before it blends (a looped
+    picture's frame is shared): ~0.5 ms at 1080p, each overlay. Laid on their tiles, the overlays
+    copy only the tiles, and the one ``xstack`` that puts the background's layers in (or that
+    puts the tiles back, for two overlays or more) copies the frame once. All of them or none
+    (they keep their order): each tile must be one of ``_tiles``' tiles (sharing no rows partly
+    with another tile or stacked layer), the window's corners and the overlays' places even (a
+    4:2:0 picture's chroma is placed by pairs of pixels), and nothing laid on the window after
+    the stack (fixed patches, a mask) that an overlay would have to cover.
+    """
+    background = scene.background
+    if not scene.overlays or background.fixed or background.mask is not None or background.segments:
+        return []
+    size = picture_size(background)
+    windows = (background.size is not None and background.windows) or [(0, 0)]  # no window: the picture is the frame
+    left, top = min(x for x, _ in windows), min(y for _, y in windows)
+    travel = (max(x for x, _ in windows) - left, max(y for _, y in windows) - top)
+    placed = []
+    for overlay in scene.overlays:
+        (x, y), (width, height) = overlay.position, overlay.output_size
+        tile = (x + left, y + top, width + travel[0], height + travel[1])
+        inside = tile[0] >= 0 and tile[1] >= 0 and tile[0] + tile[2] <= size[0] and tile[1] + tile[3] <= size[1]
+        if not inside or any(value % 2 for value in (*tile, *(v for w in windows for v in w))):
+            return []
+        placed.append(Placed(overlay, tile, windows))
+    stacked = _last_stack(background)
+    rects = [(*layer.position, *layer.output_size) for layer in stacked] + [item.tile for item in placed]
+    if len(stacked) + len(placed) < 2 or any(_rects_overlap(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :]):
+        return []
+    tiles = _tiles(size, rects)
+    if any(tiles.count(rect) != 1 or rect == (0, 0, *size) for rect in rects) or any(
+        sum(_inside(tile, rect) for tile in tiles) != 1 for rect in rects
+    ):
+        return []
+    return placed
+
+
+def _last_stack(layer: Layer) -> list[Layer]:
+    """The layers that ``_GraphBuilder.pieces`` stacks into ``layer``'s picture last (the ones
+    after its last overlaid layer)."""
+    run: list[Layer] = []
+    for inner in layer.layers:
+        if _GraphBuilder.stackable(inner, picture_size(layer)) and not any(_overlap(inner, other) for other in run):
+            run.append(inner)
+        else:
+            run = [inner] if _GraphBuilder.stackable(inner, picture_size(layer)) else []
+    return run
+
+
+def _rects_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _any_frame(frames: list[int]) -> str:

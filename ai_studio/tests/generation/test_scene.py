@@ -2,6 +2,7 @@
 layers shown on some frames only, segments (stills and clips) cut together, overlays on the
 finished frame and a tail after it."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from ai_studio.generation import scene as scene_module
 from ai_studio.generation.captions import ass_event_times, to_ass
 from ai_studio.generation.ffmpeg import ffmpeg_exe
 from ai_studio.generation.render import first_frame_at
@@ -95,8 +97,13 @@ def test_a_masked_layer_over_a_moving_picture_shows_only_inside_its_mask(tmp_pat
     frames = 5
     disc = Image.new("L", (48, 48), 0)
     ImageDraw.Draw(disc).ellipse((0, 0, 47, 47), fill=255)
-    media = Layer(name="media", image=picture((SIZE[0] + 20, SIZE[1]), seed=5), position=(0, 0), size=SIZE,
-                  windows=[(4 * n, 0) for n in range(frames)])
+    media = Layer(
+        name="media",
+        image=picture((SIZE[0] + 20, SIZE[1]), seed=5),
+        position=(0, 0),
+        size=SIZE,
+        windows=[(4 * n, 0) for n in range(frames)],
+    )
     bubble = Layer(name="bubble", image=solid((48, 48), (250, 20, 20)), position=(16, 60), mask=disc)
     scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 0)), position=(0, 0), layers=[media]), frames)
     media.layers.append(bubble)
@@ -129,8 +136,12 @@ def test_segments_cut_on_their_first_frames_and_a_clip_plays_in_its_own(tmp_path
     green = Layer(name="green", image=solid(SIZE, (0, 255, 0)), position=(0, 0), clip=clip)
     blue = Layer(name="blue", image=solid(SIZE, (0, 0, 255)), position=(0, 0))
     # The clip (0.2 s) is shorter than its segment: it loops.
-    track = Layer(name="track", image=solid(SIZE, (0, 0, 0)), position=(0, 0),
-                  segments=[Segment(red, 4), Segment(green, 9), Segment(blue, 3)])
+    track = Layer(
+        name="track",
+        image=solid(SIZE, (0, 0, 0)),
+        position=(0, 0),
+        segments=[Segment(red, 4), Segment(green, 9), Segment(blue, 3)],
+    )
     scene = Scene(track, 16)
 
     decoded = render(scene, tmp_path)
@@ -140,11 +151,21 @@ def test_segments_cut_on_their_first_frames_and_a_clip_plays_in_its_own(tmp_path
 
 
 def test_overlays_stay_put_over_a_moving_background_and_the_tail_follows_the_last_frame(tmp_path):
-    moving = Layer(name="moving", image=picture((SIZE[0] + 16, SIZE[1] + 16), seed=7), position=(0, 0), size=SIZE,
-                   windows=[(2 * n, 2 * n) for n in range(6)])
+    moving = Layer(
+        name="moving",
+        image=picture((SIZE[0] + 16, SIZE[1] + 16), seed=7),
+        position=(0, 0),
+        size=SIZE,
+        windows=[(2 * n, 2 * n) for n in range(6)],
+    )
     logo = Layer(name="logo", image=picture((24, 16), seed=8).convert("RGBA"), position=(120, 8), transparent=True)
-    scene = Scene(moving, 6, overlays=[logo], tail=Layer(name="end", image=solid(SIZE, (255, 255, 0)),
-                                                           position=(0, 0)), tail_frames=3)
+    scene = Scene(
+        moving,
+        6,
+        overlays=[logo],
+        tail=Layer(name="end", image=solid(SIZE, (255, 255, 0)), position=(0, 0)),
+        tail_frames=3,
+    )
 
     decoded = render(scene, tmp_path)
 
@@ -160,8 +181,14 @@ def test_a_layer_drawn_by_a_filter_is_drawn_on_its_frames_and_held_until_the_nex
     """The filter here paints the frame number's parity: what it drew on a listed frame must stay
     on the frames after it, up to the next listed one, even for a long list."""
     redrawn = list(range(0, 1200, 3))
-    drawn = Layer(name="drawn", image=Image.new("RGBA", (16, 16), (0, 0, 0, 0)), position=(8, 8), transparent=True,
-                  drawn_by="geq=lum='255*mod(N,2)':cb=128:cr=128:a=255", redrawn_on=redrawn)
+    drawn = Layer(
+        name="drawn",
+        image=Image.new("RGBA", (16, 16), (0, 0, 0, 0)),
+        position=(8, 8),
+        transparent=True,
+        drawn_by="geq=lum='255*mod(N,2)':cb=128:cr=128:a=255",
+        redrawn_on=redrawn,
+    )
     scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 200)), position=(0, 0)), 1200, overlays=[drawn])
 
     decoded = render(scene, tmp_path)
@@ -187,8 +214,14 @@ def test_captions_drawn_on_their_change_frames_match_libass_drawing_every_frame(
     ).stdout  # fmt: skip
     reference = np.frombuffer(every_frame, dtype=np.uint8).reshape(-1, 48, 64, 3)
     changes = [first_frame_at(round(t * 1000), FPS) for t in ass_event_times(script)]
-    drawn = Layer(name="captions", image=Image.new("RGBA", (64, 48), (0, 0, 0, 0)), position=(48, 36),
-                  transparent=True, drawn_by="ass=filename=captions.ass:alpha=1", redrawn_on=changes)
+    drawn = Layer(
+        name="captions",
+        image=Image.new("RGBA", (64, 48), (0, 0, 0, 0)),
+        position=(48, 36),
+        transparent=True,
+        drawn_by="ass=filename=captions.ass:alpha=1",
+        redrawn_on=changes,
+    )
     scene = Scene(Layer(name="bg", image=solid(SIZE, (0, 0, 0)), position=(0, 0)), frames, overlays=[drawn])
 
     decoded = render(scene, tmp_path)
@@ -197,3 +230,89 @@ def test_captions_drawn_on_their_change_frames_match_libass_drawing_every_frame(
     assert with_text == [bool(frame.max() > 100) for frame in reference]
     assert with_text[110:113] == [False, False, True] and with_text[206:209] == [True, True, False]
     assert with_text[236:239] == [False, False, True]
+
+
+def test_overlays_over_a_stacked_moving_picture_are_laid_on_its_tiles_changing_no_pixel(tmp_path, monkeypatch):
+    """A rigged presenter's headline and captions: overlaid on the finished frame, each would copy
+    the whole frame below it on every frame; laid on their tiles of the swaying picture, in the
+    stack that puts its eyes and mouth in, they give the very same frames."""
+    frames = 8
+    windows = [(2 * (n % 3), 2 * (n // 2)) for n in range(frames)]  # both ways, some frames still
+    mouth = Layer(
+        name="mouth",
+        image=picture((24, 64), seed=11),
+        position=(64, 56),
+        size=(24, 16),
+        windows=[(0, 16 * (n % 4)) for n in range(frames)],
+    )
+    head = Layer(
+        name="head",
+        image=picture((SIZE[0] + 8, SIZE[1] + 16), seed=12),
+        position=(0, 0),
+        size=SIZE,
+        windows=windows,
+        layers=[mouth],
+    )
+    headline = Layer(
+        name="headline", image=picture((64, 16), seed=13, alpha=True), position=(48, 8), transparent=True, shown=(0, 5)
+    )
+    captions = Layer(
+        name="captions",
+        image=Image.new("RGBA", (96, 16), (0, 0, 0, 0)),
+        position=(32, 96),
+        transparent=True,
+        drawn_by="geq=lum='255*mod(N,2)':cb=128:cr=128:a=128",
+        redrawn_on=[0, 3, 6],
+    )
+    scene = Scene(
+        head,
+        frames,
+        overlays=[headline, captions],
+        tail=Layer(name="end", image=solid(SIZE, (255, 255, 0)), position=(0, 0)),
+        tail_frames=2,
+    )
+    (tmp_path / "placed").mkdir()
+    (tmp_path / "whole").mkdir()
+
+    _, graph = filter_graph(scene, FPS)
+    placed = render(scene, tmp_path / "placed")
+    monkeypatch.setattr(scene_module, "_placed_overlays", lambda scene: [])
+    whole = render(scene, tmp_path / "whole")
+
+    assert graph.count("xstack") == 1
+    assert re.findall(r"\]overlay(@\w+)?=", graph) == ["@headline_placed", "@captions_placed"]
+    assert len(placed) == len(whole) == scene.total_frames
+    assert np.array_equal(placed, whole)
+    for n in range(frames):  # above the captions (Pillow leaves out what a filter draws)
+        assert difference(placed[n][:96], np.asarray(compose_frame(scene, n))[:96]) < 6, n
+    # The headline shows on frames 0-4 only, at its place on the frame.
+    assert np.abs(placed[4][8:24, 48:112].astype(int) - placed[5][8:24, 48:112]).mean() > 10
+
+
+@pytest.mark.parametrize("case", ["overlapping", "odd window"])
+def test_overlays_that_cannot_be_laid_on_tiles_are_laid_on_the_frame(tmp_path, case):
+    mouth = Layer(name="mouth", image=picture((24, 16), seed=11), position=(64, 56))
+    step = 1 if case == "odd window" else 2
+    head = Layer(
+        name="head",
+        image=picture((SIZE[0] + 8, SIZE[1] + 8), seed=12),
+        position=(0, 0),
+        size=SIZE,
+        windows=[(step * n, 0) for n in range(4)],
+        layers=[mouth],
+    )
+    badge = Layer(
+        name="badge",
+        image=picture((32, 32), seed=13, alpha=True),
+        position=(56, 48) if case == "overlapping" else (8, 8),
+        transparent=True,
+    )
+    scene = Scene(head, 4, overlays=[badge])
+
+    _, graph = filter_graph(scene, FPS)
+    decoded = render(scene, tmp_path)
+
+    assert re.findall(r"\]overlay(@\w+)?=", graph) == [""]
+    assert len(decoded) == 4
+    if case == "overlapping":  # (a window at odd pixels is cropped at even ones, on either path)
+        assert all(difference(decoded[n], compose_frame(scene, n)) < 6 for n in range(4))
