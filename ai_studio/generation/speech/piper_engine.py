@@ -64,8 +64,9 @@ PIPER_MODELS: dict[str, Callable[[], tuple[Path, Path]]] = {
 PIPER_CHUNK_CHARS = 400
 
 # Where models patched with an alignment output are kept, one file per model and piper version
-# (two when cut at the decoder; a new SPLIT_FORMAT makes new files).
-SPLIT_FORMAT = 1
+# (two when cut at the decoder; a new SPLIT_FORMAT makes new files, and new speech cache keys:
+# 2 made the decoder's convolutions 2-D, see ``piper_split``).
+SPLIT_FORMAT = 2
 ALIGNED_MODELS_DIR = Path(tempfile.gettempdir()) / "reelmate-piper-models"
 PATCH_TIMEOUT = 300.0  # seconds; patching takes ~2 s
 

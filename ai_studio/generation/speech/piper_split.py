@@ -15,6 +15,12 @@ convolution kernels and differ by float rounding), and working memory no longer 
 sentence.
 The encoder's noise is drawn once per sentence, before the cut, so takes vary as before.
 
+The decoder's 1-D convolutions are rewritten as 2-D ones over a height of 1 (``convolutions_as_2d``):
+ONNX Runtime runs 2-D convolutions with its channel-blocked (NCHWc) kernels, which 1-D ones never
+get. The bench script's decoder took 17% less CPU (2.36 -> 1.97 CPU-s, alternating in one
+process); the audio differs from the 1-D decoder's by float rounding only (at most 1.6e-6 of full
+scale, 122 dB below the signal; a 16-bit sample's step is 3.1e-5).
+
 ``split_model`` cuts a model (patched with its alignment output) in two; it needs the ``onnx``
 package and runs in the child process that patches the model (``python piper_split.py SOURCE
 MODEL DECODER``, from ``piper_engine.aligned_model_path``). Only numpy is imported at module
@@ -112,14 +118,61 @@ def split_model(model):
     return encoder, decoder
 
 
+def convolutions_as_2d(model, prefix: str = DECODER_PREFIX) -> int:
+    """Rewrite ``model``'s 1-D Conv and ConvTranspose nodes named under ``prefix`` (an
+    ``onnx.ModelProto``, in place) as 2-D ones over a height of 1, between an Unsqueeze and a
+    Squeeze of that axis: the same arithmetic, in ONNX Runtime's channel-blocked (NCHWc) kernels.
+    Only nodes whose weight is an initializer of their own are rewritten; returns how many were."""
+    from collections import Counter
+
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    weights = {initializer.name: initializer for initializer in graph.initializer}
+    uses = Counter(name for node in graph.node for name in node.input)
+    axis = f"{prefix}as_2d/axis"
+    nodes, count = [], 0
+    for node in graph.node:
+        weight = weights.get(node.input[1]) if node.op_type in ("Conv", "ConvTranspose") else None
+        attributes = {attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute}
+        if (weight is None or len(weight.dims) != 3 or uses[weight.name] != 1 or not node.name.startswith(prefix)
+                or "output_shape" in attributes or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"):
+            nodes.append(node)
+            continue
+        kernel = numpy_helper.to_array(weight)
+        weight.CopyFrom(numpy_helper.from_array(kernel[:, :, np.newaxis, :], weight.name))
+        for name in ("kernel_shape", "strides", "dilations"):
+            if name in attributes:
+                attributes[name] = [1, *attributes[name]]
+        if "output_padding" in attributes:
+            attributes["output_padding"] = [0, *attributes["output_padding"]]
+        if "pads" in attributes:  # [begin, end] -> [height begin, begin, height end, end]
+            attributes["pads"] = [0, attributes["pads"][0], 0, attributes["pads"][1]]
+        del node.attribute[:]
+        node.attribute.extend(helper.make_attribute(name, value) for name, value in attributes.items())
+        source, target = node.input[0], node.output[0]
+        node.input[0], node.output[0] = f"{node.name}/as_2d/input", f"{node.name}/as_2d/output"
+        nodes += [helper.make_node("Unsqueeze", [source, axis], [node.input[0]], name=f"{node.name}/as_2d/Unsqueeze"),
+                  node,
+                  helper.make_node("Squeeze", [node.output[0], axis], [target], name=f"{node.name}/as_2d/Squeeze")]
+        count += 1
+    if count:
+        graph.initializer.append(numpy_helper.from_array(np.array([2], dtype=np.int64), axis))
+        del graph.node[:]
+        graph.node.extend(nodes)  # each convolution's output keeps its name and 1-D shape (the Squeeze's)
+    return count
+
+
 def _patch_and_split(source: str, model_target: str, decoder_target: str) -> None:
-    """Write the model patched with its alignment output to ``model_target``: its encoder half,
-    with the decoder half at ``decoder_target``, or the whole model when it cannot be cut."""
+    """Write the model patched with its alignment output and its decoder's convolutions made 2-D
+    to ``model_target``: its encoder half, with the decoder half at ``decoder_target``, or the
+    whole model when it cannot be cut."""
     import onnx
     from piper.patch_voice_with_alignment import add_alignment_output
 
     model = onnx.load(source)
     add_alignment_output(model)
+    convolutions_as_2d(model)
     halves = split_model(model)
     if halves is None:
         onnx.save(model, model_target)
