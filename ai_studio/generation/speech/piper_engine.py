@@ -110,8 +110,11 @@ def voice_identity(voice_id: str) -> str:
 def _identity(voice_id: str, model_path: Path, aligned: AlignedModel | None, session) -> str:
     # The patched files are named after the model's identity and how they were made; a model
     # patched in memory may lack the alignment output (no ``onnx``): its outputs' names tell.
-    made = f"aligned as {aligned.model.name}" if aligned else (
-        "outputs " + ",".join(output.name for output in session.get_outputs()))
+    made = (
+        f"aligned as {aligned.model.name}"
+        if aligned
+        else ("outputs " + ",".join(output.name for output in session.get_outputs()))
+    )
     return f"{voice_id}:{model_identity(model_path)}:onnxruntime {onnxruntime.__version__}:{made}"
 
 
@@ -163,8 +166,9 @@ def release_working_memory(voice: PiperVoice) -> None:
     feed = {
         "input": np.array([phoneme_ids], dtype=np.int64),
         "input_lengths": np.array([len(phoneme_ids)], dtype=np.int64),
-        "scales": np.array([voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w_scale],
-                           dtype=np.float32),
+        "scales": np.array(
+            [voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w_scale], dtype=np.float32
+        ),
     }
     if voice.config.num_speakers > 1:
         feed["sid"] = np.array([voice.config.default_speaker_id or 0], dtype=np.int64)
@@ -201,7 +205,10 @@ def aligned_model_path(model_path: Path) -> AlignedModel | None:
         completed = subprocess.run(
             # -P: the script's folder (this package's modules) must not shadow onnx's and piper's imports.
             [sys.executable, "-P", piper_split.__file__, str(model_path), str(partial), str(partial_decoder)],
-            capture_output=True, text=True, timeout=PATCH_TIMEOUT, check=False,
+            capture_output=True,
+            text=True,
+            timeout=PATCH_TIMEOUT,
+            check=False,
         )
         if completed.returncode == 0 and partial.is_file():
             # Atomic: concurrent workers each write their own partial files.
@@ -246,8 +253,11 @@ def speak_with_piper(text: str, voice_id: str, speed: float, cache: SentenceCach
         return _speak(speaker, text, speed)
     finally:
         if cache is not None:
-            logger.info("spoke %d sentences, %d from the speech cache", session.counts.hits + session.counts.misses,
-                        session.counts.hits)
+            logger.info(
+                "spoke %d sentences, %d from the speech cache",
+                session.counts.hits + session.counts.misses,
+                session.counts.hits,
+            )
         voice = _piper_voices.get(voice_id)
         if voice is not None:
             release_working_memory(voice)

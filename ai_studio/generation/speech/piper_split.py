@@ -51,8 +51,9 @@ class WindowedSession:
     audio and the model's other outputs, in the whole model's order and shapes), the decoder
     in windows. ONNX Runtime sessions run concurrently, so this does too."""
 
-    def __init__(self, encoder, decoder, window: int = DECODER_WINDOW_FRAMES,
-                 context: int = DECODER_CONTEXT_FRAMES) -> None:
+    def __init__(
+        self, encoder, decoder, window: int = DECODER_WINDOW_FRAMES, context: int = DECODER_CONTEXT_FRAMES
+    ) -> None:
         self.encoder = encoder
         self.decoder = decoder
         self.window = window
@@ -76,7 +77,7 @@ class WindowedSession:
             feed = {self._latent_name: np.ascontiguousarray(latent[..., first:last])}
             audio = self.decoder.run(None, feed, run_options)[0]
             hop = audio.shape[-1] // (last - first)  # audio samples per latent frame
-            parts.append(audio[..., (start - first) * hop:(end - first) * hop])
+            parts.append(audio[..., (start - first) * hop : (end - first) * hop])
         return parts[0] if count == 1 else np.concatenate(parts, axis=-1)
 
     def get_inputs(self):
@@ -111,8 +112,10 @@ def split_model(model):
     # The nodes after the decoder up to the audio output (an Unsqueeze) go with the decoder.
     extractor = Extractor(model)
     decoder = extractor.extract_model(list(latent), outputs[:1])
-    if any(not node.name.startswith(DECODER_PREFIX) and node.op_type not in ("Unsqueeze", "Constant")
-           for node in decoder.graph.node):
+    if any(
+        not node.name.startswith(DECODER_PREFIX) and node.op_type not in ("Unsqueeze", "Constant")
+        for node in decoder.graph.node
+    ):
         return None  # the audio output depends on more than the decoder
     encoder = extractor.extract_model([value.name for value in graph.input], [*latent, *outputs[1:]])
     return encoder, decoder
@@ -135,8 +138,14 @@ def convolutions_as_2d(model, prefix: str = DECODER_PREFIX) -> int:
     for node in graph.node:
         weight = weights.get(node.input[1]) if node.op_type in ("Conv", "ConvTranspose") else None
         attributes = {attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute}
-        if (weight is None or len(weight.dims) != 3 or uses[weight.name] != 1 or not node.name.startswith(prefix)
-                or "output_shape" in attributes or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"):
+        if (
+            weight is None
+            or len(weight.dims) != 3
+            or uses[weight.name] != 1
+            or not node.name.startswith(prefix)
+            or "output_shape" in attributes
+            or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"
+        ):
             nodes.append(node)
             continue
         kernel = numpy_helper.to_array(weight)
@@ -152,9 +161,11 @@ def convolutions_as_2d(model, prefix: str = DECODER_PREFIX) -> int:
         node.attribute.extend(helper.make_attribute(name, value) for name, value in attributes.items())
         source, target = node.input[0], node.output[0]
         node.input[0], node.output[0] = f"{node.name}/as_2d/input", f"{node.name}/as_2d/output"
-        nodes += [helper.make_node("Unsqueeze", [source, axis], [node.input[0]], name=f"{node.name}/as_2d/Unsqueeze"),
-                  node,
-                  helper.make_node("Squeeze", [node.output[0], axis], [target], name=f"{node.name}/as_2d/Squeeze")]
+        nodes += [
+            helper.make_node("Unsqueeze", [source, axis], [node.input[0]], name=f"{node.name}/as_2d/Unsqueeze"),
+            node,
+            helper.make_node("Squeeze", [node.output[0], axis], [target], name=f"{node.name}/as_2d/Squeeze"),
+        ]
         count += 1
     if count:
         graph.initializer.append(numpy_helper.from_array(np.array([2], dtype=np.int64), axis))

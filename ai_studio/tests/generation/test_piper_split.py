@@ -31,8 +31,7 @@ from ai_studio.generation.speech.text import script_words
 
 # ~6.5 s in one sentence: three decoder windows.
 LONG_SENTENCE = (
-    "ReelMate writes the captions, gives your avatar a natural voice, and renders a polished vertical "
-    "video in seconds."
+    "ReelMate writes the captions, gives your avatar a natural voice, and renders a polished vertical video in seconds."
 )
 
 
@@ -54,8 +53,11 @@ class FrameCountingSession:
 def feed_for(voice, text: str) -> dict[str, np.ndarray]:
     """The model inputs for ``text``'s first sentence, without noise (a run depends on its inputs only)."""
     ids = voice.phonemes_to_ids(voice.phonemize(text)[0])
-    return {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array([0.0, voice.config.length_scale, 0.0], dtype=np.float32)}
+    return {
+        "input": np.array([ids], dtype=np.int64),
+        "input_lengths": np.array([len(ids)], dtype=np.int64),
+        "scales": np.array([0.0, voice.config.length_scale, 0.0], dtype=np.float32),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +99,27 @@ def test_convolutions_made_2d_compute_what_the_1d_ones_did():
 
     graph = helper.make_graph(
         [
-            helper.make_node("Conv", ["input", "w1", "b1"], ["a"], name="/dec/conv", kernel_shape=[5],
-                             dilations=[3], pads=[6, 5], strides=[2]),
+            helper.make_node(
+                "Conv",
+                ["input", "w1", "b1"],
+                ["a"],
+                name="/dec/conv",
+                kernel_shape=[5],
+                dilations=[3],
+                pads=[6, 5],
+                strides=[2],
+            ),
             helper.make_node("LeakyRelu", ["a"], ["b"], name="/dec/LeakyRelu", alpha=0.1),
-            helper.make_node("ConvTranspose", ["b", "w2", "b2"], ["c"], name="/dec/up", kernel_shape=[16],
-                             strides=[8], pads=[4, 4], output_padding=[1]),
+            helper.make_node(
+                "ConvTranspose",
+                ["b", "w2", "b2"],
+                ["c"],
+                name="/dec/up",
+                kernel_shape=[16],
+                strides=[8],
+                pads=[4, 4],
+                output_padding=[1],
+            ),
             helper.make_node("Conv", ["c", "w3"], ["output"], name="/enc/conv", kernel_shape=[3], pads=[1, 1]),
         ],
         "convolutions",
@@ -153,7 +171,8 @@ def test_a_long_sentence_is_decoded_in_bounded_windows_and_timed_as_before(tmp_p
 
 def test_a_model_without_a_decoder_to_cut_is_kept_whole():
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["input"], ["output"], name="/relu")], "plain",
+        [helper.make_node("Relu", ["input"], ["output"], name="/relu")],
+        "plain",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
     )
@@ -163,9 +182,12 @@ def test_a_model_without_a_decoder_to_cut_is_kept_whole():
 def test_a_decoder_conditioned_on_more_than_the_latent_is_kept_whole():
     # A multi-speaker voice's decoder also takes the speaker's embedding.
     graph = helper.make_graph(
-        [helper.make_node("Add", ["latent", "speaker"], ["output"], name="/dec/Add")], "speakers",
-        [helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, 4]),
-         helper.make_tensor_value_info("speaker", TensorProto.FLOAT, [1, 4])],
+        [helper.make_node("Add", ["latent", "speaker"], ["output"], name="/dec/Add")],
+        "speakers",
+        [
+            helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info("speaker", TensorProto.FLOAT, [1, 4]),
+        ],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
     )
     model = helper.make_model(graph)
