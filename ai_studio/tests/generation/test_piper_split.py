@@ -18,7 +18,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from ai_studio.generation.speech import piper_engine
+from ai_studio.generation.speech import piper_engine, piper_split
 from ai_studio.generation.speech.local import DEFAULT_VOICE, LocalSpeechProvider
 from ai_studio.generation.speech.piper_split import (
     DECODER_CONTEXT_FRAMES,
@@ -89,6 +89,17 @@ def test_the_voice_decoder_runs_2d_convolutions(voice):
     convolutions = [node for node in decoder.graph.node if node.op_type in ("Conv", "ConvTranspose")]
     assert len(convolutions) > 20
     assert all(len(weights[node.input[1]].dims) == 4 for node in convolutions)
+
+
+def test_the_voice_weights_are_mapped_from_files_of_their_own_not_copied(voice):
+    # Pages mapped from a file are the page cache's, shared by the machine's workers.
+    original, _ = piper_engine.PIPER_MODELS[DEFAULT_VOICE]()
+    aligned = piper_engine.aligned_model_path(Path(original))
+    mapped = {line.split(maxsplit=5)[-1] for line in Path("/proc/self/maps").read_text().splitlines()}
+    for half in (aligned.model, aligned.decoder):
+        weights = Path(piper_split.weights_path(half))
+        assert weights.stat().st_size > 10 * half.stat().st_size  # the model file holds its graph only
+        assert str(weights) in mapped
 
 
 def test_convolutions_made_2d_compute_what_the_1d_ones_did():
