@@ -20,6 +20,7 @@ the model is loaded on the first sentence the cache does not have.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -64,8 +65,9 @@ PIPER_MODELS: dict[str, Callable[[], tuple[Path, Path]]] = {
 PIPER_CHUNK_CHARS = 400
 
 # Where models patched with an alignment output are kept, one file per model and piper version
-# (two when cut at the decoder; a new SPLIT_FORMAT makes new files).
-SPLIT_FORMAT = 1
+# (two when cut at the decoder; a new SPLIT_FORMAT makes new files, and new speech cache keys:
+# 2 made the decoder's convolutions 2-D, 3 keeps the weights in files of their own, see ``piper_split``).
+SPLIT_FORMAT = 3
 ALIGNED_MODELS_DIR = Path(tempfile.gettempdir()) / "reelmate-piper-models"
 PATCH_TIMEOUT = 300.0  # seconds; patching takes ~2 s
 
@@ -109,8 +111,11 @@ def voice_identity(voice_id: str) -> str:
 def _identity(voice_id: str, model_path: Path, aligned: AlignedModel | None, session) -> str:
     # The patched files are named after the model's identity and how they were made; a model
     # patched in memory may lack the alignment output (no ``onnx``): its outputs' names tell.
-    made = f"aligned as {aligned.model.name}" if aligned else (
-        "outputs " + ",".join(output.name for output in session.get_outputs()))
+    made = (
+        f"aligned as {aligned.model.name}"
+        if aligned
+        else ("outputs " + ",".join(output.name for output in session.get_outputs()))
+    )
     return f"{voice_id}:{model_identity(model_path)}:onnxruntime {onnxruntime.__version__}:{made}"
 
 
@@ -162,8 +167,9 @@ def release_working_memory(voice: PiperVoice) -> None:
     feed = {
         "input": np.array([phoneme_ids], dtype=np.int64),
         "input_lengths": np.array([len(phoneme_ids)], dtype=np.int64),
-        "scales": np.array([voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w_scale],
-                           dtype=np.float32),
+        "scales": np.array(
+            [voice.config.noise_scale, voice.config.length_scale, voice.config.noise_w_scale], dtype=np.float32
+        ),
     }
     if voice.config.num_speakers > 1:
         feed["sid"] = np.array([voice.config.default_speaker_id or 0], dtype=np.int64)
@@ -191,29 +197,52 @@ def aligned_model_path(model_path: Path) -> AlignedModel | None:
     key = hashlib.sha256(f"{model_identity(model_path)}:split {SPLIT_FORMAT}".encode()).hexdigest()[:16]
     target = ALIGNED_MODELS_DIR / f"{model_path.stem}-{key}.onnx"
     decoder = target.with_suffix(".decoder.onnx")
-    if target.is_file():  # the decoder half is renamed into place first: complete if present
-        return AlignedModel(target, decoder if decoder.is_file() else None)
+    if _complete(target):  # the decoder half is renamed into place first: complete if present
+        return AlignedModel(target, decoder if _complete(decoder) else None)
+    partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+    partial_decoder = partial.with_suffix(".decoder-partial")
+    files = [(partial_decoder, decoder), (partial, target)]  # in the order they are renamed into place
     try:
         ALIGNED_MODELS_DIR.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
-        partial_decoder = partial.with_suffix(".decoder-partial")
         completed = subprocess.run(
             # -P: the script's folder (this package's modules) must not shadow onnx's and piper's imports.
-            [sys.executable, "-P", piper_split.__file__, str(model_path), str(partial), str(partial_decoder)],
-            capture_output=True, text=True, timeout=PATCH_TIMEOUT, check=False,
+            [
+                sys.executable,
+                "-P",
+                piper_split.__file__,
+                str(model_path),
+                str(partial),
+                str(partial_decoder),
+                str(target),
+                str(decoder),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=PATCH_TIMEOUT,
+            check=False,
         )
-        if completed.returncode == 0 and partial.is_file():
-            # Atomic: concurrent workers each write their own partial files.
-            if partial_decoder.is_file():
-                os.replace(partial_decoder, decoder)
-            os.replace(partial, target)
-            return AlignedModel(target, decoder if decoder.is_file() else None)
+        if completed.returncode == 0 and _complete(partial):
+            # Atomic: concurrent workers each write their own partial files; a model's weights are
+            # renamed into place before the model that names them.
+            for made, place in files:
+                if _complete(made):
+                    os.replace(piper_split.weights_path(made), piper_split.weights_path(place))
+                    os.replace(made, place)
+            return AlignedModel(target, decoder if _complete(decoder) else None)
         logger.warning("could not add an alignment output to %s: %s", model_path, completed.stderr.strip()[-500:])
-        partial.unlink(missing_ok=True)
-        partial_decoder.unlink(missing_ok=True)
     except (OSError, subprocess.SubprocessError) as exc:
         logger.warning("could not add an alignment output to %s: %s", model_path, exc)
+    finally:  # no partial file left (none was made when the folder could not be)
+        for made, _ in files:
+            for path in (made, Path(piper_split.weights_path(made))):
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
     return None
+
+
+def _complete(model: Path) -> bool:
+    """Whether a patched model file and its weights' file (``piper_split.weights_path``) are there."""
+    return model.is_file() and Path(piper_split.weights_path(model)).is_file()
 
 
 def _aligned_in_memory(model_path: Path) -> bytes | str:
@@ -245,8 +274,11 @@ def speak_with_piper(text: str, voice_id: str, speed: float, cache: SentenceCach
         return _speak(speaker, text, speed)
     finally:
         if cache is not None:
-            logger.info("spoke %d sentences, %d from the speech cache", session.counts.hits + session.counts.misses,
-                        session.counts.hits)
+            logger.info(
+                "spoke %d sentences, %d from the speech cache",
+                session.counts.hits + session.counts.misses,
+                session.counts.hits,
+            )
         voice = _piper_voices.get(voice_id)
         if voice is not None:
             release_working_memory(voice)

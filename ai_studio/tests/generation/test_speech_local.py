@@ -23,7 +23,7 @@ from ai_studio.generation.speech.piper_engine import (
     aligned_model_path,
     load_piper_voice,
 )
-from ai_studio.generation.speech.piper_split import WindowedSession
+from ai_studio.generation.speech.piper_split import WindowedSession, weights_path
 from ai_studio.generation.speech.text import script_words
 from ai_studio.generation.types import SpeechResult
 
@@ -156,9 +156,11 @@ def test_the_model_with_alignments_is_patched_cut_at_its_decoder_once_and_kept_o
     assert patched.model.parent == patched.decoder.parent == tmp_path / "models"
     assert patched.model.stat().st_size > 0 and patched.decoder.stat().st_size > 0
     assert aligned_model_path(original) == patched  # found again, not patched again
-    # No partial files left.
+    # Each half's weights in a file of its own beside it (mapped by ONNX Runtime); no partial files left.
+    weights = [Path(weights_path(half)) for half in (patched.model, patched.decoder)]
+    assert all(path.stat().st_size > 1_000_000 for path in weights)
     assert sorted(path.name for path in (tmp_path / "models").iterdir()) == sorted(
-        [patched.model.name, patched.decoder.name])
+        [patched.model.name, patched.decoder.name, *(path.name for path in weights)])
 
 
 def test_a_model_that_cannot_be_patched_in_a_child_is_left_to_the_worker(tmp_path, monkeypatch):
