@@ -122,15 +122,7 @@ class Layer:
 
     def crop_commands(self, fps: int) -> str:
         """``sendcmd`` script moving the window on each frame where it changes."""
-        lines = []
-        for frame in range(1, len(self.windows)):
-            (x, y), (px, py) = self.windows[frame], self.windows[frame - 1]
-            at = (frame - SWITCH_OFFSET) / fps
-            if x != px:
-                lines.append(f"{at:.4f} crop@{self.name} x {x};")
-            if y != py:
-                lines.append(f"{at:.4f} crop@{self.name} y {y};")
-        return "\n".join(lines) + "\n"
+        return "\n".join(move_commands(self.windows, fps, f"crop@{self.name}")) + "\n"
 
     def all_layers(self) -> list[Layer]:
         children = (*(segment.layer for segment in self.segments), *self.layers, *self.fixed)
@@ -426,14 +418,7 @@ class _GraphBuilder:
         layer, (tile_x, tile_y) = item.layer, item.tile[:2]
         name = f"{layer.name}_placed"
         (x, y), (wx, wy) = layer.position, item.windows[0]
-        commands = []
-        for frame in range(1, len(item.windows)):
-            (nx, ny), (px, py) = item.windows[frame], item.windows[frame - 1]
-            at = (frame - SWITCH_OFFSET) / self.fps
-            if nx != px:
-                commands.append(f"{at:.4f} overlay@{name} x {x + nx - tile_x};")
-            if ny != py:
-                commands.append(f"{at:.4f} overlay@{name} y {y + ny - tile_y};")
+        commands = move_commands(item.windows, self.fps, f"overlay@{name}", offset=(x - tile_x, y - tile_y))
         below = tile
         if commands:
             below = f"{tile}_moving"
@@ -482,6 +467,20 @@ class _GraphBuilder:
         layout = "|".join(f"{piece.x}_{piece.y}" for piece in pieces)
         self.chains.append(f"{inputs}xstack=inputs={len(pieces)}:layout={layout}[{output}]")
         return output
+
+
+def move_commands(windows: list[tuple[int, int]], fps: int, target: str, offset: tuple[int, int] = (0, 0)) -> list[str]:
+    """``sendcmd`` commands setting ``target``'s x and y to a window's corner (plus ``offset``) on
+    each frame where it changes, half a frame early (rounding never shifts a frame)."""
+    commands = []
+    for frame in range(1, len(windows)):
+        (x, y), (px, py) = windows[frame], windows[frame - 1]
+        at = (frame - SWITCH_OFFSET) / fps
+        if x != px:
+            commands.append(f"{at:.4f} {target} x {x + offset[0]};")
+        if y != py:
+            commands.append(f"{at:.4f} {target} y {y + offset[1]};")
+    return commands
 
 
 class Placed(NamedTuple):
@@ -566,9 +565,7 @@ def picture_size(layer: Layer) -> tuple[int, int]:
 
 
 def _overlap(a: Layer, b: Layer) -> bool:
-    (ax, ay), (aw, ah) = a.position, a.output_size
-    (bx, by), (bw, bh) = b.position, b.output_size
-    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+    return _rects_overlap((*a.position, *a.output_size), (*b.position, *b.output_size))
 
 
 def _inside(tile: tuple[int, int, int, int], rect: tuple[int, int, int, int]) -> bool:
